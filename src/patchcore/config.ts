@@ -1,0 +1,46 @@
+// The engine's defaults in one place; each value is the measured or paper choice noted beside it.
+import type { AggregateOptions } from './types';
+
+export interface EngineConfig {
+  /** Backbone manifest id (see src/backbone/manifests.ts). */
+  backbone: string;
+  /** Side of the square backbone input in pixels. */
+  inputSize: number;
+  /** Authors' protocol: resize to round(inputSize / 0.875) then centre-crop inputSize. Default off: whole image. */
+  centerCrop: boolean;
+  aggregate: AggregateOptions;
+  /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
+  coresetRatio: number;
+  /** Absolute memory size; overrides coresetRatio when set. */
+  coresetCount?: number;
+  /** Random projection dimension for coreset distances (paper: 128). */
+  projectionDim: number;
+  /** Seed for projection and coreset start. */
+  seed: number;
+  /** b of eq. 7: nearest memory vectors of m* used for the re-weighting (paper: 9). 0 disables eq. 7. */
+  reweightNeighbors: number;
+  /** Gaussian sigma for the anomaly map, in pixels of the scored image (paper: 4). */
+  sigmaPx: number;
+}
+
+export const DEFAULT_CONFIG: EngineConfig = {
+  backbone: 'mobilenet_v2_mid',
+  inputSize: 224,
+  centerCrop: false,
+  // Native channels measured better than the authors' pooling to 1024 on these small backbones
+  // (../shared/docs/reference-results.md: 184-d beats 1024-d on all four reference sets).
+  aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
+  coresetRatio: 0.1,
+  projectionDim: 128,
+  seed: 0,
+  reweightNeighbors: 9,
+  sigmaPx: 4,
+};
+
+export const CORESET_RATIOS = [0.01, 0.1, 0.25] as const;
+
+/** Memory size for n training patches under a config (at least 1, never more than n). */
+export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount'>): number {
+  const k = cfg.coresetCount ?? Math.round(n * cfg.coresetRatio);
+  return Math.max(1, Math.min(n, k));
+}

@@ -1,0 +1,91 @@
+// Shapes shared by every step of the method. Buffers always travel with their shape, never as bare arrays.
+
+/** Row-major fp32 matrix: `rows` vectors of length `cols`. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** One backbone feature map of one image, channels first (C x H x W), row-major. */
+export interface FeatureMap {
+  data: Float32Array;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * Locally aware patch features of one image (paper eq. 1-3): one row per cell of the stride-8 grid,
+ * cells in row-major order (row = y * gridW + x).
+ */
+export interface PatchFeatures extends Matrix {
+  gridH: number;
+  gridW: number;
+}
+
+/** The coreset-subsampled memory bank M_C: one row per memory vector. */
+export type MemoryBank = Matrix;
+
+/** A per-pixel (or per-cell) anomaly score map, row-major, `width` x `height`. */
+export interface AnomalyMap {
+  data: Float32Array;
+  width: number;
+  height: number;
+}
+
+/** For each query row: L2 distance to its nearest memory vector and that vector's row index. */
+export interface NearestResult {
+  distances: Float32Array;
+  indices: Uint32Array;
+}
+
+/** Progress of a long step, reported as done / total of a named stage. */
+export interface Progress {
+  stage: string;
+  done: number;
+  total: number;
+}
+
+export type ProgressFn = (p: Progress) => void;
+
+export interface AggregateOptions {
+  /** Neighbourhood size p of eq. 1 (3 = 3x3 average, stride 1, zero padding, count_include_pad). */
+  patchSize: number;
+  /**
+   * Per-layer adaptive average pooling of each layer's channels to this dimension before concatenation
+   * (the authors' code does this with 1024). 'native' keeps each layer's channels.
+   */
+  layerDim: number | 'native';
+  /** Optional final adaptive average pooling of the concatenated vector; 'none' keeps it. */
+  targetDim: number | 'none';
+}
+
+export interface CoresetOptions {
+  /** How many memory vectors to keep (already resolved from a ratio by the caller). */
+  count: number;
+  /** Dimension of the seeded random projection used for distances (paper: 128). 0 = no projection. */
+  projectionDim: number;
+  /** Seed of the projection and of the initial random points. */
+  seed: number;
+  /** Number of random points whose mean distance initialises the running min-distance (authors: 10). */
+  startPoints: number;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+}
+
+/**
+ * The compute steps that have a WGSL kernel and a TypeScript twin. Both implementations satisfy this
+ * interface with identical semantics; the TypeScript twin is the test oracle.
+ */
+export interface Kernels {
+  readonly name: 'webgpu' | 'cpu';
+  /** Eq. 1-3: local 3x3 average of both maps, stride-16 map bilinearly resized onto the stride-8 grid, concat. */
+  aggregate(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): Promise<PatchFeatures>;
+  /** Algorithm 1: indices (into features' rows) of the greedy coreset, in selection order. */
+  coreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array>;
+  /** Exact 1-NN in L2 of every query row against the bank rows. */
+  nearest(queries: Matrix, bank: Matrix): Promise<NearestResult>;
+  /** Separable Gaussian blur, reflect padding at the border, kernel radius = 4 * sigma (truncate 4, as scipy). */
+  blur(map: AnomalyMap, sigmaPx: number): Promise<AnomalyMap>;
+}
