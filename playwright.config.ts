@@ -1,17 +1,9 @@
 // Playwright drives Debian's system Chromium (never a downloaded browser) against the built app served on
 // 127.0.0.1, with SwiftShader WebGPU enabled so the WGSL kernels and ORT's WebGPU EP run here too.
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/lib/browser.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM, CHROMIUM_ARGS };
 const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({

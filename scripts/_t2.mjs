@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+const which = process.argv[2];
+const ort = await import(which);
+ort.env.wasm.numThreads = 1;
+const bytes = readFileSync('public/models/mobilenet_v2_mid.onnx');
+const t0 = performance.now();
+const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+console.log(which, s.inputNames, s.outputNames, (performance.now()-t0).toFixed(0));
+const x = new ort.Tensor('float32', new Float32Array(3*224*224).fill(0.1), [1,3,224,224]);
+const t1 = performance.now();
+const o = await s.run({ input: x });
+console.log(o.stride8.dims, o.stride16.dims, o.stride8.data.slice(0,3), (performance.now()-t1).toFixed(0));

@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop] [--kernels auto|webgpu|cpu]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]
+// Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
+// built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
+// overall, and writes DIR/metrics.json and DIR/report.html.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, relative, resolve } from 'node:path';
+import { launchChromium, pipeConsole } from './lib/browser.mjs';
+import { startServer } from './lib/server.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
+
+function parseArgs(argv) {
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => argv[++i];
+    if (k === '--backbone') a.backbone = v();
+    else if (k === '--coreset') a.coreset = Number(v());
+    else if (k === '--out') a.out = v();
+    else if (k === '--crop') a.crop = true;
+    else if (k === '--kernels') a.kernels = v();
+    else if (k === '--execution') a.execution = v();
+    else if (k === '--limit-train') a.limitTrain = Number(v());
+    else if (k === '--limit-test') a.limitTest = Number(v());
+    else if (k === '--seed') a.seed = Number(v());
+    else if (k === '--reweight') a.reweight = Number(v());
+    else if (k === '--rebuild') a.rebuild = true;
+    else if (k === '--help' || k === '-h') a.help = true;
+    else if (!a.folder) a.folder = k;
+    else throw new Error(`Unknown argument ${k}`);
+  }
+  return a;
+}
+
+const images = (dir) =>
+  existsSync(dir) ? readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort().map((f) => join(dir, f)) : [];
+
+/** Train list and test list (with masks where ground_truth has them) of an MVTec-layout folder. */
+export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
+  const trainDir = join(folder, 'train', 'good');
+  const train = images(trainDir);
+  if (!train.length) throw new Error(`${trainDir} has no images: expected the MVTec layout <folder>/train/good/*.png`);
+  const testRoot = join(folder, 'test');
+  if (!existsSync(testRoot)) throw new Error(`${testRoot} is missing: expected <folder>/test/<type>/*`);
+  const test = [];
+  for (const type of readdirSync(testRoot).sort()) {
+    if (!statSync(join(testRoot, type)).isDirectory()) continue;
+    let files = images(join(testRoot, type));
+    if (limitTest) files = files.slice(0, limitTest);
+    for (const f of files) {
+      const stem = basename(f, extname(f));
+      let mask;
+      if (type !== 'good') {
+        for (const ext of ['.png', '.bmp', '.jpg']) {
+          const m = join(folder, 'ground_truth', type, `${stem}_mask${ext}`);
+          if (existsSync(m)) { mask = m; break; }
+        }
+      }
+      test.push({ file: f, type, mask });
+    }
+  }
+  return { train: limitTrain ? train.slice(0, limitTrain) : train, test };
+}
+
+const pct = (x) => (x == null ? '  n/a ' : (x * 100).toFixed(1).padStart(6));
+
+function printTable(m) {
+  const rows = [['overall', m], ...Object.entries(m.per_type)];
+  console.log(`\n${'type'.padEnd(18)} ${'n'.padStart(4)}  imgAUROC pixAUROC    PRO  F1max`);
+  for (const [name, r] of rows) {
+    console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}`);
+  }
+  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${m.center_crop ? 'centre crop' : 'whole image'} ${m.input_size}px`);
+  console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
+  if (m.unreadable.length) {
+    console.log(`\n${m.unreadable.length} file(s) could not be read and were skipped:`);
+    for (const u of m.unreadable) console.log(`  ${u.file}: ${u.reason}`);
+  }
+}
+
+function rocSvg(roc) {
+  const pts = roc.map((p) => `${(p.fpr * 200).toFixed(1)},${(200 - p.tpr * 200).toFixed(1)}`).join(' ');
+  return `<svg viewBox="-10 -10 220 220" width="240" height="240"><rect width="200" height="200" fill="#fff" stroke="#999"/><line x1="0" y1="200" x2="200" y2="0" stroke="#ccc" stroke-dasharray="4"/><polyline fill="none" stroke="#c33" stroke-width="2" points="${pts}"/><text x="100" y="215" font-size="9" text-anchor="middle">FPR</text><text x="-6" y="100" font-size="9" transform="rotate(-90,-6,100)" text-anchor="middle">TPR</text></svg>`;
+}
+
+function reportHtml(m, title) {
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  const rows = [['overall', m], ...Object.entries(m.per_type)]
+    .map(([n, r]) => `<tr><td>${esc(n)}</td><td>${pct(r.image_auroc)}</td><td>${pct(r.pixel_auroc)}</td><td>${pct(r.pro)}</td><td>${pct(r.f1_max)}</td></tr>`)
+    .join('');
+  const grid = m.overlays
+    .map((o) => `<figure><img src="${o.png}" alt="${esc(o.file)}"><figcaption>${esc(o.type)} · ${esc(basename(o.file))} · ${o.score.toFixed(3)}</figcaption></figure>`)
+    .join('');
+  return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title>
+<style>body{font:14px system-ui;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}figcaption{font-size:11px;color:#555}img{display:block}</style>
+<h1>PatchCore evaluation: ${esc(title)}</h1>
+<p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${m.center_crop ? 'centre crop' : 'whole image'} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
+<table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th></tr>${rows}</table>
+<h2>Image-level ROC</h2>${rocSvg(m.roc)}
+<h2>Overlays</h2><p>Left: image. Right: anomaly map (per-image normalised) with the ground-truth outline in green.</p>${grid}
+<p>Seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, per test image ${(m.seconds.score_per_image ?? 0).toFixed(3)}.</p>`;
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.help || !a.folder) {
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]');
+    process.exit(a.folder ? 0 : 2);
+  }
+  const folder = resolve(a.folder);
+  if (!existsSync(folder)) {
+    console.error(`${folder} does not exist`);
+    process.exit(2);
+  }
+  const set = listDataset(folder, a);
+  console.log(`${basename(folder)}: ${set.train.length} train images, ${set.test.length} test images (${set.test.filter((t) => t.mask).length} with masks)`);
+  if (a.rebuild || !existsSync(join(root, 'dist', 'harness.html'))) {
+    console.log('building the app (dist/) ...');
+    const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  const server = await startServer({ root: join(root, 'dist'), mounts: { '/__data/': folder } });
+  const browser = await launchChromium();
+  let metrics;
+  try {
+    const page = await browser.newPage();
+    pipeConsole(page, 'eval');
+    await page.exposeFunction('__evalProgress', (msg) => console.log(`  ${msg}`));
+    await page.goto(`${server.url}/harness.html`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    const rel = (f) => relative(folder, f).split('\\').join('/');
+    const spec = {
+      base: '/__data/',
+      train: set.train.map(rel),
+      test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
+      // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
+      config: { backbone: a.backbone, centerCrop: a.crop, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight },
+      execution: a.execution,
+      kernels: a.kernels,
+    };
+    page.setDefaultTimeout(0);
+    metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  printTable(metrics);
+  const out = resolve(a.out ?? join(root, 'eval-results', basename(folder)));
+  mkdirSync(out, { recursive: true });
+  const { overlays, ...rest } = metrics;
+  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ dataset: basename(folder), ...rest }, null, 1));
+  writeFileSync(join(out, 'report.html'), reportHtml(metrics, basename(folder)));
+  console.log(`\nwrote ${join(out, 'metrics.json')} and report.html (${overlays.length} overlays)`);
+}
+
+main().catch((e) => {
+  console.error(e?.stack ?? e);
+  process.exit(1);
+});

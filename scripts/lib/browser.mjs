@@ -1,0 +1,31 @@
+// Launching Debian's system Chromium the way the tests do (never a downloaded browser).
+import { chromium } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function launchChromium(extraArgs = []) {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: install it with 'apt-get install -y chromium' or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/** Forwards the page's console and errors to this process's output, prefixed. */
+export function pipeConsole(page, prefix = 'page') {
+  page.on('console', (m) => {
+    const t = m.text();
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`[${prefix}] ${t}`);
+    else if (process.env.VERBOSE) console.log(`[${prefix}] ${t}`);
+  });
+  page.on('pageerror', (e) => console.error(`[${prefix}] uncaught: ${e.message}`));
+}

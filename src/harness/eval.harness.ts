@@ -1,0 +1,219 @@
+// `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
+// image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
+import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
+import { bilinearResize } from '../patchcore/cpu/resize';
+import type { AnomalyMap } from '../patchcore/types';
+import { EngineClient } from '../worker/client';
+import type { EngineInfo, ExecutionPreference, KernelPreference, ScoreResult } from '../worker/protocol';
+import { renderOverlay } from './overlay';
+
+export interface EvalSpec {
+  /** URL prefix the data folder is served under. */
+  base: string;
+  train: string[];
+  test: { path: string; type: string; mask?: string }[];
+  /** Overrides of DEFAULT_CONFIG. */
+  config: Partial<EngineConfig>;
+  execution?: ExecutionPreference;
+  kernels?: KernelPreference;
+  overlaysPerType?: number;
+}
+
+interface Mask {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+type Report = (msg: string) => void;
+const report: Report = (msg) => {
+  const fn = (window as unknown as { __evalProgress?: Report }).__evalProgress;
+  if (fn) fn(msg);
+};
+
+async function fetchBlob(url: string): Promise<Blob> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.blob();
+}
+
+async function loadMask(url: string): Promise<Mask> {
+  const bmp = await createImageBitmap(await fetchBlob(url));
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bmp, 0, 0);
+  const px = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
+  const data = new Uint8Array(bmp.width * bmp.height);
+  for (let i = 0; i < data.length; i++) data[i] = px[i * 4] > 127 ? 1 : 0;
+  return { data, width: bmp.width, height: bmp.height };
+}
+
+/** The authors' protocol on a mask: resize to round(S/0.875) (nearest) and centre-crop S. */
+function cropMask(m: Mask, size: number): Mask {
+  const big = Math.round(size / 0.875);
+  const off = Math.floor((big - size) / 2);
+  const data = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const sy = Math.min(m.height - 1, Math.floor(((y + off) * m.height) / big));
+    for (let x = 0; x < size; x++) {
+      const sx = Math.min(m.width - 1, Math.floor(((x + off) * m.width) / big));
+      data[y * size + x] = m.data[sy * m.width + sx];
+    }
+  }
+  return { data, width: size, height: size };
+}
+
+export async function run(spec: EvalSpec) {
+  const client = new EngineClient();
+  try {
+    return await evaluate(client, spec);
+  } finally {
+    client.terminate();
+  }
+}
+
+async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
+  const t0 = performance.now();
+  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config } as EngineConfig };
+  const info: EngineInfo = await client.request('init', {
+    backbone: spec.config.backbone,
+    execution: spec.execution ?? 'auto',
+    kernels: spec.kernels ?? 'auto',
+  }).promise;
+  report(`engine: backbone ${info.backbone} on ${info.executionPath} (${info.threads} threads), kernels ${info.kernels}: ${info.reason}`);
+
+  const unreadable: { file: string; reason: string }[] = [];
+  const train = await Promise.all(spec.train.map(async (p) => ({ name: p, blob: await fetchBlob(spec.base + p) })));
+  let lastReport = 0;
+  const build = await client.request('build', { images: train, holdout: [], config: spec.config }, (p) => {
+    const now = performance.now();
+    if (now - lastReport > 5000 || p.done === p.total) {
+      lastReport = now;
+      report(`build: ${p.stage} ${p.done}/${p.total}`);
+    }
+  }).promise;
+  for (const s of build.skipped) unreadable.push({ file: s.name, reason: s.reason });
+  report(`bank: ${build.bank.rows} x ${build.bank.cols} from ${build.trainCount} images (features ${build.seconds.features.toFixed(1)} s, coreset ${build.seconds.coreset.toFixed(1)} s)`);
+
+  const crop = spec.config.centerCrop;
+  const size = spec.config.inputSize;
+  const imageScores: number[] = [];
+  const imageLabels: number[] = [];
+  const types: string[] = [];
+  const pixelMaps: AnomalyMap[] = [];
+  const pixelMasks: Mask[] = [];
+  const hasMasks = spec.test.some((t) => t.mask);
+  const overlays: { type: string; file: string; score: number; png: string }[] = [];
+  const overlayCount = new Map<string, number>();
+  let scoreSeconds = 0;
+  let scored = 0;
+  const perImage: { file: string; type: string; score: number }[] = [];
+
+  for (const [i, t] of spec.test.entries()) {
+    let r: ScoreResult;
+    let blob: Blob;
+    try {
+      blob = await fetchBlob(spec.base + t.path);
+      r = await client.request('score', { image: { name: t.path, blob } }).promise;
+    } catch (e) {
+      unreadable.push({ file: t.path, reason: (e as Error).message });
+      continue;
+    }
+    scoreSeconds += r.seconds;
+    scored++;
+    const label = t.type === 'good' ? 0 : 1;
+    imageScores.push(r.score);
+    imageLabels.push(label);
+    types.push(t.type);
+    perImage.push({ file: t.path, type: t.type, score: r.score });
+    if (hasMasks) {
+      let mask: Mask;
+      if (t.mask) {
+        try {
+          mask = await loadMask(spec.base + t.mask);
+        } catch (e) {
+          unreadable.push({ file: t.mask, reason: (e as Error).message });
+          mask = { data: new Uint8Array(r.width * r.height), width: r.width, height: r.height };
+        }
+      } else mask = { data: new Uint8Array(r.width * r.height), width: r.width, height: r.height };
+      let map = r.map;
+      if (crop) mask = cropMask(mask, size);
+      else map = bilinearResize(r.map, mask.width, mask.height);
+      pixelMaps.push(map);
+      pixelMasks.push(mask);
+      const n = overlayCount.get(t.type) ?? 0;
+      if (n < (spec.overlaysPerType ?? 3)) {
+        overlayCount.set(t.type, n + 1);
+        overlays.push({ type: t.type, file: t.path, score: r.score, png: await renderOverlay(blob, map, mask, crop ? size : 0) });
+      }
+    }
+    if (i % 20 === 0 || i === spec.test.length - 1) report(`score: ${i + 1}/${spec.test.length}`);
+  }
+
+  const labelsArr = Float64Array.from(imageLabels);
+  const scoresArr = Float64Array.from(imageScores);
+  const overall = metricsFor(scoresArr, labelsArr, pixelMaps, pixelMasks);
+  const perType: Record<string, unknown> = {};
+  for (const type of new Set(types)) {
+    if (type === 'good') continue;
+    const idx = types.map((tt, k) => (tt === type || tt === 'good' ? k : -1)).filter((k) => k >= 0);
+    perType[type] = {
+      count: types.filter((tt) => tt === type).length,
+      ...metricsFor(
+        Float64Array.from(idx, (k) => imageScores[k]),
+        Float64Array.from(idx, (k) => imageLabels[k]),
+        idx.map((k) => pixelMaps[k]).filter(Boolean),
+        idx.map((k) => pixelMasks[k]).filter(Boolean),
+      ),
+    };
+  }
+  return {
+    ...overall,
+    per_type: perType,
+    backbone: info.backbone,
+    execution_path: info.executionPath,
+    kernels: info.kernels,
+    engine_reason: info.reason,
+    coreset_ratio: spec.config.coresetRatio,
+    center_crop: crop,
+    input_size: size,
+    bank_size: build.bank.rows,
+    feature_dim: build.bank.cols,
+    train_images: build.trainCount,
+    test_images: scored,
+    unreadable,
+    seconds: {
+      features: build.seconds.features,
+      coreset: build.seconds.coreset,
+      score_per_image: scored ? scoreSeconds / scored : null,
+      total: (performance.now() - t0) / 1000,
+    },
+    roc: rocCurve(scoresArr, labelsArr),
+    images: perImage,
+    overlays,
+  };
+}
+
+function metricsFor(scores: Float64Array, labels: Float64Array, maps: AnomalyMap[], masks: Mask[]) {
+  const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
+  const image_auroc = hasBoth ? auroc(scores, labels) : null;
+  const f1 = hasBoth ? f1Max(scores, labels).f1 : null;
+  let pixel_auroc: number | null = null;
+  let proScore: number | null = null;
+  if (maps.length && maps.length === masks.length) {
+    let total = 0;
+    for (const m of maps) total += m.data.length;
+    const px = new Float32Array(total);
+    const lb = new Uint8Array(total);
+    let off = 0;
+    for (let k = 0; k < maps.length; k++) {
+      px.set(maps[k].data, off);
+      lb.set(masks[k].data, off);
+      off += maps[k].data.length;
+    }
+    pixel_auroc = pixelAuroc(px, lb);
+    proScore = pro(maps, masks, 0.3);
+  }
+  return { image_auroc, pixel_auroc, pro: proScore, f1_max: f1 };
+}

@@ -1,0 +1,84 @@
+// Choosing the pass/fail threshold from scores of held-out good images (and, when the user has them,
+// labelled defective ones). No anomalous samples are needed for the default.
+
+export interface ScoreStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** Empirical quantiles at 0.5, 0.9, 0.95, 0.99. */
+  quantiles: Record<'q50' | 'q90' | 'q95' | 'q99', number>;
+}
+
+export function scoreStats(scores: ArrayLike<number>): ScoreStats {
+  const n = scores.length;
+  if (n === 0) throw new Error('No scores to summarise');
+  const sorted = Float64Array.from(scores).sort();
+  let sum = 0;
+  for (const s of sorted) sum += s;
+  const mean = sum / n;
+  let v = 0;
+  for (const s of sorted) v += (s - mean) ** 2;
+  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0;
+  const q = (p: number) => quantile(sorted, p);
+  return {
+    count: n, mean, std, min: sorted[0], max: sorted[n - 1],
+    quantiles: { q50: q(0.5), q90: q(0.9), q95: q(0.95), q99: q(0.99) },
+  };
+}
+
+/** Linear-interpolated quantile of an ascending array. */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 1) return sorted[0];
+  const pos = Math.min(Math.max(p, 0), 1) * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const pl = 0.02425;
+  if (p <= 0 || p >= 1) throw new Error(`normalQuantile needs 0 < p < 1, got ${p}`);
+  if (p < pl) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (p > 1 - pl) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+}
+
+/**
+ * Threshold for a target false-alarm rate on good parts. A handful of held-out images cannot resolve a 1% rate
+ * empirically, so the good scores are modelled as normal (mean + z * std); the threshold never falls below the
+ * highest held-out good score, so every held-out good image passes.
+ */
+export function thresholdForFalseAlarmRate(goodScores: ArrayLike<number>, rate: number): number {
+  const s = scoreStats(goodScores);
+  const normal = s.mean + normalQuantile(1 - rate) * s.std;
+  return Math.max(normal, s.max * (1 + 1e-6));
+}
+
+/** Threshold that maximises F1 when defective examples are available (midpoint between adjacent scores). */
+export function f1OptimalThreshold(goodScores: ArrayLike<number>, badScores: ArrayLike<number>): { threshold: number; f1: number } {
+  const all = [...Array.from(goodScores, (s) => ({ s, y: 0 })), ...Array.from(badScores, (s) => ({ s, y: 1 }))].sort((a, b) => b.s - a.s);
+  const positives = badScores.length;
+  if (positives === 0) throw new Error('F1-optimal threshold needs at least one defective image');
+  let tp = 0, fp = 0, best = { threshold: all[0].s, f1: 0 };
+  for (let i = 0; i < all.length; i++) {
+    if (all[i].y) tp++; else fp++;
+    if (i + 1 < all.length && all[i + 1].s === all[i].s) continue; // ties: cut only between distinct scores
+    const f1 = (2 * tp) / (2 * tp + fp + (positives - tp));
+    const next = i + 1 < all.length ? all[i + 1].s : all[i].s - 1e-6;
+    if (f1 > best.f1) best = { threshold: (all[i].s + next) / 2, f1 };
+  }
+  return best;
+}

@@ -1,0 +1,157 @@
+// What a saved inspection model is, how older saved models are read (schema migrations), and the small pure
+// helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
+import type { BackboneManifest } from '../backbone/manifest';
+import type { EngineConfig } from '../patchcore/config';
+import type { MemoryBank } from '../patchcore/types';
+
+/**
+ * Version of the saved-model schema. History:
+ * 1: threshold a bare number, raw good scores only, backbone a bare id with no manifest hash, bank always fp32
+ *    and stored as a bare Float32Array under `bank:<id>`.
+ * 2: calibration object, score statistics, backbone { id, manifestHash }, fp32 or fp16 bank under
+ *    versioned keys `bank:<id>:<version>`.
+ */
+export const SCHEMA_VERSION = 2;
+
+/** How the memory bank is kept at rest. fp16 halves the size; vectors are decoded to fp32 for scoring. */
+export type BankPrecision = 'fp32' | 'fp16';
+
+/** The calibrated decision threshold(s) on the image anomaly score. */
+export interface Calibration {
+  /** Score above which an image is reported anomalous. */
+  threshold: number;
+  /** Expected fraction of good images flagged at `threshold`, measured on the held-out good images. */
+  falseAlarmRate?: number;
+  /** Threshold that maximised F1 on a labelled validation set, when one was available. */
+  f1Threshold?: number;
+}
+
+/** Image scores of the held-out good images and their summary, to place a new score in context. */
+export interface ScoreStats {
+  scores: number[];
+  mean: number;
+  std: number;
+  quantiles: { p50: number; p90: number; p95: number; p99: number; max: number };
+}
+
+/** A small preview of one training image, kept as encoded bytes (structured-clone and JSON friendly). */
+export interface Thumbnail {
+  mime: 'image/jpeg' | 'image/png' | 'image/webp';
+  width: number;
+  height: number;
+  bytes: Uint8Array;
+}
+
+/** Everything about a saved model except the memory bank vectors. */
+export interface ModelMeta {
+  schemaVersion: typeof SCHEMA_VERSION;
+  id: string;
+  name: string;
+  /** The inspected part, in the inspector's words ("Bottle, top view, line 3"). */
+  description: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  updatedAt: number;
+  /** Backbone that made the bank; `manifestHash` is null for models saved before schema 2. */
+  backbone: { id: string; manifestHash: string | null };
+  config: EngineConfig;
+  bankPrecision: BankPrecision;
+  bankShape: { rows: number; cols: number };
+  calibration: Calibration;
+  scoreStats: ScoreStats;
+  thumbnails: Thumbnail[];
+  /** Good images the bank was built from (grows with each "add more good images"). */
+  trainImageCount: number;
+}
+
+/** A model as the engine uses it: the metadata plus the memory bank decoded to fp32. */
+export interface InspectionModel extends ModelMeta {
+  bank: MemoryBank;
+}
+
+/** What the caller supplies to save a new model; the library fills in id, times, schema and bank shape. */
+export type ModelDraft = Omit<ModelMeta, 'schemaVersion' | 'id' | 'createdAt' | 'updatedAt' | 'bankShape' | 'bankPrecision'> & {
+  bank: MemoryBank;
+  bankPrecision?: BankPrecision;
+};
+
+/** Metadata fields that may change without touching the bank. */
+export type ModelPatch = Partial<Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'>>;
+
+/** Schema 1 as it was stored under `meta:<id>` (see SCHEMA_VERSION). */
+export interface ModelMetaV1 {
+  schemaVersion: 1;
+  id: string;
+  name: string;
+  description: string;
+  createdAt: number;
+  updatedAt: number;
+  backbone: string;
+  config: EngineConfig;
+  threshold: number;
+  goodScores: number[];
+  thumbnails: Thumbnail[];
+  trainImageCount: number;
+  bankRows: number;
+  bankCols: number;
+}
+
+/** Summary statistics of scores; quantiles by linear interpolation between order statistics (numpy default). */
+export function scoreStats(scores: ArrayLike<number>): ScoreStats {
+  const s = Array.from(scores);
+  const n = s.length;
+  if (n === 0) return { scores: [], mean: 0, std: 0, quantiles: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } };
+  const mean = s.reduce((a, b) => a + b, 0) / n;
+  const std = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
+  const sorted = [...s].sort((a, b) => a - b);
+  const q = (p: number) => {
+    const pos = p * (n - 1);
+    const lo = Math.floor(pos);
+    const hi = Math.min(n - 1, lo + 1);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  };
+  return { scores: s, mean, std, quantiles: { p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), max: sorted[n - 1] } };
+}
+
+/** Schema 1 -> 2. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
+export function migrateV1(v1: ModelMetaV1): ModelMeta {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: v1.id,
+    name: v1.name,
+    description: v1.description,
+    createdAt: v1.createdAt,
+    updatedAt: v1.updatedAt,
+    backbone: { id: v1.backbone, manifestHash: null },
+    config: v1.config,
+    bankPrecision: 'fp32',
+    bankShape: { rows: v1.bankRows, cols: v1.bankCols },
+    calibration: { threshold: v1.threshold },
+    scoreStats: scoreStats(v1.goodScores),
+    thumbnails: v1.thumbnails,
+    trainImageCount: v1.trainImageCount,
+  };
+}
+
+/**
+ * JSON with object keys sorted at every level and no whitespace, so equal manifests hash equally whatever
+ * order their fields were written in. `undefined` fields are dropped, as JSON.stringify does.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** sha256 (hex) of the manifest's canonical JSON: tells a saved model which exact backbone set-up made it. */
+export function manifestHash(manifest: BackboneManifest): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(canonicalJson(manifest)));
+}

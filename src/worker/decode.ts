@@ -1,0 +1,115 @@
+// Turning a dropped file into RGBA pixels off the main thread, with messages a user can act on. Image sizes are
+// read from the file header first, so a 12000 x 12000 photo is decoded straight to a safe size instead of
+// allocating half a gigabyte.
+import type { RgbaImage } from '../patchcore/preprocess';
+
+/** Longest side kept after decoding; the backbone sees 224 px, the map is shown at this size at most. */
+export const MAX_DECODE_SIDE = 2048;
+
+export interface DecodedImage extends RgbaImage {
+  name: string;
+  /** Size of the file's image before any downscaling. */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export class ImageInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageInputError';
+  }
+}
+
+type Kind = 'png' | 'jpeg' | 'webp' | 'bmp' | 'gif' | null;
+
+export function sniffKind(head: Uint8Array): Kind {
+  const b = head;
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
+  if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'gif';
+  return null;
+}
+
+/** Width and height from the header where the format makes that cheap (PNG, JPEG SOF, BMP, GIF). */
+export function headerSize(b: Uint8Array, kind: Kind): { width: number; height: number } | null {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  try {
+    if (kind === 'png' && b.length >= 24) return { width: dv.getUint32(16), height: dv.getUint32(20) };
+    if (kind === 'bmp' && b.length >= 26) return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)) };
+    if (kind === 'gif' && b.length >= 10) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
+    if (kind === 'jpeg') {
+      let i = 2;
+      while (i + 9 < b.length) {
+        if (b[i] !== 0xff) { i++; continue; }
+        const marker = b[i + 1];
+        if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
+        const len = dv.getUint16(i + 2);
+        if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+          return { height: dv.getUint16(i + 5), width: dv.getUint16(i + 7) };
+        }
+        i += 2 + len;
+      }
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
+}
+
+/** Decodes an image file to RGBA, honouring EXIF orientation and capping the longest side at maxSide. */
+export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
+  if (blob.size === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
+  // JPEG SOF can sit after large EXIF blocks; 256 KB of header is plenty.
+  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+  const kind = sniffKind(head);
+  if (!kind) {
+    throw new ImageInputError(`${name} is not an image this app can read (${formatBytes(blob.size)}; expected PNG, JPEG, WebP or BMP)`);
+  }
+  const size = headerSize(head, kind);
+  let resize: { resizeWidth: number; resizeHeight: number } | undefined;
+  if (size && Math.max(size.width, size.height) > maxSide) {
+    const s = maxSide / Math.max(size.width, size.height);
+    resize = { resizeWidth: Math.max(1, Math.round(size.width * s)), resizeHeight: Math.max(1, Math.round(size.height * s)) };
+  }
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(blob, {
+      imageOrientation: 'from-image',
+      colorSpaceConversion: 'default',
+      premultiplyAlpha: 'none',
+      ...(resize ? { ...resize, resizeQuality: 'high' as const } : {}),
+    });
+  } catch {
+    throw new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt`);
+  }
+  try {
+    let { width, height } = bitmap;
+    if (Math.max(width, height) > maxSide) {
+      // Header size unknown (e.g. WebP): downscale after decoding.
+      const s = maxSide / Math.max(width, height);
+      width = Math.max(1, Math.round(width * s));
+      height = Math.max(1, Math.round(height * s));
+    }
+    const canvas = new OffscreenCanvas(width, height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    if (!ctx) throw new ImageInputError(`Could not get a 2D canvas to read ${name}`);
+    ctx.drawImage(bitmap, 0, 0, width, height);
+    const pixels = ctx.getImageData(0, 0, width, height);
+    return {
+      name,
+      data: pixels.data,
+      width,
+      height,
+      originalWidth: size?.width ?? bitmap.width,
+      originalHeight: size?.height ?? bitmap.height,
+    };
+  } finally {
+    bitmap.close();
+  }
+}

@@ -1,0 +1,169 @@
+// The engine worker: owns the backbone session, the compute kernels and the active PatchCore model, so that
+// decoding, inference, coreset and scoring never block the page. Speaks src/worker/protocol.ts.
+import { builtinManifest } from '../backbone/manifests';
+import { createBackbone } from '../backbone/session';
+import { chooseKernels } from '../patchcore/kernels';
+import { abortError, PatchCore } from '../patchcore/patchcore';
+import type { Progress } from '../patchcore/types';
+import { decodeImage } from './decode';
+import type { BuildResult, EngineInfo, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
+
+type BackboneHandle = Awaited<ReturnType<typeof createBackbone>>;
+
+let backbone: BackboneHandle | null = null;
+let kernels: Awaited<ReturnType<typeof chooseKernels>> | null = null;
+let model: PatchCore | null = null;
+let info: EngineInfo | null = null;
+const controllers = new Map<number, AbortController>();
+
+const post = (msg: WorkerResponse, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
+
+function now() {
+  return performance.now() / 1000;
+}
+
+function requireEngine(): { backbone: BackboneHandle; kernels: NonNullable<typeof kernels> } {
+  if (!backbone || !kernels) throw new Error('The engine is not ready yet: no backbone loaded');
+  return { backbone, kernels };
+}
+
+async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
+  const manifest = builtinManifest(args.backbone);
+  backbone?.release();
+  backbone = null;
+  model = null;
+  backbone = await createBackbone(manifest, { prefer: args.execution ?? 'auto', threads: args.threads });
+  kernels = await chooseKernels({ prefer: args.kernels ?? 'auto' });
+  info = {
+    backbone: manifest.id,
+    executionPath: backbone.executionPath,
+    threads: backbone.threads,
+    kernels: kernels.kernels.name,
+    reason: kernels.reason,
+    gpu: backbone.adapterInfo ?? 'none',
+  };
+  return info;
+}
+
+async function* decodeAll(files: ImageFile[], skipped: SkippedImage[], signal: AbortSignal) {
+  for (const f of files) {
+    if (signal.aborted) throw abortError();
+    try {
+      yield await decodeImage(f.blob, f.name);
+    } catch (e) {
+      skipped.push({ name: f.name, reason: (e as Error).message });
+    }
+  }
+}
+
+async function build(args: RequestMap['build']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<BuildResult> {
+  const engine = requireEngine();
+  const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
+  const skipped: SkippedImage[] = [];
+  const t0 = now();
+  let tFeatures = 0;
+  const bank = await pc.fit(decodeAll(args.images, skipped, signal), args.images.length, {
+    signal,
+    onProgress: (p) => {
+      if (p.stage !== 'features' && tFeatures === 0) tFeatures = now();
+      progress(p);
+    },
+  });
+  const tCoreset = now();
+  const trainCount = args.images.length - skipped.length;
+  const holdoutScores: BuildResult['holdoutScores'] = [];
+  let i = 0;
+  for (const f of args.holdout) {
+    if (signal.aborted) throw abortError();
+    progress({ stage: 'calibration', done: i++, total: args.holdout.length });
+    try {
+      const img = await decodeImage(f.blob, f.name);
+      holdoutScores.push({ name: f.name, score: (await pc.score(img)).score });
+    } catch (e) {
+      if ((e as Error).name === 'ImageInputError') skipped.push({ name: f.name, reason: (e as Error).message });
+      else throw e;
+    }
+  }
+  model = pc;
+  const tEnd = now();
+  return {
+    bank,
+    holdoutScores,
+    trainCount,
+    patchCount: Math.round(bank.rows / Math.max(args.config.coresetRatio, 1e-9)),
+    skipped,
+    seconds: { features: (tFeatures || tCoreset) - t0, coreset: tCoreset - (tFeatures || tCoreset), holdout: tEnd - tCoreset },
+  };
+}
+
+async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: number; height: number }, originalSize?: { width: number; height: number }): Promise<ScoreResult> {
+  if (!model) throw new Error('No model is active: build one from good images or open one from the library');
+  const t0 = now();
+  const s = await model.score(img);
+  return {
+    name: img.name,
+    score: s.score,
+    maxPatchScore: s.maxPatchScore,
+    map: s.map,
+    patchScores: s.patchScores,
+    width: originalSize?.width ?? img.width,
+    height: originalSize?.height ?? img.height,
+    seconds: now() - t0,
+  };
+}
+
+async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: AbortSignal): Promise<{ result: unknown; transfer: Transferable[] }> {
+  const progress = (p: Progress) => post({ id: req.id, type: 'progress', progress: p });
+  switch (req.type) {
+    case 'init':
+      return { result: await init(req.args), transfer: [] };
+    case 'build': {
+      const r = await build(req.args, signal, progress);
+      // The worker keeps its own bank for scoring; the caller gets a copy it can store.
+      const bank = { ...r.bank, data: r.bank.data.slice() };
+      return { result: { ...r, bank }, transfer: [bank.data.buffer] };
+    }
+    case 'load': {
+      const engine = requireEngine();
+      const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
+      pc.bank = req.args.bank;
+      model = pc;
+      return { result: { rows: req.args.bank.rows, cols: req.args.bank.cols }, transfer: [] };
+    }
+    case 'score': {
+      const img = await decodeImage(req.args.image.blob, req.args.image.name);
+      const r = await scoreImage(img, { width: img.originalWidth, height: img.originalHeight });
+      return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
+    }
+    case 'scorePixels': {
+      const r = await scoreImage(req.args);
+      return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
+    }
+  }
+}
+
+// Requests run one at a time (the backbone session and GPU queue are single), in arrival order; cancel is
+// handled immediately.
+let queue: Promise<void> = Promise.resolve();
+
+self.onmessage = (e: MessageEvent<WorkerRequest>) => {
+  const req = e.data;
+  if (req.type === 'cancel') {
+    controllers.get(req.target)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  controllers.set(req.id, controller);
+  queue = queue.then(async () => {
+    try {
+      if (controller.signal.aborted) throw abortError();
+      const { result, transfer } = await handle(req, controller.signal);
+      post({ id: req.id, type: 'done', result }, transfer);
+    } catch (err) {
+      const e = err as Error;
+      post({ id: req.id, type: 'error', error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } });
+    } finally {
+      controllers.delete(req.id);
+    }
+  });
+};

@@ -1,0 +1,74 @@
+// The one typed message protocol between the UI (or the eval harness) and the engine worker.
+// Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
+// 'done' or 'error' for that id. Large arrays travel as transferables.
+import type { EngineConfig } from '../patchcore/config';
+import type { AnomalyMap, MemoryBank, Progress } from '../patchcore/types';
+
+export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
+export type KernelPreference = 'auto' | 'webgpu' | 'cpu';
+
+/** An image as the user gave it: the encoded file, decoded inside the worker. */
+export interface ImageFile {
+  name: string;
+  blob: Blob;
+}
+
+export interface EngineInfo {
+  backbone: string;
+  /** Where the backbone runs. */
+  executionPath: 'webgpu' | 'wasm';
+  threads: number;
+  /** Where aggregation, coreset, kNN and blur run. */
+  kernels: 'webgpu' | 'cpu';
+  /** One sentence on why these paths were chosen (e.g. "WebGPU adapter is software (SwiftShader): WASM is faster"). */
+  reason: string;
+  gpu: string;
+}
+
+export interface SkippedImage {
+  name: string;
+  reason: string;
+}
+
+export interface BuildResult {
+  bank: MemoryBank;
+  /** Image scores of the held-out good images, for calibration. */
+  holdoutScores: { name: string; score: number }[];
+  trainCount: number;
+  patchCount: number;
+  skipped: SkippedImage[];
+  seconds: { features: number; coreset: number; holdout: number };
+}
+
+export interface ScoreResult {
+  name: string;
+  score: number;
+  maxPatchScore: number;
+  /** Anomaly map at the backbone input resolution; the UI stretches it over the image. */
+  map: AnomalyMap;
+  patchScores: AnomalyMap;
+  width: number;
+  height: number;
+  seconds: number;
+}
+
+export interface RequestMap {
+  init: { args: { backbone: string; execution?: ExecutionPreference; kernels?: KernelPreference; threads?: number }; result: EngineInfo };
+  build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
+  /** Makes a stored memory bank the active model. */
+  load: { args: { bank: MemoryBank; config: EngineConfig }; result: { rows: number; cols: number } };
+  score: { args: { image: ImageFile }; result: ScoreResult };
+  /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
+  scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };
+}
+
+export type RequestType = keyof RequestMap;
+
+export type WorkerRequest =
+  | { [K in RequestType]: { id: number; type: K; args: RequestMap[K]['args'] } }[RequestType]
+  | { id: number; type: 'cancel'; target: number };
+
+export type WorkerResponse =
+  | { id: number; type: 'progress'; progress: Progress }
+  | { id: number; type: 'done'; result: unknown }
+  | { id: number; type: 'error'; error: { name: string; message: string } };
