@@ -70,13 +70,18 @@ export interface InspectionModel extends ModelMeta {
 }
 
 /** What the caller supplies to save a new model; the library fills in id, times, schema and bank shape. */
-export type ModelDraft = Omit<ModelMeta, 'schemaVersion' | 'id' | 'createdAt' | 'updatedAt' | 'bankShape' | 'bankPrecision'> & {
+export type ModelDraft = Omit<
+  ModelMeta,
+  'schemaVersion' | 'id' | 'createdAt' | 'updatedAt' | 'bankShape' | 'bankPrecision'
+> & {
   bank: MemoryBank;
   bankPrecision?: BankPrecision;
 };
 
 /** Metadata fields that may change without touching the bank. */
-export type ModelPatch = Partial<Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'>>;
+export type ModelPatch = Partial<
+  Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'>
+>;
 
 /** Schema 1 as it was stored under `meta:<id>` (see SCHEMA_VERSION). */
 export interface ModelMetaV1 {
@@ -110,7 +115,12 @@ export function scoreStats(scores: ArrayLike<number>): ScoreStats {
     const hi = Math.min(n - 1, lo + 1);
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
   };
-  return { scores: s, mean, std, quantiles: { p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), max: sorted[n - 1] } };
+  return {
+    scores: s,
+    mean,
+    std,
+    quantiles: { p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), max: sorted[n - 1] },
+  };
 }
 
 /** Schema 1 -> 2. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
@@ -154,4 +164,48 @@ export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string
 /** sha256 (hex) of the manifest's canonical JSON: tells a saved model which exact backbone set-up made it. */
 export function manifestHash(manifest: BackboneManifest): Promise<string> {
   return sha256Hex(new TextEncoder().encode(canonicalJson(manifest)));
+}
+
+/** What is wrong with a would-be ModelMeta (from an import or a caller), or null when it is well-formed. */
+export function describeInvalidMeta(m: unknown): string | null {
+  if (typeof m !== 'object' || m === null) return 'the model description is missing';
+  const x = m as Record<string, unknown>;
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const count = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (x.schemaVersion !== SCHEMA_VERSION) return `schema version ${String(x.schemaVersion)} is not ${SCHEMA_VERSION}`;
+  if (typeof x.id !== 'string' || !x.id) return 'it has no id';
+  if (typeof x.name !== 'string' || !x.name.trim()) return 'it has no name';
+  if (typeof x.description !== 'string') return 'its part description is not text';
+  if (!finite(x.createdAt) || !finite(x.updatedAt)) return 'its creation or change time is not a date';
+  const bb = x.backbone;
+  if (!isObj(bb) || typeof bb.id !== 'string' || !(bb.manifestHash === null || typeof bb.manifestHash === 'string')) {
+    return 'its backbone is not named';
+  }
+  if (!isObj(x.config) || typeof x.config.backbone !== 'string') return 'its engine configuration is missing';
+  if (x.bankPrecision !== 'fp32' && x.bankPrecision !== 'fp16')
+    return `bank precision "${String(x.bankPrecision)}" is neither fp32 nor fp16`;
+  const shape = x.bankShape;
+  if (!isObj(shape) || !count(shape.rows) || !count(shape.cols) || !shape.rows || !shape.cols)
+    return 'its memory bank shape is not a positive rows x cols';
+  if (!isObj(x.calibration) || !finite(x.calibration.threshold)) return 'its threshold is not a number';
+  const st = x.scoreStats;
+  if (
+    !isObj(st) ||
+    !Array.isArray(st.scores) ||
+    !st.scores.every(finite) ||
+    !finite(st.mean) ||
+    !finite(st.std) ||
+    !isObj(st.quantiles)
+  ) {
+    return 'its good-image score statistics are incomplete';
+  }
+  if (
+    !Array.isArray(x.thumbnails) ||
+    !x.thumbnails.every((t) => isObj(t) && t.bytes instanceof Uint8Array && typeof t.mime === 'string')
+  ) {
+    return 'its thumbnails are not images';
+  }
+  if (!count(x.trainImageCount)) return 'its training image count is not a count';
+  return null;
 }

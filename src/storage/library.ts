@@ -1,0 +1,648 @@
+// The model library: inspection models kept in IndexedDB for weeks, listed instantly, never lost half-written.
+//
+// Keys of the 'models' object store (database 'patchcore-web'):
+//   meta:<id>              StoredMeta: the ModelMeta, the key of its current bank, and a tombstone when deleted
+//   bank:<id>:<version>    StoredBank (schema 1 stored a bare Float32Array under bank:<id>)
+//   pending:<bankKey>      { session, startedAt }: a bank written whose meta is not written yet
+//
+// Every write that makes a bank (save, saveAs, duplicate, import, extend) is two transactions:
+//   1. put the bank under a key no meta uses yet, with its pending marker. This is the big write; if it fails
+//      (quota, tab closed) the transaction rolls back and nothing the user had is touched.
+//   2. put the meta that points at the new bank (one put), drop the marker, and for extend drop the old bank.
+// A crash between 1 and 2 leaves a bank no meta points at; list() never shows it (it reads metas only, and only
+// those whose bank key exists), and the next startup deletes it. Banks are never read by list().
+//
+// Delete is soft, for the session: the meta gets a tombstone { at, session }; list() hides it, undoDelete() clears
+// it, purgeDeleted() frees the space at once. Tombstones of ended sessions are purged at the next startup. A session
+// is one openLibrary() (one page load); other tabs' sessions are seen as alive through Web Locks, so a tab never
+// purges another tab's undoable deletes or the bank it is in the middle of saving.
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import type { MemoryBank } from '../patchcore/types';
+import { decodeBank, encodeBank, storedBankBytes, type StoredBank } from './bank';
+import { LibraryError, formatBytes, isQuotaError } from './errors';
+import { decodeModelFile, encodeModelFile } from './exportFormat';
+import {
+  SCHEMA_VERSION,
+  describeInvalidMeta,
+  migrateV1,
+  type BankPrecision,
+  type InspectionModel,
+  type ModelDraft,
+  type ModelMeta,
+  type ModelMetaV1,
+  type ModelPatch,
+} from './model';
+
+export const DB_NAME = 'patchcore-web';
+export const STORE_NAME = 'models';
+
+/** A listed model: its metadata plus where the library keeps its bank. */
+export interface ModelSummary extends ModelMeta {
+  /** Increments each time the bank is replaced (extend). */
+  bankVersion: number;
+  /** Bytes of the stored bank. */
+  bankBytes: number;
+}
+
+/** Steps of a bank-making write, in order; reported to `onStage` (progress UI, crash tests). */
+export type WriteStage = 'writing-bank' | 'bank-written' | 'meta-written';
+
+export interface LibraryOptions {
+  /** Where models live. Default: idb-keyval createStore('patchcore-web', 'models'). Tests wrap it. */
+  store?: UseStore;
+  /** This session's id (default: random). */
+  sessionId?: string;
+  /** Ids of sessions alive in other tabs (default: from Web Locks; none where that API is missing). */
+  liveSessions?: () => Promise<Iterable<string>>;
+  /** Storage estimate used to say how much space is free when a write does not fit. */
+  estimate?: () => Promise<{ usage?: number; quota?: number }>;
+  /** Ask the browser not to evict the library under storage pressure (default true). */
+  requestPersistence?: boolean;
+  /** Called before each step of a bank-making write and awaited (a crash test can stall here forever). */
+  onStage?: (stage: WriteStage, info: { id: string; bankKey: string }) => void | Promise<void>;
+  now?: () => number;
+}
+
+export interface StorageReport {
+  usage: number | null;
+  quota: number | null;
+  free: number | null;
+  persisted: boolean;
+}
+
+interface StoredMeta extends ModelMeta {
+  bankKey: string;
+  bankVersion: number;
+  bankBytes: number;
+  deleted?: { at: number; session: string };
+}
+
+interface PendingMarker {
+  session: string;
+  startedAt: number;
+}
+
+const META = 'meta:';
+const BANK = 'bank:';
+const PENDING = 'pending:';
+const LOCK_PREFIX = 'patchcore-web/library-session/';
+const metaKey = (id: string) => META + id;
+const prefixRange = (prefix: string) => IDBKeyRange.bound(prefix, prefix + '\uffff');
+const req = <T>(r: IDBRequest<T>) => promisifyRequest(r);
+
+let defaultStoreInstance: UseStore | null = null;
+/** The app's store, opened on first use (importing this module touches no database). */
+export function defaultStore(): UseStore {
+  return (defaultStoreInstance ??= createStore(DB_NAME, STORE_NAME));
+}
+
+/** Opens the library: holds this session, asks for persistent storage, migrates and cleans up after crashes. */
+export async function openLibrary(options: LibraryOptions = {}): Promise<ModelLibrary> {
+  const lib = new ModelLibrary(options);
+  await holdSessionLock(lib.sessionId);
+  if (options.requestPersistence !== false) void requestPersistence();
+  try {
+    await lib.recover();
+  } catch (e) {
+    // Clean-up only frees space; the library works without it, and the next start tries again.
+    console.warn('Model library clean-up after a previous session failed; it will be retried at the next start.', e);
+  }
+  return lib;
+}
+
+export class ModelLibrary {
+  readonly sessionId: string;
+  private readonly store: UseStore;
+  private readonly options: LibraryOptions;
+  private readonly now: () => number;
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  /** Use openLibrary(): it also cleans up what a crashed session left. */
+  constructor(options: LibraryOptions = {}) {
+    this.options = options;
+    this.store = options.store ?? defaultStore();
+    this.sessionId = options.sessionId ?? crypto.randomUUID();
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Every saved model, newest change first. Reads metadata only: instant whatever the bank sizes. */
+  async list(): Promise<ModelSummary[]> {
+    const [metas, bankKeys] = await this.tx('readonly', (s) =>
+      Promise.all([req(s.getAll(prefixRange(META))), req(s.getAllKeys(prefixRange(BANK)))]),
+    );
+    const banks = new Set(bankKeys as string[]);
+    return metas
+      .map(upgradeMeta)
+      .filter((m): m is StoredMeta => m !== null && !m.deleted && banks.has(m.bankKey))
+      .map(summary)
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** A model with its bank decoded to fp32, ready to score with. */
+  async open(id: string): Promise<InspectionModel> {
+    const { meta, bank } = await this.readStored(id);
+    return { ...publicMeta(meta), bank: decodeBank(bank) };
+  }
+
+  /** Saves a new model. Returns its summary once both bank and metadata are stored. */
+  async save(draft: ModelDraft): Promise<ModelSummary> {
+    const precision = draft.bankPrecision ?? 'fp32';
+    const meta = newMeta(draft, crypto.randomUUID(), this.now(), precision, draft.bank);
+    checkBank(draft.bank, meta.name);
+    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save'));
+  }
+
+  /** Saves a model (typically an opened one, changed in memory) as a new library entry; the original stays. */
+  async saveAs(model: InspectionModel | ModelDraft, name: string, precision?: BankPrecision): Promise<ModelSummary> {
+    const p = precision ?? model.bankPrecision ?? 'fp32';
+    const meta = newMeta({ ...model, name }, crypto.randomUUID(), this.now(), p, model.bank);
+    checkBank(model.bank, meta.name);
+    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save'));
+  }
+
+  /** A copy of a stored model under a new id; the bank is copied as stored (bitwise). */
+  async duplicate(id: string, name?: string): Promise<ModelSummary> {
+    const { meta, bank } = await this.readStored(id);
+    const copy = newMeta(
+      { ...meta, name: name ?? `${meta.name} (copy)` },
+      crypto.randomUUID(),
+      this.now(),
+      bank.precision,
+      bank,
+    );
+    return this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save'));
+  }
+
+  rename(id: string, name: string): Promise<ModelSummary> {
+    return this.update(id, { name });
+  }
+
+  /** Changes metadata only (name, description, recalibrated threshold...). One transaction. */
+  update(id: string, patch: ModelPatch): Promise<ModelSummary> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const cur = await liveMeta(s, id);
+        const next: StoredMeta = { ...cur, ...pickPatch(patch), updatedAt: this.now() };
+        const problem = describeInvalidMeta(publicMeta(next));
+        if (problem) throw new LibraryError('invalid-model', `Cannot update "${cur.name}": ${problem}.`);
+        s.put(next, metaKey(id));
+        return summary(next);
+      }),
+    );
+  }
+
+  /**
+   * "Add more good images to this model": stores `bank` (the whole new bank, old vectors included) as a new
+   * version, then switches the model to it and drops the old one. Until the switch, the old version is intact.
+   */
+  async extend(id: string, bank: MemoryBank, patch: ModelPatch = {}): Promise<ModelSummary> {
+    return this.exclusive(id, async () => {
+      const prev = await this.tx('readonly', (s) => liveMeta(s, id));
+      checkBank(bank, prev.name);
+      if (bank.cols !== prev.bankShape.cols) {
+        throw new LibraryError(
+          'invalid-model',
+          `Cannot add to "${prev.name}": its vectors have ${prev.bankShape.cols} values, the new ones ${bank.cols} (a different backbone or configuration?).`,
+        );
+      }
+      const meta: ModelMeta = {
+        ...publicMeta(prev),
+        ...pickPatch(patch),
+        bankShape: { rows: bank.rows, cols: bank.cols },
+        updatedAt: this.now(),
+      };
+      const problem = describeInvalidMeta(meta);
+      if (problem) throw new LibraryError('invalid-model', `Cannot add to "${prev.name}": ${problem}.`);
+      return this.writeModel(meta, encodeBank(bank, prev.bankPrecision), 'save the new version of', { prev, patch });
+    });
+  }
+
+  /** Hides the model; it can be brought back with undoDelete() until this session ends. */
+  delete(id: string): Promise<void> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const cur = await liveMeta(s, id);
+        s.put({ ...cur, deleted: { at: this.now(), session: this.sessionId } } satisfies StoredMeta, metaKey(id));
+      }),
+    );
+  }
+
+  undoDelete(id: string): Promise<ModelSummary> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const cur = upgradeMeta(await req(s.get(metaKey(id))));
+        if (!cur?.deleted)
+          throw new LibraryError(
+            'not-found',
+            'There is no deleted model to restore (it may have been purged when a previous session ended).',
+          );
+        const { deleted: _deleted, ...restored } = cur;
+        s.put(restored, metaKey(id));
+        return summary(restored);
+      }),
+    );
+  }
+
+  /** Models deleted in this session, most recent first: what an undo list shows. */
+  async deleted(): Promise<ModelSummary[]> {
+    const metas = await this.tx('readonly', (s) => req(s.getAll(prefixRange(META))));
+    return metas
+      .map(upgradeMeta)
+      .filter((m): m is StoredMeta => m?.deleted?.session === this.sessionId)
+      .sort((a, b) => b.deleted!.at - a.deleted!.at)
+      .map(summary);
+  }
+
+  /** Frees the space of models deleted in this session now, instead of at the next startup. No undo after this. */
+  purgeDeleted(): Promise<void> {
+    return this.tx('readwrite', async (s) => {
+      for (const m of (await req(s.getAll(prefixRange(META)))).map(upgradeMeta)) {
+        if (m?.deleted?.session === this.sessionId) {
+          s.delete(metaKey(m.id));
+          s.delete(m.bankKey);
+        }
+      }
+    });
+  }
+
+  /** The model as one .patchcore file (see exportFormat.ts); the bank is written exactly as stored. */
+  async exportModel(id: string): Promise<Blob> {
+    const { meta, bank } = await this.readStored(id);
+    return new Blob([await encodeModelFile(publicMeta(meta), bank)], { type: 'application/octet-stream' });
+  }
+
+  /**
+   * Adds the model in a .patchcore file as a new entry (new id). The whole file is checked first; a bad file
+   * throws a LibraryError naming the problem and the library is not touched.
+   */
+  async importModel(file: Blob | ArrayBuffer | Uint8Array, knownBackbones: readonly string[]): Promise<ModelSummary> {
+    const bytes =
+      file instanceof Uint8Array ? file : new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file);
+    const { meta, bank } = await decodeModelFile(bytes, { knownBackbones });
+    const imported: ModelMeta = { ...meta, id: crypto.randomUUID() };
+    return this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import'));
+  }
+
+  /** Startup: migrate schema-1 metas, purge tombstones of ended sessions, delete banks a crash left behind. */
+  async recover(): Promise<void> {
+    const live = new Set(await (this.options.liveSessions ?? lockedSessions)());
+    live.add(this.sessionId);
+    await this.tx('readwrite', async (s) => {
+      const [metaKeys, metas, bankKeys, pendingKeys, pendings] = await Promise.all([
+        req(s.getAllKeys(prefixRange(META))),
+        req(s.getAll(prefixRange(META))),
+        req(s.getAllKeys(prefixRange(BANK))),
+        req(s.getAllKeys(prefixRange(PENDING))),
+        req(s.getAll(prefixRange(PENDING))) as Promise<PendingMarker[]>,
+      ]);
+      const keep = new Set<string>();
+      const keepPrefixes: string[] = [];
+      metas.forEach((raw, i) => {
+        const key = metaKeys[i] as string;
+        const m = upgradeMeta(raw);
+        if (!m) {
+          // Written by a newer version of the app: leave it and anything that may be its bank alone.
+          keepPrefixes.push(BANK + key.slice(META.length));
+          return;
+        }
+        if (m.deleted && !live.has(m.deleted.session)) {
+          s.delete(key);
+          s.delete(m.bankKey);
+          return;
+        }
+        if ((raw as { schemaVersion?: number }).schemaVersion !== SCHEMA_VERSION) s.put(m, key);
+        keep.add(m.bankKey);
+      });
+      pendings.forEach((p, i) => {
+        const key = pendingKeys[i] as string;
+        if (live.has(p.session)) keep.add(key.slice(PENDING.length));
+        else s.delete(key);
+      });
+      for (const k of bankKeys as string[]) {
+        if (keep.has(k) || keepPrefixes.some((p) => k === p || k.startsWith(p + ':'))) continue;
+        s.delete(k);
+      }
+    });
+  }
+
+  private async readStored(id: string): Promise<{ meta: StoredMeta; bank: StoredBank }> {
+    const { meta, raw } = await this.tx('readonly', async (s) => {
+      const meta = await liveMeta(s, id);
+      return { meta, raw: await req(s.get(meta.bankKey)) };
+    });
+    return { meta, bank: readBank(raw, meta) };
+  }
+
+  /**
+   * The two-transaction write described at the top of this file. `replacing` (extend): the meta whose bank is
+   * replaced, and the caller's changes; other changes made meanwhile (a rename in another tab) are kept.
+   */
+  private async writeModel(
+    meta: ModelMeta,
+    bank: StoredBank,
+    verb: string,
+    replacing?: { prev: StoredMeta; patch: ModelPatch },
+  ): Promise<ModelSummary> {
+    const prev = replacing?.prev;
+    const data = ownedCopy(bank.data);
+    const stored: StoredBank = { ...bank, data };
+    const bytesNeeded = data.byteLength + approxMetaBytes(meta);
+    const firstVersion = (prev?.bankVersion ?? 0) + 1;
+    await this.stage('writing-bank', meta.id, `${BANK}${meta.id}:${firstVersion}`);
+    let bankVersion = firstVersion;
+    try {
+      await this.tx('readwrite', async (s) => {
+        // Never overwrite: another tab may be mid-extend of the same model with this version number.
+        while ((await req(s.count(`${BANK}${meta.id}:${bankVersion}`))) > 0) bankVersion++;
+        const bankKey = `${BANK}${meta.id}:${bankVersion}`;
+        s.put({ session: this.sessionId, startedAt: this.now() } satisfies PendingMarker, PENDING + bankKey);
+        s.put(stored, bankKey);
+      });
+    } catch (e) {
+      throw await this.explain(e, verb, meta.name, bytesNeeded);
+    }
+    const bankKey = `${BANK}${meta.id}:${bankVersion}`;
+    await this.stage('bank-written', meta.id, bankKey);
+    let record: StoredMeta = { ...meta, bankKey, bankVersion, bankBytes: data.byteLength };
+    try {
+      await this.tx('readwrite', async (s) => {
+        if (replacing) {
+          const { prev, patch } = replacing;
+          const cur = upgradeMeta(await req(s.get(metaKey(meta.id))));
+          if (!cur || cur.deleted)
+            throw new LibraryError('not-found', `"${prev.name}" was deleted while its new version was being saved.`);
+          if (cur.bankKey !== prev.bankKey) {
+            throw new LibraryError(
+              'conflict',
+              `"${prev.name}" was changed in another tab while its new version was being saved; nothing was changed here.`,
+            );
+          }
+          record = {
+            ...cur,
+            ...pickPatch(patch),
+            bankShape: meta.bankShape,
+            updatedAt: meta.updatedAt,
+            bankKey,
+            bankVersion,
+            bankBytes: data.byteLength,
+          };
+        }
+        s.put(record, metaKey(meta.id));
+        s.delete(PENDING + bankKey);
+        if (prev) s.delete(prev.bankKey);
+      });
+    } catch (e) {
+      // The meta did not change, so the new bank is unreachable: drop it now rather than at the next startup.
+      await this.tx('readwrite', (s) => {
+        s.delete(bankKey);
+        s.delete(PENDING + bankKey);
+      }).catch(() => undefined);
+      throw await this.explain(e, verb, meta.name, bytesNeeded);
+    }
+    await this.stage('meta-written', meta.id, bankKey);
+    return summary(record);
+  }
+
+  private async stage(stage: WriteStage, id: string, bankKey: string): Promise<void> {
+    await this.options.onStage?.(stage, { id, bankKey });
+  }
+
+  /** Turns a failed write into a LibraryError the inspector can act on (quota: how much is needed and free). */
+  private async explain(e: unknown, verb: string, name: string, bytesNeeded: number): Promise<unknown> {
+    if (!isQuotaError(e)) return e;
+    let free: number | null = null;
+    try {
+      const est = await (this.options.estimate ?? browserEstimate)();
+      if (est.quota !== undefined && est.usage !== undefined) free = Math.max(0, est.quota - est.usage);
+    } catch {
+      // No estimate: say what is needed without the free space.
+    }
+    let held = 0;
+    try {
+      held = (await this.deleted()).reduce((sum, m) => sum + m.bankBytes, 0);
+    } catch {
+      // Listing the trash is only for the hint below.
+    }
+    const needs = `it needs ${formatBytes(bytesNeeded)}`;
+    const space =
+      free === null
+        ? `${needs}, more than the browser has left`
+        : free < bytesNeeded
+          ? `${needs}, ${formatBytes(free)} is free`
+          : `${needs} and the browser refused it, although it reports ${formatBytes(free)} free (the disk itself may be full)`;
+    const trash =
+      held > 0
+        ? ` Models deleted in this session still hold ${formatBytes(held)} until you empty the trash or reload.`
+        : '';
+    return new LibraryError(
+      'quota',
+      `Not enough browser storage to ${verb} "${name}": ${space}. Delete or export older models.${trash}`,
+      {
+        cause: e,
+      },
+    );
+  }
+
+  /** One transaction; resolves once it has committed, and rolls it back if `body` throws. */
+  private tx<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T> | T): Promise<T> {
+    return this.store(mode, async (s) => {
+      const done = promisifyRequest(s.transaction);
+      done.catch(() => undefined);
+      try {
+        const result = await body(s);
+        await done;
+        return result;
+      } catch (e) {
+        try {
+          s.transaction.abort();
+        } catch {
+          // Already committed or aborted.
+        }
+        throw e;
+      }
+    });
+  }
+
+  /** Runs writes to one model one after another, so a rename cannot overwrite an extend's switch, and so on. */
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(id) ?? Promise.resolve()).catch(() => undefined).then(fn);
+    this.queues.set(id, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(id) === next) this.queues.delete(id);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+}
+
+/** Free space and whether the browser agreed to keep the library under storage pressure. */
+export async function storageEstimate(): Promise<StorageReport> {
+  const storage = globalThis.navigator?.storage;
+  let usage: number | null = null;
+  let quota: number | null = null;
+  try {
+    const est = await browserEstimate();
+    usage = est.usage ?? null;
+    quota = est.quota ?? null;
+  } catch {
+    // Unsupported: report unknowns.
+  }
+  const persisted = (await storage?.persisted?.().catch(() => false)) ?? false;
+  return { usage, quota, free: usage !== null && quota !== null ? Math.max(0, quota - usage) : null, persisted };
+}
+
+/** Asks for persistent storage so the browser does not evict weeks-old models; true when granted. */
+export async function requestPersistence(): Promise<boolean> {
+  const storage = globalThis.navigator?.storage;
+  if (!storage?.persist) return false;
+  try {
+    return (await storage.persisted()) || (await storage.persist());
+  } catch {
+    return false;
+  }
+}
+
+async function browserEstimate(): Promise<{ usage?: number; quota?: number }> {
+  const storage = globalThis.navigator?.storage;
+  if (!storage?.estimate) return {};
+  return storage.estimate();
+}
+
+/** Holds a Web Lock named after the session for the page's lifetime: other tabs see the session as alive. */
+async function holdSessionLock(sessionId: string): Promise<void> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return;
+  await new Promise<void>((acquired) => {
+    void locks.request(LOCK_PREFIX + sessionId, () => {
+      acquired();
+      return new Promise<never>(() => undefined);
+    });
+  });
+}
+
+async function lockedSessions(): Promise<string[]> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return [];
+  const { held = [] } = await locks.query();
+  return held
+    .map((l) => l.name ?? '')
+    .filter((n) => n.startsWith(LOCK_PREFIX))
+    .map((n) => n.slice(LOCK_PREFIX.length));
+}
+
+/** The stored meta in schema 2, or null when it is from a newer app (left untouched) or unreadable. */
+function upgradeMeta(raw: unknown): StoredMeta | null {
+  const v = (raw as { schemaVersion?: unknown } | undefined)?.schemaVersion;
+  if (v === SCHEMA_VERSION) return raw as StoredMeta;
+  if (v === 1) {
+    const v1 = raw as ModelMetaV1;
+    return { ...migrateV1(v1), bankKey: BANK + v1.id, bankVersion: 1, bankBytes: v1.bankRows * v1.bankCols * 4 };
+  }
+  return null;
+}
+
+async function liveMeta(s: IDBObjectStore, id: string): Promise<StoredMeta> {
+  const m = upgradeMeta(await req(s.get(metaKey(id))));
+  if (!m || m.deleted)
+    throw new LibraryError('not-found', `No model with id ${id} in the library (it may have been deleted).`);
+  return m;
+}
+
+/** The bank record checked against its meta (schema 1 stored a bare Float32Array). */
+function readBank(raw: unknown, meta: StoredMeta): StoredBank {
+  const { rows, cols } = meta.bankShape;
+  const bank: StoredBank | undefined =
+    raw instanceof Float32Array ? { precision: 'fp32', rows, cols, data: raw } : (raw as StoredBank | undefined);
+  const expected = storedBankBytes(rows, cols, meta.bankPrecision);
+  if (
+    !bank?.data ||
+    bank.precision !== meta.bankPrecision ||
+    bank.rows !== rows ||
+    bank.cols !== cols ||
+    bank.data.byteLength !== expected
+  ) {
+    throw new LibraryError(
+      'corrupt',
+      `The memory bank of "${meta.name}" is missing or damaged in browser storage. Import it again from an exported .patchcore file.`,
+    );
+  }
+  return bank;
+}
+
+function publicMeta(m: StoredMeta): ModelMeta {
+  const { bankKey: _k, bankVersion: _v, bankBytes: _b, deleted: _d, ...meta } = m;
+  return meta;
+}
+
+function summary(m: StoredMeta): ModelSummary {
+  return { ...publicMeta(m), bankVersion: m.bankVersion, bankBytes: m.bankBytes };
+}
+
+type MetaSource = Pick<
+  ModelMeta,
+  'name' | 'description' | 'backbone' | 'config' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'
+>;
+
+/** A fresh ModelMeta from the fields a caller may supply (extra fields on `src`, like an old id, are ignored). */
+function newMeta(
+  src: MetaSource,
+  id: string,
+  now: number,
+  precision: BankPrecision,
+  bank: { rows: number; cols: number },
+): ModelMeta {
+  const meta: ModelMeta = {
+    schemaVersion: SCHEMA_VERSION,
+    id,
+    name: src.name,
+    description: src.description,
+    createdAt: now,
+    updatedAt: now,
+    backbone: { ...src.backbone },
+    config: src.config,
+    bankPrecision: precision,
+    bankShape: { rows: bank.rows, cols: bank.cols },
+    calibration: src.calibration,
+    scoreStats: src.scoreStats,
+    thumbnails: src.thumbnails,
+    trainImageCount: src.trainImageCount,
+  };
+  const problem = describeInvalidMeta(meta);
+  if (problem) throw new LibraryError('invalid-model', `Cannot save "${src.name}": ${problem}.`);
+  return meta;
+}
+
+function pickPatch(p: ModelPatch): ModelPatch {
+  const out: ModelPatch = {};
+  if (p.name !== undefined) out.name = p.name;
+  if (p.description !== undefined) out.description = p.description;
+  if (p.calibration !== undefined) out.calibration = p.calibration;
+  if (p.scoreStats !== undefined) out.scoreStats = p.scoreStats;
+  if (p.thumbnails !== undefined) out.thumbnails = p.thumbnails;
+  if (p.trainImageCount !== undefined) out.trainImageCount = p.trainImageCount;
+  return out;
+}
+
+function checkBank(bank: MemoryBank, name: string): void {
+  const ok = Number.isInteger(bank.rows) && Number.isInteger(bank.cols) && bank.rows > 0 && bank.cols > 0;
+  if (!ok || bank.data.length !== bank.rows * bank.cols) {
+    throw new LibraryError(
+      'invalid-model',
+      `Cannot save "${name}": its memory bank holds ${bank.data.length} values, not ${bank.rows} x ${bank.cols}.`,
+    );
+  }
+}
+
+/**
+ * IndexedDB clones a typed array's whole buffer, and cannot store a SharedArrayBuffer: give it an array that
+ * owns exactly its own bytes.
+ */
+function ownedCopy<T extends Float32Array | Uint16Array>(a: T): T {
+  const owned = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+  return owned ? a : (a.slice() as T);
+}
+
+function approxMetaBytes(meta: ModelMeta): number {
+  return 4096 + meta.scoreStats.scores.length * 8 + meta.thumbnails.reduce((n, t) => n + t.bytes.byteLength, 0);
+}
