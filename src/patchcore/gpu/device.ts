@@ -54,10 +54,15 @@ export function adapterIsSoftware(adapter: GPUAdapter | AdapterLike): boolean {
   );
 }
 
-export function describeAdapter(info: Partial<GPUAdapterInfo> | null, software: boolean): string {
+/** "nvidia ampere", "google swiftshader": vendor, architecture and device as the browser reports them. */
+export function adapterName(info: Partial<GPUAdapterInfo> | null): string {
   if (!info) return 'externally supplied WebGPU device';
   const name = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0).join(' ');
-  return `${name || info.description || 'unknown adapter'} (${software ? 'software' : 'hardware'})`;
+  return name || info.description || 'unknown adapter';
+}
+
+export function describeAdapter(info: Partial<GPUAdapterInfo> | null, software: boolean): string {
+  return `${adapterName(info)} (${software ? 'software' : 'hardware'})`;
 }
 
 export function webgpuAvailable(): boolean {

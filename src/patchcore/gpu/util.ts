@@ -105,3 +105,44 @@ export async function guarded<T>(device: GPUDevice, kernel: string, body: () => 
 export function destroyAll(buffers: Iterable<GPUBuffer>): void {
   for (const b of buffers) b.destroy();
 }
+
+const pipelineCache = new WeakMap<GPUDevice, Map<string, Record<string, GPUComputePipeline>>>();
+
+/**
+ * The compute pipelines of one WGSL module, built once per device and shared by every kernels instance on it
+ * (compilation is the slowest step on first use, seconds on SwiftShader).
+ */
+export function pipelinesFor<E extends string>(
+  device: GPUDevice,
+  label: string,
+  code: string,
+  entryPoints: readonly E[],
+): Record<E, GPUComputePipeline> {
+  let perDevice = pipelineCache.get(device);
+  if (!perDevice) pipelineCache.set(device, (perDevice = new Map()));
+  let found = perDevice.get(label);
+  if (!found) {
+    const module = device.createShaderModule({ label, code });
+    found = {};
+    for (const entryPoint of entryPoints) {
+      found[entryPoint] = device.createComputePipeline({ label: `${label}:${entryPoint}`, layout: 'auto', compute: { module, entryPoint } });
+    }
+    perDevice.set(label, found);
+  }
+  return found as Record<E, GPUComputePipeline>;
+}
+
+const lostDevices = new WeakMap<GPUDevice, GPUDeviceLostInfo>();
+const watchedDevices = new WeakSet<GPUDevice>();
+
+/** Starts remembering whether `device` is lost, so long jobs can stop with a clear message instead of no-ops. */
+export function trackLoss(device: GPUDevice): void {
+  if (watchedDevices.has(device)) return;
+  watchedDevices.add(device);
+  void device.lost.then((info) => lostDevices.set(device, info));
+}
+
+export function throwIfLost(device: GPUDevice, job: string): void {
+  const info = lostDevices.get(device);
+  if (info) throw new Error(`The GPU device was lost during ${job} (${info.message || info.reason}); start the job again.`);
+}

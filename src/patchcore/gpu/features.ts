@@ -1,0 +1,69 @@
+// Dispatch of features.wgsl: eq. 1-3 turns the two backbone maps of one image into its patch features.
+import type { AggregateOptions, FeatureMap, PatchFeatures } from '../types';
+import shader from './features.wgsl?raw';
+import { bindGroup, destroyAll, grid1d, guarded, pipelinesFor, readBack, storageBuffer, uniformU32, uploadStorage } from './util';
+
+export type AggregateFn = (maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions) => Promise<PatchFeatures>;
+
+export function checkMap(map: FeatureMap, name: string): void {
+  const expected = map.channels * map.height * map.width;
+  if (map.data.length !== expected) {
+    throw new Error(
+      `${name} holds ${map.data.length} values but its shape ${map.channels}x${map.height}x${map.width} needs ${expected}`,
+    );
+  }
+  if (expected === 0) throw new Error(`${name} is empty (${map.channels}x${map.height}x${map.width})`);
+}
+
+export function createAggregate(device: GPUDevice): AggregateFn {
+  return (maps, opts) =>
+    guarded(device, 'aggregate', async () => {
+      const p = pipelinesFor(device, 'features.wgsl', shader, ['localAverage', 'assemble'] as const);
+      const [m1, m2] = maps;
+      checkMap(m1, 'the stride-8 feature map');
+      checkMap(m2, 'the stride-16 feature map');
+      if (opts.patchSize < 1) throw new Error(`patchSize must be at least 1, got ${opts.patchSize}`);
+      const d1 = opts.layerDim === 'native' ? m1.channels : opts.layerDim;
+      const d2 = opts.layerDim === 'native' ? m2.channels : opts.layerDim;
+      const dCat = d1 + d2;
+      const dOut = opts.targetDim === 'none' ? dCat : opts.targetDim;
+      if (d1 < 1 || dOut < 1) throw new Error(`feature dimensions must be positive (layerDim ${opts.layerDim}, targetDim ${opts.targetDim})`);
+      const cells = m1.height * m1.width;
+
+      const temp: GPUBuffer[] = [];
+      const keep = (b: GPUBuffer) => (temp.push(b), b);
+      const encoder = device.createCommandEncoder({ label: 'aggregate' });
+      const pass = encoder.beginComputePass({ label: 'aggregate' });
+      const averaged = [m1, m2].map((m, i) => {
+        const src = keep(uploadStorage(device, m.data, `feature map ${i + 1}`));
+        const dst = keep(storageBuffer(device, m.data.byteLength, `averaged map ${i + 1}`));
+        const params = keep(uniformU32(device, [m.channels, m.height, m.width, opts.patchSize], `local params ${i + 1}`));
+        pass.setPipeline(p.localAverage);
+        pass.setBindGroup(0, bindGroup(device, p.localAverage, { 0: params, 1: src, 2: dst }, `local ${i + 1}`));
+        pass.dispatchWorkgroups(...grid1d(device, m.data.length));
+        return dst;
+      });
+      const out = keep(storageBuffer(device, cells * dOut * 4, 'patch features'));
+      const params = keep(
+        uniformU32(
+          device,
+          [m1.channels, m1.height, m1.width, d1, m2.channels, m2.height, m2.width, d2, dCat, dOut, 0, 0],
+          'assemble params',
+        ),
+      );
+      pass.setPipeline(p.assemble);
+      pass.setBindGroup(
+        0,
+        bindGroup(device, p.assemble, { 3: params, 4: averaged[0], 5: averaged[1], 6: out }, 'assemble'),
+      );
+      pass.dispatchWorkgroups(...grid1d(device, cells * dOut));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      try {
+        const data = new Float32Array(await readBack(device, out, cells * dOut * 4));
+        return { data, rows: cells, cols: dOut, gridH: m1.height, gridW: m1.width };
+      } finally {
+        destroyAll(temp);
+      }
+    });
+}
