@@ -1,0 +1,471 @@
+// Greedy coreset subsampling (sec. 3.2, Algorithm 1) as the authors' ApproximateGreedyCoresetSampler runs it:
+// seeded random projection, running min-distance initialised with the mean distance to a few random points,
+// then `count` farthest-first steps. The fast path returns exactly the indices of the naive loop.
+import { projectionMatrix, startIndices } from '../random';
+import type { CoresetOptions, Matrix } from '../types';
+
+/*
+ * Distance semantics (the WGSL twin mirrors these):
+ * - Distances are computed directly, d(a, b) = sqrt(sum_k (a_k - b_k)^2), never in the expanded |a|^2 - 2ab + |b|^2
+ *   form, so d(x, x) = 0 and nearby points keep their precision. The CPU sums in double with four interleaved
+ *   accumulators (k mod 4, combined as (s0 + s1) + (s2 + s3)), takes sqrt, and rounds the distance to fp32.
+ * - The running min-distance is stored as that fp32 distance (not squared). Initial value of every point: the
+ *   mean of its fp32 distances to the start points (summed in double, divided by their count, rounded to fp32);
+ *   no start points means +Infinity.
+ * - Each step selects the largest running min-distance, the lowest point index on ties, and replaces a point's
+ *   value only when the new fp32 distance is strictly smaller. Selected points may be selected again once every
+ *   value is 0 (duplicates), exactly like the authors' loop.
+ */
+
+/** The farthest-first loop checks the clock at most every step; it reports and yields on these intervals. */
+const PROGRESS_MS = 100;
+const YIELD_MS = 50;
+/** Pivot centres whose distances give a cheap lower bound on centre-centre distances (LAESA-style). */
+const PIVOTS = 4;
+/** Relative safety margins of the pruning tests; fp32 rounding of the stored distances is ~6e-8 relative. */
+const PRUNE_TOL = 1e-5;
+const PIVOT_TOL = 1e-6;
+
+type Clock = () => number;
+const clock: Clock = () => performance.now();
+
+/** Lets a Web Worker see cancel messages between chunks of work. */
+function nextTick(): Promise<void> {
+  const g = globalThis as unknown as {
+    scheduler?: { yield?: () => Promise<void> };
+    setImmediate?: (f: () => void) => unknown;
+  };
+  if (g.scheduler?.yield) return g.scheduler.yield();
+  if (g.setImmediate) return new Promise((r) => g.setImmediate!(r));
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+/** Rows r0..r1 of features @ P into out (rows x P.cols). Register-blocked 4 rows x 4 output columns. */
+function projectRows(features: Matrix, pt: Float32Array, outDim: number, r0: number, r1: number, out: Float32Array): void {
+  const d = features.cols, A = features.data;
+  const last = features.rows - 1;
+  for (let r = r0; r < r1; r += 4) {
+    const ra = r, rb = Math.min(r + 1, last), rc = Math.min(r + 2, last), rd = Math.min(r + 3, last);
+    const a0 = ra * d, a1 = rb * d, a2 = rc * d, a3 = rd * d;
+    for (let c = 0; c < outDim; c += 4) {
+      const ca = c, cb = Math.min(c + 1, outDim - 1), cc = Math.min(c + 2, outDim - 1), cd = Math.min(c + 3, outDim - 1);
+      const p0 = ca * d, p1 = cb * d, p2 = cc * d, p3 = cd * d;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let k = 0; k < d; k++) {
+        const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
+        const y0 = pt[p0 + k], y1 = pt[p1 + k], y2 = pt[p2 + k], y3 = pt[p3 + k];
+        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
+        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
+        s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
+        s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
+      }
+      // Padding lanes repeat the last row / column and so write the same value twice.
+      const o0 = ra * outDim, o1 = rb * outDim, o2 = rc * outDim, o3 = rd * outDim;
+      out[o0 + ca] = s00; out[o0 + cb] = s01; out[o0 + cc] = s02; out[o0 + cd] = s03;
+      out[o1 + ca] = s10; out[o1 + cb] = s11; out[o1 + cc] = s12; out[o1 + cd] = s13;
+      out[o2 + ca] = s20; out[o2 + cb] = s21; out[o2 + cc] = s22; out[o2 + cd] = s23;
+      out[o3 + ca] = s30; out[o3 + cb] = s31; out[o3 + cc] = s32; out[o3 + cd] = s33;
+    }
+  }
+}
+
+function transpose(P: Matrix): Float32Array {
+  const t = new Float32Array(P.rows * P.cols);
+  for (let i = 0; i < P.rows; i++) for (let j = 0; j < P.cols; j++) t[j * P.rows + i] = P.data[i * P.cols + j];
+  return t;
+}
+
+/** features (n x d) @ P (d x k): the random projection of the coreset distances. */
+export function project(features: Matrix, P: Matrix): Matrix {
+  if (P.rows !== features.cols) throw new Error(`Projection expects ${P.rows} dimensions, features have ${features.cols}`);
+  const out = new Float32Array(features.rows * P.cols);
+  projectRows(features, transpose(P), P.cols, 0, features.rows, out);
+  return { data: out, rows: features.rows, cols: P.cols };
+}
+
+/** Squared L2 distance between rows at offsets a and b of X (double, four accumulators). */
+export function sqDist(X: Float32Array, a: number, b: number, d: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = 0;
+  for (; k + 4 <= d; k += 4) {
+    const t0 = X[a + k] - X[b + k], t1 = X[a + k + 1] - X[b + k + 1];
+    const t2 = X[a + k + 2] - X[b + k + 2], t3 = X[a + k + 3] - X[b + k + 3];
+    s0 += t0 * t0; s1 += t1 * t1; s2 += t2 * t2; s3 += t3 * t3;
+  }
+  for (; k < d; k++) {
+    const t = X[a + k] - X[b + k];
+    s0 += t * t;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/**
+ * sqDist with early exit: returns the exact same value when it is below `limit`, otherwise some partial sum
+ * >= limit. Partial sums of non-negative terms never exceed the full sum, so the exit never changes a decision.
+ */
+function sqDistBelow(X: Float32Array, a: number, b: number, d: number, limit: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let k = 0;
+  while (k + 4 <= d) {
+    const stop = Math.min(d - ((d - k) % 4), k + 32);
+    for (; k < stop; k += 4) {
+      const t0 = X[a + k] - X[b + k], t1 = X[a + k + 1] - X[b + k + 1];
+      const t2 = X[a + k + 2] - X[b + k + 2], t3 = X[a + k + 3] - X[b + k + 3];
+      s0 += t0 * t0; s1 += t1 * t1; s2 += t2 * t2; s3 += t3 * t3;
+    }
+    const partial = (s0 + s1) + (s2 + s3);
+    if (partial >= limit) return partial;
+  }
+  for (; k < d; k++) {
+    const t = X[a + k] - X[b + k];
+    s0 += t * t;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** The fp32 distance stored in the running min-distance. */
+function dist32(X: Float32Array, a: number, b: number, d: number): number {
+  return Math.fround(Math.sqrt(sqDist(X, a, b, d)));
+}
+
+/** Initial running min-distance of rows [from, to): mean fp32 distance to the start points (+Infinity if none). */
+function initialDistances(X: Matrix, starts: Uint32Array, minD: Float32Array, from = 0, to = X.rows): Float32Array {
+  const { cols: d, data } = X;
+  if (starts.length === 0) return minD.fill(Infinity, from, to);
+  for (let i = from; i < to; i++) {
+    let s = 0;
+    for (let t = 0; t < starts.length; t++) s += dist32(data, i * d, starts[t] * d, d);
+    minD[i] = s / starts.length;
+  }
+  return minD;
+}
+
+/** The simple O(n * count * d) loop of the authors' sampler; the reference the fast path must match. */
+export function naiveGreedyCoreset(features: Matrix, opts: Pick<CoresetOptions, 'count' | 'projectionDim' | 'seed' | 'startPoints'>): Uint32Array {
+  const X = opts.projectionDim > 0 ? project(features, projectionMatrix(opts.seed, features.cols, opts.projectionDim)) : features;
+  const { rows: n, cols: d, data } = X;
+  const count = n === 0 ? 0 : opts.count;
+  const minD = initialDistances(X, startIndices(opts.seed, n, opts.startPoints), new Float32Array(n));
+  const out = new Uint32Array(count);
+  for (let j = 0; j < count; j++) {
+    let sel = 0;
+    for (let i = 1; i < n; i++) if (minD[i] > minD[sel]) sel = i;
+    out[j] = sel;
+    for (let i = 0; i < n; i++) {
+      const v = dist32(data, i * d, sel * d, d);
+      if (v < minD[i]) minD[i] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * An orthonormal basis (d x k, column j at q[j*d ...]) of the k leading principal directions of a subsample, by
+ * subspace iteration. It only feeds a lower bound ||Q^T (x - c)|| <= ||x - c||, which holds for any orthonormal Q,
+ * so the result never depends on how well it converged, only the pruning rate does.
+ */
+function principalBasis(X: Matrix, mean: Float64Array, k: number): Float64Array {
+  const { rows: n, cols: d, data } = X;
+  const ns = Math.min(n, 2048);
+  const step = n / ns;
+  const S = new Float64Array(ns * d);
+  for (let i = 0; i < ns; i++) {
+    const r = Math.floor(i * step) * d;
+    for (let j = 0; j < d; j++) S[i * d + j] = data[r + j] - mean[j];
+  }
+  const q = new Float64Array(k * d);
+  const r = (seed: number) => ((Math.sin(seed) * 43758.5453) % 1);
+  for (let i = 0; i < q.length; i++) q[i] = r(i + 1);
+  const orthonormalise = () => {
+    for (let pass = 0; pass < 2; pass++) {
+      for (let a = 0; a < k; a++) {
+        for (let b = 0; b < a; b++) {
+          let dot = 0;
+          for (let j = 0; j < d; j++) dot += q[a * d + j] * q[b * d + j];
+          for (let j = 0; j < d; j++) q[a * d + j] -= dot * q[b * d + j];
+        }
+        let nrm = 0;
+        for (let j = 0; j < d; j++) nrm += q[a * d + j] * q[a * d + j];
+        nrm = Math.sqrt(nrm) || 1;
+        for (let j = 0; j < d; j++) q[a * d + j] /= nrm;
+      }
+    }
+  };
+  orthonormalise();
+  const t = new Float64Array(ns * k);
+  for (let it = 0; it < 5; it++) {
+    // q <- S^T S q
+    for (let i = 0; i < ns; i++) {
+      for (let a = 0; a < k; a++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += S[i * d + j] * q[a * d + j];
+        t[i * k + a] = s;
+      }
+    }
+    q.fill(0);
+    for (let i = 0; i < ns; i++) {
+      for (let a = 0; a < k; a++) {
+        const w = t[i * k + a];
+        for (let j = 0; j < d; j++) q[a * d + j] += w * S[i * d + j];
+      }
+    }
+    orthonormalise();
+  }
+  // Order the directions by the variance they carry, largest first.
+  const variance = new Float64Array(k);
+  for (let i = 0; i < ns; i++) {
+    for (let a = 0; a < k; a++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += S[i * d + j] * q[a * d + j];
+      variance[a] += s * s;
+    }
+  }
+  const order = Array.from({ length: k }, (_, a) => a).sort((a, b) => variance[b] - variance[a]);
+  const sorted = new Float64Array(k * d);
+  order.forEach((a, i) => sorted.set(q.subarray(a * d, (a + 1) * d), i * d));
+  return sorted;
+}
+
+/** Dimensions of the principal-subspace lower bound used to skip most exact distances. */
+const FILTER_DIM = 16;
+
+/**
+ * Algorithm 1, accelerated exactly. Every point belongs to the cluster of the centre that set its running
+ * min-distance u (or to a 'virtual' cluster while it still holds its initial mean-of-start-points value). For a
+ * new centre c and a member x of cluster j, d(x, c) >= d(c, c_j) - u_x, so x cannot get closer when
+ * d(c, c_j) >= 2 u_x: clusters keep their members sorted by u (descending) and only the prefix with
+ * 2 u_x > d(c, c_j) is visited; whole clusters drop out when d(c, c_j) >= 2 r_j (r_j = their largest u). The
+ * centre-centre distance is first bounded below from distances to a few pivot centres and from a 16-d principal
+ * subspace, and visited points pass the same subspace bound before the exact distance. Every skip carries a
+ * relative safety margin far above fp32 rounding, so the chosen indices equal `naiveGreedyCoreset`'s. The virtual
+ * cluster has no centre and is always scanned. A tournament tree over the clusters' maxima gives the argmax.
+ */
+export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array> {
+  const { signal, onProgress } = opts;
+  signal?.throwIfAborted();
+  const n0 = features.rows;
+  const count = n0 === 0 ? 0 : Math.max(0, Math.floor(opts.count));
+  const out = new Uint32Array(count);
+  if (count === 0) return out;
+
+  let lastReport = clock();
+  let lastYield = lastReport;
+  const tick = async (stage: string, done: number, total: number, force = false): Promise<void> => {
+    const now = clock();
+    if (force || now - lastReport >= PROGRESS_MS) {
+      lastReport = now;
+      onProgress?.({ stage, done, total });
+    }
+    if (now - lastYield >= YIELD_MS) {
+      await nextTick();
+      lastYield = clock();
+      signal?.throwIfAborted();
+    }
+  };
+
+  // Projection, in chunks so that a long one stays cancellable.
+  let X: Matrix = features;
+  if (opts.projectionDim > 0) {
+    const P = projectionMatrix(opts.seed, features.cols, opts.projectionDim);
+    const pt = transpose(P);
+    const data = new Float32Array(n0 * P.cols);
+    const chunk = Math.max(4, Math.floor(2e6 / Math.max(1, features.cols * P.cols)) * 4);
+    for (let r = 0; r < n0; r += chunk) {
+      projectRows(features, pt, P.cols, r, Math.min(n0, r + chunk), data);
+      await tick('coreset', 0, count);
+    }
+    X = { data, rows: n0, cols: P.cols };
+  }
+  const { rows: n, cols: d, data } = X;
+  const starts = startIndices(opts.seed, n, opts.startPoints);
+  const minD = new Float32Array(n);
+  for (let r = 0; r < n; r += 8192) {
+    initialDistances(X, starts, minD, r, Math.min(n, r + 8192));
+    await tick('coreset', 0, count);
+  }
+  await tick('coreset', 0, count, true);
+
+  // Principal-subspace coordinates Y (n x kf, centred) and their norms, for the lower bound.
+  const kf = d > 2 * FILTER_DIM ? FILTER_DIM : 0;
+  const Y = new Float32Array(n * kf);
+  const yNorm = new Float32Array(kf ? n : 0);
+  if (kf) {
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
+    for (let j = 0; j < d; j++) mean[j] /= n;
+    const q = principalBasis(X, mean, kf);
+    const xc = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) xc[j] = data[i * d + j] - mean[j];
+      let nn = 0;
+      for (let a = 0; a < kf; a++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += xc[j] * q[a * d + j];
+        Y[i * kf + a] = s;
+        nn += Math.fround(s) * Math.fround(s);
+      }
+      yNorm[i] = Math.sqrt(nn);
+      if ((i & 4095) === 4095) await tick('coreset', 0, count);
+    }
+  }
+  const yc = new Float64Array(kf);
+  let ycNorm = 0;
+  /**
+   * Whether the subspace lower bound on d(x, c), less a margin covering the fp32 rounding of Y, reaches `limit`.
+   * The leading directions carry most of the variance, so most points are settled after the first four.
+   */
+  const boundReaches = (x: number, limit: number): boolean => {
+    const need = limit + PIVOT_TOL * (yNorm[x] + ycNorm);
+    const need2 = need * need;
+    const o = x * kf;
+    let s = 0;
+    for (let a = 0; a < 4; a++) {
+      const t = Y[o + a] - yc[a];
+      s += t * t;
+    }
+    if (s >= need2) return true;
+    for (let a = 4; a < kf; a++) {
+      const t = Y[o + a] - yc[a];
+      s += t * t;
+    }
+    return s >= need2;
+  };
+
+  // Clusters live in slots: slot 0 is the virtual cluster, slot j + 1 belongs to the j-th selected centre.
+  const slots = count + 1;
+  const members: Uint32Array[] = new Array(slots);
+  const size = new Int32Array(slots);
+  const maxVal = new Float32Array(slots).fill(-Infinity);
+  const maxIdx = new Int32Array(slots).fill(0x7fffffff);
+  const centre = new Int32Array(count);
+  members[0] = new Uint32Array(n);
+  for (let i = 0; i < n; i++) members[0][i] = i;
+  size[0] = n;
+  for (let i = 0; i < n; i++) if (minD[i] > maxVal[0]) { maxVal[0] = minD[i]; maxIdx[0] = i; }
+
+  // Tournament tree over slots: larger max first, lower point index on ties.
+  let leaves = 1;
+  while (leaves < slots) leaves *= 2;
+  const tree = new Int32Array(2 * leaves).fill(-1);
+  const better = (a: number, b: number): number => {
+    if (a < 0) return b;
+    if (b < 0) return a;
+    const va = maxVal[a], vb = maxVal[b];
+    return va > vb || (va === vb && maxIdx[a] < maxIdx[b]) ? a : b;
+  };
+  const update = (slot: number): void => {
+    let t = leaves + slot;
+    tree[t] = slot;
+    for (t >>= 1; t >= 1; t >>= 1) tree[t] = better(tree[2 * t], tree[2 * t + 1]);
+  };
+  update(0);
+
+  const pivotD = new Float32Array(count * PIVOTS); // distance of centre j to pivot p (the first PIVOTS centres)
+  const cPiv = new Float64Array(PIVOTS);
+  let nPiv = 0;
+  const scratch = new Uint32Array(n); // members gathered by the new centre
+  let gathered = 0;
+
+  /** Exact test of point x against the new centre (offset co); moves it to the new cluster when it gets closer. */
+  const visit = (x: number, co: number): boolean => {
+    const m = minD[x];
+    if (kf && boundReaches(x, m * (1 + PRUNE_TOL))) return false;
+    const lim = m * m;
+    const s = sqDistBelow(data, x * d, co, d, lim);
+    if (s < lim) {
+      const v = Math.fround(Math.sqrt(s));
+      if (v < m) {
+        minD[x] = v;
+        scratch[gathered++] = x;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  const scanVirtual = (co: number): void => {
+    const mem = members[0];
+    const len = size[0];
+    let keep = 0, bv = -Infinity, bi = 0x7fffffff;
+    for (let t = 0; t < len; t++) {
+      const x = mem[t];
+      if (visit(x, co)) continue;
+      mem[keep++] = x;
+      const m = minD[x];
+      if (m > bv || (m === bv && x < bi)) { bv = m; bi = x; }
+    }
+    size[0] = keep;
+    maxVal[0] = bv;
+    maxIdx[0] = bi;
+    update(0);
+  };
+
+  /** Visits the members of a centre's cluster with 2 u > D (D = distance between the two centres). */
+  const scanCluster = (slot: number, co: number, D: number): void => {
+    const mem = members[slot];
+    const len = size[slot];
+    let keep = 0, t = 0;
+    for (; t < len; t++) {
+      const x = mem[t];
+      if (D >= 2 * minD[x] * (1 + PRUNE_TOL)) break; // sorted: no later member can get closer either
+      if (!visit(x, co)) mem[keep++] = x;
+    }
+    if (keep === t) return; // nothing left this cluster
+    mem.copyWithin(keep, t, len);
+    const left = keep + len - t;
+    size[slot] = left;
+    maxVal[slot] = left > 0 ? minD[mem[0]] : -Infinity;
+    maxIdx[slot] = left > 0 ? mem[0] : 0x7fffffff;
+    update(slot);
+  };
+
+  for (let j = 0; j < count; j++) {
+    const s = tree[1];
+    const sel = maxIdx[s];
+    out[j] = sel;
+    const co = sel * d;
+    for (let p = 0; p < nPiv; p++) cPiv[p] = Math.sqrt(sqDist(data, co, centre[p] * d, d));
+    if (nPiv < PIVOTS) {
+      for (let i = 0; i < j; i++) pivotD[i * PIVOTS + nPiv] = Math.sqrt(sqDist(data, centre[i] * d, co, d));
+      cPiv[nPiv++] = 0;
+    }
+    for (let p = 0; p < nPiv; p++) pivotD[j * PIVOTS + p] = cPiv[p];
+    centre[j] = sel;
+    if (kf) {
+      for (let a = 0; a < kf; a++) yc[a] = Y[sel * kf + a];
+      ycNorm = yNorm[sel];
+    }
+
+    gathered = 0;
+    if (size[0] > 0) scanVirtual(co);
+    for (let i = 0; i < j; i++) {
+      const r = maxVal[i + 1];
+      if (!(r > 0)) continue; // empty, or every member already at distance 0
+      const lim = 2 * r * (1 + PRUNE_TOL);
+      let far = false;
+      const po = i * PIVOTS;
+      for (let p = 0; p < nPiv; p++) {
+        const a = cPiv[p], b = pivotD[po + p];
+        if (Math.abs(a - b) - PIVOT_TOL * (a + b) >= lim) { far = true; break; }
+      }
+      if (far) continue;
+      const ci = centre[i];
+      if (kf && boundReaches(ci, lim)) continue;
+      const D2 = sqDistBelow(data, co, ci * d, d, lim * lim);
+      if (D2 >= lim * lim) continue;
+      scanCluster(i + 1, co, Math.sqrt(D2));
+    }
+    // The new cluster, sorted by (u descending, index ascending): its first member is its argmax.
+    const mem = scratch.slice(0, gathered);
+    mem.sort((a, b) => minD[b] - minD[a] || a - b);
+    members[j + 1] = mem;
+    size[j + 1] = gathered;
+    maxVal[j + 1] = gathered > 0 ? minD[mem[0]] : -Infinity;
+    maxIdx[j + 1] = gathered > 0 ? mem[0] : 0x7fffffff;
+    update(j + 1);
+    if (j + 1 < count) await tick('coreset', j + 1, count);
+  }
+  onProgress?.({ stage: 'coreset', done: count, total: count });
+  return out;
+}
