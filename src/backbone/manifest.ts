@@ -7,6 +7,11 @@ export interface BackboneTap {
   /** Pixels of input per feature cell. 8 for the first tap, 16 for the second. */
   stride: number;
   channels: number;
+  /**
+   * Input pixel at the centre of this tap's cell (0,0), per axis (pixel i spans i-0.5..i+0.5). Optional: defaults
+   * to the manifest's receptiveFieldOffsetPx for the stride-8 tap and stride/2 - 0.5 otherwise.
+   */
+  offsetPx?: number;
 }
 
 export interface BackboneManifest {
@@ -29,7 +34,7 @@ export interface BackboneManifest {
   taps: [BackboneTap, BackboneTap];
   /**
    * Input pixel at the centre of feature cell (0,0), per axis; cell (i,j) centres at offset + stride * (i,j).
-   * A 'valid' stem shifts this away from stride/2 - 0.5.
+   * A 'valid' stem shifts this away from stride/2 - 0.5. This is the stride-8 tap's offset (see BackboneTap.offsetPx).
    */
   receptiveFieldOffsetPx: number;
   /** sha256 of the ONNX bytes, to tell saved models which exact graph made their bank. */

@@ -1,0 +1,22 @@
+// Types for convert.mjs (imported by the TypeScript tests and e2e specs).
+export interface IRTap {
+  source: string;
+  name: string;
+  shape: [number, number, number];
+  offsetPx: number;
+  stride: number;
+}
+export interface IR {
+  id: string;
+  inputSize: number;
+  nodes: Array<{ op: string; [k: string]: unknown }>;
+  taps: [IRTap, IRTap];
+  params: number;
+  weightsSha256: string;
+}
+export const BACKBONES: Record<string, { format: 'graph' | 'layers'; taps: [string, string]; skip?: string[] }>;
+export const OUTPUT_NAMES: [string, string];
+export const INPUT_NAME: string;
+export function buildIR(id: string, opts?: { inputSize?: number }): Promise<IR>;
+export function permuteKernels(ir: IR, seed?: number): IR;
+export function toOnnx(ir: IR, opts?: { docString?: string }): Uint8Array;

@@ -1,0 +1,92 @@
+// A user's own ONNX backbone loads with a matching manifest, and every kind of mismatch is explained in words.
+import { describe, expect, it } from 'vitest';
+import { model, node, tensor, valueInfo } from '../../scripts/onnx/protobuf.mjs';
+import { loadCustomBackbone, parseManifest } from './custom';
+
+const S = 64;
+
+/** Two strided convs with constant weights: feat8 = 8x8 patch sums (x 1/192), feat16 = 2x2 sums of feat8 + 1. */
+function tinyBackbone(): ArrayBuffer {
+  const w8 = new Float32Array(4 * 3 * 8 * 8).fill(1 / 192);
+  const w16 = new Float32Array(6 * 4 * 2 * 2).fill(1 / 16);
+  const bytes = model({
+    name: 'tiny',
+    nodes: [
+      node('Conv', ['image', 'w8', 'b8'], ['feat8'], 'c8', { kernel_shape: [8, 8], strides: [8, 8], pads: [0, 0, 0, 0] }),
+      node('Conv', ['feat8', 'w16', 'b16'], ['feat16'], 'c16', { kernel_shape: [2, 2], strides: [2, 2] }),
+    ],
+    initializers: [
+      tensor('w8', [4, 3, 8, 8], w8),
+      tensor('b8', [4], new Float32Array(4)),
+      tensor('w16', [6, 4, 2, 2], w16),
+      tensor('b16', [6], new Float32Array(6).fill(1)),
+    ],
+    inputs: [valueInfo('image', [1, 3, S, S])],
+    outputs: [valueInfo('feat8', [1, 4, 8, 8]), valueInfo('feat16', [1, 6, 4, 4])],
+  });
+  return bytes.slice().buffer;
+}
+
+const good = {
+  id: 'tiny',
+  inputName: 'image',
+  inputSize: S,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+  taps: [
+    { output: 'feat8', stride: 8, channels: 4 },
+    { output: 'feat16', stride: 16, channels: 6 },
+  ],
+};
+const withChanges = (f: (m: any) => void) => {
+  const m = structuredClone(good);
+  f(m);
+  return JSON.stringify(m);
+};
+
+describe('bring-your-own backbone', () => {
+  it('a small ONNX model with a matching manifest loads and runs', async () => {
+    const bb = await loadCustomBackbone(tinyBackbone(), JSON.stringify(good), { prefer: 'wasm' });
+    expect(bb.manifest.label).toBe('tiny');
+    expect(bb.manifest.receptiveFieldOffsetPx).toBe(3.5);
+    const [f8, f16] = await bb.run(new Float32Array(3 * S * S).fill(2));
+    expect([f8.channels, f8.height, f8.width]).toEqual([4, 8, 8]);
+    expect([f16.channels, f16.height, f16.width]).toEqual([6, 4, 4]);
+    expect(f8.data[0]).toBeCloseTo(2, 5); // 192 inputs of 2, weights 1/192
+    expect(f16.data[5]).toBeCloseTo(2 + 1, 5); // 16 values of 2, weights 1/16, bias 1
+    await bb.release();
+  });
+
+  it('a manifest naming an output the model lacks lists the outputs it has', async () => {
+    const json = withChanges((m) => (m.taps[0].output = 'layer2'));
+    await expect(loadCustomBackbone(tinyBackbone(), json, { prefer: 'wasm' })).rejects.toThrow(
+      'Manifest names output "layer2" but the model\'s outputs are: feat8, feat16',
+    );
+  });
+
+  it('wrong input name, channels or stride are each reported against the model', async () => {
+    const bytes = tinyBackbone();
+    await expect(loadCustomBackbone(bytes, withChanges((m) => (m.inputName = 'pixels')), { prefer: 'wasm' })).rejects.toThrow(
+      'Manifest names input "pixels" but the model\'s inputs are: image',
+    );
+    await expect(loadCustomBackbone(bytes, withChanges((m) => (m.taps[1].channels = 7)), { prefer: 'wasm' })).rejects.toThrow(
+      'Output "feat16" has 6 channels but the manifest says 7',
+    );
+    await expect(loadCustomBackbone(bytes, withChanges((m) => (m.taps[0].stride = 4)), { prefer: 'wasm' })).rejects.toThrow(
+      /Output "feat8" is 8x8 cells for a 64 px input \(stride about 8\.0\), but the manifest says stride 4/,
+    );
+    await expect(loadCustomBackbone(bytes, withChanges((m) => (m.inputSize = 96)), { prefer: 'wasm' })).rejects.toThrow(
+      /The model failed on a \[1, 3, 96, 96\] input/,
+    );
+  });
+
+  it('broken manifests and non-ONNX files get plain-language errors', async () => {
+    expect(() => parseManifest('{"id": ')).toThrow(/^The manifest is not valid JSON/);
+    expect(() => parseManifest('{"id": "x"}')).toThrow('The manifest is missing required fields: inputName, inputSize, mean, std, taps');
+    expect(() => parseManifest(withChanges((m) => (m.taps = [m.taps[0]])))).toThrow(/exactly two outputs/);
+    expect(() => parseManifest(withChanges((m) => (m.std = [1, 0, 1])))).toThrow(/"std" must be three positive numbers/);
+    await expect(loadCustomBackbone(new ArrayBuffer(0), JSON.stringify(good))).rejects.toThrow('The model file is empty (0 bytes)');
+    const junk = new TextEncoder().encode('this is a PNG, honest').buffer as ArrayBuffer;
+    await expect(loadCustomBackbone(junk, JSON.stringify(good), { prefer: 'wasm' })).rejects.toThrow(/^The model file could not be read as ONNX/);
+  });
+});

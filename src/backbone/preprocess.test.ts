@@ -1,0 +1,47 @@
+// Backbone input preparation: shapes, normalisation, area-averaging when shrinking, and the centre-crop protocol.
+import { describe, expect, it } from 'vitest';
+import { preprocess, type RgbaImage } from '../patchcore/preprocess';
+
+function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
+  const data = new Uint8ClampedArray(w * h * 4);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const [r, g, b] = f(x, y);
+      data.set([r, g, b, 255], (y * w + x) * 4);
+    }
+  return { data, width: w, height: h };
+}
+const norm = { mean: [0.5, 0.5, 0.5] as const, std: [0.5, 0.5, 0.5] as const, inputSize: 224 };
+const raw = { mean: [0, 0, 0] as const, std: [1, 1, 1] as const, inputSize: 224 };
+
+describe('preprocess', () => {
+  it('a flat colour stays flat and is normalised per channel into NCHW', () => {
+    const out = preprocess(image(300, 200, () => [255, 0, 51]), norm, { size: 32 });
+    expect(out.length).toBe(3 * 32 * 32);
+    expect(Math.min(...out.subarray(0, 1024))).toBeCloseTo(1, 5);
+    expect(Math.max(...out.subarray(1024, 2048))).toBeCloseTo(-1, 5);
+    expect(out[2048 + 500]).toBeCloseTo(51 / 255 / 0.5 - 1, 5);
+  });
+
+  it('same-size input passes through unchanged', () => {
+    const img = image(16, 16, (x, y) => [x * 16, y * 16, (x + y) * 8]);
+    const out = preprocess(img, raw, { size: 16 });
+    expect(out[5 * 16 + 7] * 255).toBeCloseTo(7 * 16, 3);
+    expect(out[256 + 5 * 16 + 7] * 255).toBeCloseTo(5 * 16, 3);
+  });
+
+  it('shrinking a fine checkerboard averages it to grey (antialiased, no aliasing)', () => {
+    const img = image(448, 448, (x, y) => ((x + y) % 2 ? [255, 255, 255] : [0, 0, 0]));
+    const out = preprocess(img, raw, { size: 224 / 4 });
+    for (const v of out) expect(Math.abs(v - 0.5)).toBeLessThan(0.02);
+  });
+
+  it('centreCrop resizes to round(S/0.875) and keeps the middle: a centred square fills it', () => {
+    // 256 px image with a 224 px white square in the middle: after resize to 256 and crop 224, all white.
+    const img = image(256, 256, (x, y) => (x >= 16 && x < 240 && y >= 16 && y < 240 ? [255, 255, 255] : [0, 0, 0]));
+    const cropped = preprocess(img, raw, { centerCrop: true });
+    expect(Math.min(...cropped.subarray(0, 224 * 224))).toBeCloseTo(1, 5);
+    const whole = preprocess(img, raw);
+    expect(whole[0]).toBeLessThan(0.01); // the black border survives without the crop
+  });
+});

@@ -1,0 +1,123 @@
+// Image -> backbone input: resize (area-averaged when shrinking, bilinear otherwise), optional centre crop, and
+// per-channel normalisation into a Float32Array NCHW [1, 3, S, S]. Framework-free: runs in workers and node.
+
+/** Decoded RGBA pixels, row-major, 4 bytes per pixel (ImageData has this shape). */
+export interface RgbaImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/** Per-channel x' = (x - mean) / std on RGB in 0..1, and the square side (a BackboneManifest fits). */
+export interface Normalisation {
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+  inputSize: number;
+}
+
+export interface PreprocessOptions {
+  /** Side of the square output; default the manifest's inputSize. */
+  size?: number;
+  /** Authors' protocol: resize the whole image to round(size / 0.875), then take the centre size x size. */
+  centerCrop?: boolean;
+}
+
+/**
+ * Resampling weights for one axis: output pixel o covers source span [o*scale, (o+1)*scale). Shrinking uses a
+ * triangle filter widened by the scale (antialiased, area-like); enlarging is plain bilinear (half-pixel centres,
+ * as align_corners=False).
+ */
+function axisWeights(src: number, dst: number): { start: Int32Array; count: Int32Array; weights: Float32Array; taps: number } {
+  const scale = src / dst;
+  const support = Math.max(1, scale); // triangle half-width in source pixels
+  const taps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(dst);
+  const count = new Int32Array(dst);
+  const weights = new Float32Array(dst * taps);
+  for (let o = 0; o < dst; o++) {
+    const centre = (o + 0.5) * scale - 0.5;
+    const lo = Math.max(0, Math.ceil(centre - support));
+    const hi = Math.min(src - 1, Math.floor(centre + support));
+    let sum = 0;
+    let n = 0;
+    for (let i = lo; i <= hi && n < taps; i++, n++) {
+      const w = Math.max(0, 1 - Math.abs(i - centre) / support);
+      weights[o * taps + n] = w;
+      sum += w;
+    }
+    if (sum === 0) {
+      // Upscaling beyond the border: clamp to the nearest edge pixel.
+      start[o] = Math.min(src - 1, Math.max(0, Math.round(centre)));
+      count[o] = 1;
+      weights[o * taps] = 1;
+      continue;
+    }
+    start[o] = lo;
+    count[o] = n;
+    for (let k = 0; k < n; k++) weights[o * taps + k] /= sum;
+  }
+  return { start, count, weights, taps };
+}
+
+/** Resizes the whole image to outW x outH, separably, into planar RGB floats in 0..1. */
+function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[] {
+  const { data, width, height } = img;
+  const wx = axisWeights(width, outW);
+  const wy = axisWeights(height, outH);
+  // Horizontal pass: height x outW, three planes.
+  const tmp = [0, 1, 2].map(() => new Float32Array(height * outW));
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 4;
+    for (let o = 0; o < outW; o++) {
+      let r = 0, g = 0, b = 0;
+      const s = wx.start[o];
+      for (let k = 0; k < wx.count[o]; k++) {
+        const w = wx.weights[o * wx.taps + k];
+        const p = row + (s + k) * 4;
+        r += w * data[p];
+        g += w * data[p + 1];
+        b += w * data[p + 2];
+      }
+      tmp[0][y * outW + o] = r;
+      tmp[1][y * outW + o] = g;
+      tmp[2][y * outW + o] = b;
+    }
+  }
+  // Vertical pass.
+  const out = [0, 1, 2].map(() => new Float32Array(outH * outW));
+  for (let c = 0; c < 3; c++) {
+    const t = tmp[c];
+    const o2 = out[c];
+    for (let o = 0; o < outH; o++) {
+      const s = wy.start[o];
+      for (let k = 0; k < wy.count[o]; k++) {
+        const w = wy.weights[o * wy.taps + k] / 255;
+        const srcRow = (s + k) * outW;
+        const dstRow = o * outW;
+        for (let x = 0; x < outW; x++) o2[dstRow + x] += w * t[srcRow + x];
+      }
+    }
+  }
+  return out;
+}
+
+/** RGBA image -> normalised NCHW [1, 3, size, size] backbone input. Default: the whole image squashed to size. */
+export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): Float32Array {
+  const S = opts.size ?? norm.inputSize;
+  if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
+    throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
+  }
+  const R = opts.centerCrop ? Math.round(S / 0.875) : S;
+  const planes = resizeRegion(img, R, R);
+  const off = Math.floor((R - S) / 2);
+  const out = new Float32Array(3 * S * S);
+  for (let c = 0; c < 3; c++) {
+    const m = norm.mean[c];
+    const inv = 1 / norm.std[c];
+    const p = planes[c];
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) out[c * S * S + y * S + x] = (p[(y + off) * R + x + off] - m) * inv;
+    }
+  }
+  return out;
+}
