@@ -11,6 +11,7 @@ import { launchChromium, pipeConsole } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const root = resolve(import.meta.dirname, '..');
+const DIST = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 
 function parseArgs(argv) {
@@ -118,12 +119,12 @@ async function main() {
   }
   const set = listDataset(folder, a);
   console.log(`${basename(folder)}: ${set.train.length} train images, ${set.test.length} test images (${set.test.filter((t) => t.mask).length} with masks)`);
-  if (a.rebuild || !existsSync(join(root, 'dist', 'harness.html'))) {
+  if (a.rebuild || !existsSync(join(DIST, 'harness.html'))) {
     console.log('building the app (dist/) ...');
     const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) process.exit(r.status ?? 1);
   }
-  const server = await startServer({ root: join(root, 'dist'), mounts: { '/__data/': folder } });
+  const server = await startServer({ root: DIST, mounts: { '/__data/': folder } });
   const browser = await launchChromium();
   let metrics;
   try {

@@ -198,21 +198,11 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
 function metricsFor(scores: Float64Array, labels: Float64Array, maps: AnomalyMap[], masks: Mask[]) {
   const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
   const image_auroc = hasBoth ? auroc(scores, labels) : null;
-  const f1 = hasBoth ? f1Max(scores, labels).f1 : null;
+  const f1 = hasBoth ? (f1Max(scores, labels)?.f1 ?? null) : null;
   let pixel_auroc: number | null = null;
   let proScore: number | null = null;
   if (maps.length && maps.length === masks.length) {
-    let total = 0;
-    for (const m of maps) total += m.data.length;
-    const px = new Float32Array(total);
-    const lb = new Uint8Array(total);
-    let off = 0;
-    for (let k = 0; k < maps.length; k++) {
-      px.set(maps[k].data, off);
-      lb.set(masks[k].data, off);
-      off += maps[k].data.length;
-    }
-    pixel_auroc = pixelAuroc(px, lb);
+    pixel_auroc = pixelAuroc(maps.map((m) => m.data), masks.map((m) => m.data));
     proScore = pro(maps, masks, 0.3);
   }
   return { image_auroc, pixel_auroc, pro: proScore, f1_max: f1 };

@@ -41,6 +41,7 @@ export const CORESET_RATIOS = [0.01, 0.1, 0.25] as const;
 
 /** Memory size for n training patches under a config (at least 1, never more than n). */
 export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount'>): number {
-  const k = cfg.coresetCount ?? Math.round(n * cfg.coresetRatio);
+  // floor, as the authors' int(N * percentage)
+  const k = cfg.coresetCount ?? Math.floor(n * cfg.coresetRatio);
   return Math.max(1, Math.min(n, k));
 }

@@ -4,7 +4,7 @@
 import type { BackboneManifest } from '../backbone/manifest';
 import { coresetSize, type EngineConfig } from './config';
 import { preprocess, type RgbaImage } from './preprocess';
-import { bilinearResize } from './cpu/resize';
+import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
 import type { AnomalyMap, FeatureMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
@@ -97,7 +97,7 @@ export class PatchCore {
     const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
     const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
     const size = this.config.inputSize;
-    const map = await this.kernels.blur(bilinearResize(patchScores, size, size), this.config.sigmaPx);
+    const map = await anomalyMap(patchScores, size, size, this.config.sigmaPx, this.kernels);
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
   }
 }

@@ -62,9 +62,12 @@ export class EngineClient {
       this.pending.delete(msg.id);
       if (msg.type === 'done') p.resolve(msg.result);
       else {
-        const err = msg.error.name === 'AbortError' ? new DOMException(msg.error.message, 'AbortError') : new Error(msg.error.message);
-        if (msg.error.name !== 'AbortError') err.name = msg.error.name;
-        p.reject(err);
+        if (msg.error.name === 'AbortError') p.reject(new DOMException(msg.error.message, 'AbortError'));
+        else {
+          const err = new Error(msg.error.message);
+          err.name = msg.error.name;
+          p.reject(err);
+        }
       }
     }
   }

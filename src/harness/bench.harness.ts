@@ -1,0 +1,104 @@
+// `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
+// seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
+import { DEFAULT_CONFIG } from '../patchcore/config';
+import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
+import { rng } from '../patchcore/random';
+import type { Kernels, Matrix } from '../patchcore/types';
+import { generateDemoSet } from '../demo/generate';
+import { EngineClient } from '../worker/client';
+
+const cache = new Map<string, Promise<Kernels>>();
+function backend(name: KernelPreference): Promise<Kernels> {
+  if (!cache.has(name)) cache.set(name, chooseKernels({ prefer: name }).then((k) => k.kernels));
+  return cache.get(name)!;
+}
+
+/** n x d features: clusters in a 16-d latent space, linearly lifted to d dims plus a little noise, ReLU'd. */
+export function syntheticFeatures(n: number, d: number, seed = 1): Matrix {
+  const r = rng(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+  const latent = 16, clusters = 64;
+  const lift = Float32Array.from({ length: latent * d }, () => gauss() / Math.sqrt(latent));
+  const centres = Float32Array.from({ length: clusters * latent }, () => gauss() * 2);
+  const data = new Float32Array(n * d);
+  const z = new Float32Array(latent);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(r() * clusters);
+    for (let k = 0; k < latent; k++) z[k] = centres[c * latent + k] + gauss() * 0.5;
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < latent; k++) s += z[k] * lift[k * d + j];
+      data[i * d + j] = Math.max(0, s + gauss() * 0.05);
+    }
+  }
+  return { data, rows: n, cols: d };
+}
+
+export interface CoresetBench {
+  backend: string;
+  n: number;
+  d: number;
+  count: number;
+  seconds: number;
+  /** Selected before the time budget ran out; equals count when it finished. */
+  done: number;
+  /** seconds scaled to the whole selection when the budget cut it short (per-step cost taken as constant). */
+  estimatedSeconds: number;
+  finished: boolean;
+}
+
+export async function coreset(c: { backend: KernelPreference; n: number; d: number; ratio: number; budgetS: number }): Promise<CoresetBench> {
+  const k = await backend(c.backend);
+  const x = syntheticFeatures(c.n, c.d);
+  const count = Math.round(c.n * c.ratio);
+  const ctl = new AbortController();
+  let done = 0;
+  const t0 = performance.now();
+  const timer = setTimeout(() => ctl.abort(), c.budgetS * 1000);
+  let finished = true;
+  try {
+    await k.coreset(x, {
+      count, projectionDim: 128, seed: 0, startPoints: 10, signal: ctl.signal,
+      onProgress: (p) => { if (p.stage === 'coreset') done = p.done; },
+    });
+    done = count;
+  } catch (e) {
+    if ((e as Error).name !== 'AbortError') throw e;
+    finished = false;
+  } finally {
+    clearTimeout(timer);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { backend: k.name, n: c.n, d: c.d, count, seconds, done, finished, estimatedSeconds: finished ? seconds : done > 0 ? (seconds * count) / done : Infinity };
+}
+
+export async function knn(c: { backend: KernelPreference; queries: number; bank: number; d: number; reps: number }) {
+  const k = await backend(c.backend);
+  const bank = syntheticFeatures(c.bank, c.d, 2);
+  const q = syntheticFeatures(c.queries, c.d, 3);
+  await k.nearest({ ...q, rows: Math.min(q.rows, 16), data: q.data.subarray(0, 16 * c.d) }, bank); // warm-up (uploads, pipelines)
+  const t0 = performance.now();
+  for (let i = 0; i < c.reps; i++) await k.nearest(q, bank);
+  const ms = (performance.now() - t0) / c.reps;
+  return { backend: k.name, queries: c.queries, bank: c.bank, d: c.d, msPerCall: ms, queriesPerSecond: (c.queries * 1000) / ms };
+}
+
+/** Per-image latency through the worker (decode, backbone, features, kNN, eq. 7, map) on generated demo images. */
+export async function endToEnd(c: { kernels: KernelPreference; execution: 'auto' | 'wasm' | 'webgpu'; train: number; images: number }) {
+  const set = await generateDemoSet({ good: c.train, testGood: Math.ceil(c.images / 2), testDefective: Math.floor(c.images / 2), size: 256 });
+  const client = new EngineClient();
+  try {
+    const info = await client.request('init', { backbone: DEFAULT_CONFIG.backbone, kernels: c.kernels, execution: c.execution }).promise;
+    const toFile = (f: File) => ({ name: f.name, blob: f });
+    const t0 = performance.now();
+    const build = await client.request('build', { images: set.good.map(toFile), holdout: [], config: DEFAULT_CONFIG }).promise;
+    const buildSeconds = (performance.now() - t0) / 1000;
+    await client.request('score', { image: toFile(set.test[0].file) }).promise; // warm-up
+    const t1 = performance.now();
+    for (const t of set.test) await client.request('score', { image: toFile(t.file) }).promise;
+    const perImageMs = (performance.now() - t1) / set.test.length;
+    return { kernels: info.kernels, execution: info.executionPath, threads: info.threads, bank: build.bank.rows, buildSeconds, perImageMs, images: set.test.length };
+  } finally {
+    client.terminate();
+  }
+}
