@@ -53,8 +53,8 @@ function split(all: { file: File; path: string }[], folderName: string | null): 
   const ignored: PickedFiles['ignored'] = [];
   const strip = folderName ? `${folderName}/` : '';
   for (const { file, path: full } of all) {
-    if (file.name.startsWith('.')) continue;
-    const path = strip && full.startsWith(strip) ? full.slice(strip.length) : full; // .DS_Store and friends: not worth a mention
+    if (file.name.startsWith('.')) continue; // .DS_Store and friends: not worth a mention
+    const path = strip && full.startsWith(strip) ? full.slice(strip.length) : full;
     if (isImageFile(file)) images.push({ file, path });
     else ignored.push({ name: path, reason: 'not a PNG, JPEG, WebP or BMP image' });
   }

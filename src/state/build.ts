@@ -1,0 +1,312 @@
+// Building a model: the good images (and optional labelled defective ones) the inspector dropped, the build
+// options, the running job with its progress and ETA, and what the build reported back.
+import { create } from 'zustand';
+import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import type { Progress } from '../patchcore/types';
+import type { BuildResult, SkippedImage } from '../worker/protocol';
+import type { Job } from '../worker/client';
+import type { PickedFiles } from '../ui/lib/files';
+import { engineRequest, ensureBackbone, isAbort, markModelLoaded } from './engine';
+import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, farThreshold, useModel, type NamedScore } from './model';
+import { makeThumbnails } from './thumbnails';
+import { toast } from './toasts';
+
+export interface ImageItem {
+  id: number;
+  file: File;
+  /** Path inside the dropped folder, or the file name; used as the image's name everywhere. */
+  path: string;
+}
+
+export interface BuildProgress extends Progress {
+  startedAt: number;
+  stageStartedAt: number;
+  /** Seconds left in the current stage, from the rate so far; null until there is a rate. */
+  etaSeconds: number | null;
+}
+
+export type BuildPhase = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+export interface BuildSummary {
+  trainCount: number;
+  holdoutCount: number;
+  bankRows: number;
+  patchCount: number;
+  seconds: number;
+}
+
+interface BuildState {
+  good: ImageItem[];
+  defective: ImageItem[];
+  /** Files that were dropped but are not images, shown so nothing disappears silently. */
+  ignored: { name: string; reason: string }[];
+  folderName: string | null;
+  backbone: string;
+  coresetRatio: number;
+  holdoutShare: number;
+  falseAlarmRate: number;
+  phase: BuildPhase;
+  progress: BuildProgress | null;
+  error: string | null;
+  skipped: SkippedImage[];
+  summary: BuildSummary | null;
+  /** Defective examples being scored after the build. */
+  scoringDefective: { done: number; total: number } | null;
+
+  addGood(picked: PickedFiles): void;
+  addDefective(picked: PickedFiles): void;
+  removeGood(id: number): void;
+  removeDefective(id: number): void;
+  clearGood(): void;
+  clearDefective(): void;
+  setBackbone(id: string): void;
+  setCoresetRatio(r: number): void;
+  setHoldoutShare(s: number): void;
+  setFalseAlarmRate(r: number): void;
+  build(): Promise<void>;
+  cancel(): void;
+  scoreDefective(): Promise<void>;
+}
+
+let nextId = 1;
+let job: Job<BuildResult> | null = null;
+/** Identifies the build in flight; a cancelled or superseded build never writes to the store again. */
+let buildToken = 0;
+
+/**
+ * How many good images to hold out for calibration: `share` of them, at least 3 once there are 8 or more, at
+ * least 1 from 2 images on (a threshold needs at least one unseen good score), never more than half.
+ */
+export function holdoutCount(n: number, share: number): number {
+  if (n < 2) return 0;
+  let k = Math.round(n * share);
+  if (n >= 8) k = Math.max(3, k);
+  k = Math.max(1, k);
+  return Math.min(k, Math.floor(n / 2));
+}
+
+/** Picks held-out images spread evenly over the list, so a folder sorted by time is sampled throughout. */
+export function splitHoldout<T>(items: T[], k: number): { train: T[]; holdout: T[] } {
+  if (k <= 0) return { train: items.slice(), holdout: [] };
+  const pick = new Set<number>();
+  for (let i = 0; i < k; i++) pick.add(Math.min(items.length - 1, Math.floor(((i + 0.5) * items.length) / k)));
+  return { train: items.filter((_, i) => !pick.has(i)), holdout: items.filter((_, i) => pick.has(i)) };
+}
+
+const STAGE_LABELS: Record<string, string> = {
+  features: 'Extracting patch features',
+  coreset: 'Selecting the coreset',
+  calibration: 'Calibrating on held-out images',
+};
+
+export function stageLabel(stage: string): string {
+  return STAGE_LABELS[stage] ?? stage.charAt(0).toUpperCase() + stage.slice(1);
+}
+
+function toItems(picked: PickedFiles): ImageItem[] {
+  return picked.images.map(({ file, path }) => ({ id: nextId++, file, path }));
+}
+
+function dedupe(existing: ImageItem[], added: ImageItem[]): ImageItem[] {
+  const seen = new Set(existing.map((i) => `${i.path}|${i.file.size}|${i.file.lastModified}`));
+  return added.filter((i) => {
+    const k = `${i.path}|${i.file.size}|${i.file.lastModified}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+export const useBuild = create<BuildState>()((set, get) => ({
+  good: [],
+  defective: [],
+  ignored: [],
+  folderName: null,
+  backbone: DEFAULT_CONFIG.backbone,
+  coresetRatio: DEFAULT_CONFIG.coresetRatio,
+  holdoutShare: 0.15,
+  falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
+  phase: 'idle',
+  progress: null,
+  error: null,
+  skipped: [],
+  summary: null,
+  scoringDefective: null,
+
+  addGood(picked) {
+    const s = get();
+    const added = dedupe(s.good, toItems(picked));
+    set({
+      good: [...s.good, ...added],
+      ignored: [...s.ignored, ...picked.ignored],
+      folderName: s.folderName ?? picked.folderName,
+      error: null,
+    });
+  },
+  addDefective(picked) {
+    const s = get();
+    const added = dedupe(s.defective, toItems(picked));
+    set({ defective: [...s.defective, ...added], ignored: [...s.ignored, ...picked.ignored] });
+    if (added.length && useModel.getState().current && s.phase !== 'running') void get().scoreDefective();
+  },
+  removeGood(id) {
+    set({ good: get().good.filter((i) => i.id !== id) });
+  },
+  removeDefective(id) {
+    const item = get().defective.find((i) => i.id === id);
+    set({ defective: get().defective.filter((i) => i.id !== id) });
+    const m = useModel.getState().current;
+    if (item && m) useModel.getState().setDefectScores(m.defectScores.filter((s) => s.name !== item.path));
+  },
+  clearGood() {
+    if (get().phase === 'running') return;
+    set({ good: [], ignored: [], folderName: null, skipped: [], error: null });
+  },
+  clearDefective() {
+    set({ defective: [] });
+    useModel.getState().setDefectScores([]);
+  },
+  setBackbone(id) {
+    set({ backbone: id });
+  },
+  setCoresetRatio(r) {
+    set({ coresetRatio: r });
+  },
+  setHoldoutShare(s) {
+    set({ holdoutShare: Math.min(0.5, Math.max(0.05, s)) });
+  },
+  setFalseAlarmRate(r) {
+    set({ falseAlarmRate: r });
+    useModel.getState().setFalseAlarmRate(r);
+  },
+
+  async build() {
+    const s = get();
+    if (s.phase === 'running') return;
+    if (s.good.length < 2) {
+      set({ error: 'Add at least 2 good images: one to learn from and one to check the threshold on. A few dozen works best.' });
+      return;
+    }
+    const { train, holdout } = splitHoldout(s.good, holdoutCount(s.good.length, s.holdoutShare));
+    const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: s.backbone, coresetRatio: s.coresetRatio };
+    const t0 = performance.now();
+    const token = ++buildToken;
+    const stale = () => token !== buildToken;
+    set({
+      phase: 'running',
+      error: null,
+      skipped: [],
+      summary: null,
+      progress: { stage: 'starting', done: 0, total: 1, startedAt: t0, stageStartedAt: t0, etaSeconds: null },
+    });
+    try {
+      await ensureBackbone(config.backbone);
+      if (stale()) return; // cancelled while the engine started
+      const onProgress = (p: Progress) => {
+        if (stale()) return;
+        const prev = get().progress;
+        const now = performance.now();
+        const sameStage = prev?.stage === p.stage;
+        const stageStartedAt = sameStage ? prev.stageStartedAt : now;
+        const elapsed = (now - stageStartedAt) / 1000;
+        const etaSeconds = p.done > 0 && elapsed > 0.2 ? (elapsed / p.done) * Math.max(0, p.total - p.done) : null;
+        set({ progress: { ...p, startedAt: prev?.startedAt ?? t0, stageStartedAt, etaSeconds } });
+      };
+      job = engineRequest(
+        'build',
+        {
+          images: train.map((i) => ({ name: i.path, blob: i.file })),
+          holdout: holdout.map((i) => ({ name: i.path, blob: i.file })),
+          config,
+        },
+        onProgress,
+      );
+      const r = await job.promise;
+      if (stale()) return; // cancelled just as it finished
+      job = null;
+      const goodScores: NamedScore[] = r.holdoutScores;
+      if (goodScores.length === 0) {
+        throw new Error('None of the held-out good images could be scored, so no threshold can be set. Add more good images and build again.');
+      }
+      const thumbnails = await makeThumbnails(train.map((i) => i.file));
+      if (stale()) return;
+      const current = useModel.getState().setModel({
+        libraryId: null,
+        name: s.folderName ? `${s.folderName} (${new Date().toLocaleDateString()})` : `Model of ${new Date().toLocaleString()}`,
+        description: '',
+        config,
+        bank: r.bank,
+        threshold: farThreshold(goodScores, s.falseAlarmRate),
+        thresholdMode: 'false-alarm',
+        falseAlarmRate: s.falseAlarmRate,
+        goodScores,
+        defectScores: [],
+        trainImageCount: r.trainCount,
+        thumbnails,
+        createdAt: Date.now(),
+      });
+      markModelLoaded(current.key);
+      set({
+        phase: 'done',
+        progress: null,
+        skipped: r.skipped,
+        summary: {
+          trainCount: r.trainCount,
+          holdoutCount: goodScores.length,
+          bankRows: r.bank.rows,
+          patchCount: r.patchCount,
+          seconds: (performance.now() - t0) / 1000,
+        },
+      });
+      if (r.skipped.length) toast(`${r.skipped.length} image${r.skipped.length > 1 ? 's were' : ' was'} skipped; see the list below the build.`, { tone: 'error' });
+      if (get().defective.length) await get().scoreDefective();
+    } catch (e) {
+      if (stale()) return;
+      job = null;
+      if (isAbort(e)) {
+        set({ phase: 'cancelled', progress: null, error: null });
+        return;
+      }
+      set({ phase: 'error', progress: null, error: (e as Error).message ?? String(e) });
+    }
+  },
+
+  cancel() {
+    if (get().phase !== 'running') return;
+    buildToken++;
+    job?.cancel();
+    job = null;
+    set({ phase: 'cancelled', progress: null });
+    toast('Build cancelled. Your images are still here.');
+  },
+
+  async scoreDefective() {
+    const items = get().defective;
+    if (!items.length || get().scoringDefective) return;
+    const already = new Set((useModel.getState().current?.defectScores ?? []).map((s) => s.name));
+    const todo = items.filter((i) => !already.has(i.path));
+    if (!todo.length) return;
+    try {
+      const model = await ensureModelLoaded();
+      const scores: NamedScore[] = [...model.defectScores];
+      const failed: SkippedImage[] = [];
+      set({ scoringDefective: { done: 0, total: todo.length } });
+      for (let i = 0; i < todo.length; i++) {
+        try {
+          const r = await engineRequest('score', { image: { name: todo[i].path, blob: todo[i].file } }).promise;
+          scores.push({ name: todo[i].path, score: r.score });
+        } catch (e) {
+          failed.push({ name: todo[i].path, reason: (e as Error).message });
+        }
+        set({ scoringDefective: { done: i + 1, total: todo.length } });
+      }
+      const cur = useModel.getState().current;
+      if (cur && cur.key === model.key) useModel.getState().setDefectScores(scores);
+      if (failed.length) set({ skipped: [...get().skipped, ...failed] });
+    } catch (e) {
+      toast(`The defective examples could not be scored: ${(e as Error).message}`, { tone: 'error' });
+    } finally {
+      set({ scoringDefective: null });
+    }
+  },
+}));

@@ -1,0 +1,57 @@
+// Adapter between the UI's model store and src/storage (the IndexedDB model library), so the store depends on
+// one small interface; the library is opened once, on first use.
+import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
+import { openLibrary, storageEstimate, type ModelLibrary, type StorageReport } from '../storage/library';
+import { exportFileName } from '../storage/exportFormat';
+
+export interface LibraryApi {
+  readonly available: boolean;
+  readonly unavailableReason: string | null;
+  list(): Promise<ModelMeta[]>;
+  save(draft: ModelDraft): Promise<ModelMeta>;
+  update(id: string, patch: ModelPatch): Promise<ModelMeta>;
+  open(id: string): Promise<InspectionModel>;
+  rename(id: string, name: string): Promise<ModelMeta>;
+  duplicate(id: string): Promise<ModelMeta>;
+  /** Deletes (softly) and returns the function that undoes it. */
+  remove(id: string): Promise<() => Promise<void>>;
+  exportFile(id: string): Promise<{ blob: Blob; filename: string }>;
+  importFile(file: File): Promise<ModelMeta>;
+  estimate(): Promise<StorageReport>;
+}
+
+let opened: Promise<ModelLibrary> | null = null;
+function lib(): Promise<ModelLibrary> {
+  if (!opened) {
+    if (typeof indexedDB === 'undefined') return Promise.reject(new Error('This browser offers no IndexedDB storage (a private window?), so models cannot be saved.'));
+    opened = openLibrary();
+    opened.catch(() => (opened = null));
+  }
+  return opened;
+}
+
+export const library: LibraryApi = {
+  available: typeof indexedDB !== 'undefined',
+  unavailableReason: typeof indexedDB !== 'undefined' ? null : 'This browser offers no IndexedDB storage (a private window?), so models cannot be saved.',
+  list: async () => (await lib()).list(),
+  save: async (draft) => (await lib()).save(draft),
+  update: async (id, patch) => (await lib()).update(id, patch),
+  open: async (id) => (await lib()).open(id),
+  rename: async (id, name) => (await lib()).rename(id, name),
+  duplicate: async (id) => (await lib()).duplicate(id),
+  async remove(id) {
+    const l = await lib();
+    await l.delete(id);
+    return async () => {
+      await l.undoDelete(id);
+    };
+  },
+  async exportFile(id) {
+    const l = await lib();
+    const meta = (await l.list()).find((m) => m.id === id);
+    return { blob: await l.exportModel(id), filename: exportFileName(meta ?? { name: 'model' }) };
+  },
+  importFile: async (file) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id)),
+  estimate: () => storageEstimate(),
+};

@@ -1,0 +1,326 @@
+// The model the inspector is working with (built here or opened from the library), its calibrated threshold,
+// and the library list. Changing the threshold never touches the memory bank; a new bank gets a new `key`, so
+// the engine store knows when the worker must be sent it.
+import { create } from 'zustand';
+import type { EngineConfig } from '../patchcore/config';
+import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import type { MemoryBank } from '../patchcore/types';
+import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
+import { manifestHash, scoreStats as storageScoreStats } from '../storage/model';
+import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
+import { library } from './library';
+import { toast } from './toasts';
+import { downloadBlob } from '../ui/lib/download';
+
+export interface NamedScore {
+  name: string;
+  score: number;
+}
+
+export type ThresholdMode = 'false-alarm' | 'f1' | 'manual';
+
+export interface CurrentModel {
+  /** Local identity of this bank, so the worker is sent a bank only when it changed. */
+  key: number;
+  /** Id in the library once saved. */
+  libraryId: string | null;
+  name: string;
+  description: string;
+  config: EngineConfig;
+  bank: MemoryBank;
+  threshold: number;
+  thresholdMode: ThresholdMode;
+  /** Target false-alarm rate the threshold was derived from (when mode is 'false-alarm'). */
+  falseAlarmRate: number;
+  /** Scores of held-out good images (names are lost for models opened from the library). */
+  goodScores: NamedScore[];
+  /** Scores of labelled defective images the inspector supplied, if any. */
+  defectScores: NamedScore[];
+  trainImageCount: number;
+  thumbnails: Thumbnail[];
+  createdAt: number;
+  /** Unsaved changes since the last save or open. */
+  dirty: boolean;
+}
+
+export const DEFAULT_FALSE_ALARM_RATE = 0.01;
+export const FALSE_ALARM_RATES = [0.001, 0.01, 0.05] as const;
+
+interface ModelState {
+  current: CurrentModel | null;
+  library: ModelMeta[];
+  libraryStatus: 'idle' | 'loading' | 'ready' | 'error';
+  libraryError: string | null;
+  busy: string | null;
+
+  setModel(m: Omit<CurrentModel, 'key' | 'dirty'>, dirty?: boolean): CurrentModel;
+  setThreshold(t: number): void;
+  setFalseAlarmRate(rate: number): void;
+  useF1Threshold(): void;
+  setDefectScores(scores: NamedScore[]): void;
+  renameCurrent(name: string): void;
+  save(name?: string): Promise<ModelMeta | null>;
+
+  refreshLibrary(): Promise<void>;
+  open(id: string): Promise<void>;
+  rename(id: string, name: string): Promise<void>;
+  duplicate(id: string): Promise<void>;
+  remove(id: string): Promise<void>;
+  exportModel(id: string): Promise<void>;
+  importModel(file: File): Promise<void>;
+}
+
+let nextKey = 1;
+
+export function f1Suggestion(m: Pick<CurrentModel, 'goodScores' | 'defectScores'> | null): { threshold: number; f1: number } | null {
+  if (!m || m.defectScores.length === 0 || m.goodScores.length === 0) return null;
+  return f1OptimalThreshold(m.goodScores.map((s) => s.score), m.defectScores.map((s) => s.score));
+}
+
+export function farThreshold(goodScores: NamedScore[], rate: number): number {
+  return thresholdForFalseAlarmRate(goodScores.map((s) => s.score), rate);
+}
+
+function readable(e: unknown): string {
+  return (e as Error)?.message ?? String(e);
+}
+
+export const useModel = create<ModelState>()((set, get) => ({
+  current: null,
+  library: [],
+  libraryStatus: 'idle',
+  libraryError: null,
+  busy: null,
+
+  setModel(m, dirty = true) {
+    const current: CurrentModel = { ...m, key: nextKey++, dirty };
+    set({ current });
+    return current;
+  },
+
+  setThreshold(t) {
+    const c = get().current;
+    if (!c || !Number.isFinite(t) || t <= 0) return;
+    set({ current: { ...c, threshold: t, thresholdMode: 'manual', dirty: true } });
+  },
+
+  setFalseAlarmRate(rate) {
+    const c = get().current;
+    if (!c) return;
+    if (c.goodScores.length === 0) {
+      set({ current: { ...c, falseAlarmRate: rate } });
+      return;
+    }
+    set({ current: { ...c, falseAlarmRate: rate, threshold: farThreshold(c.goodScores, rate), thresholdMode: 'false-alarm', dirty: true } });
+  },
+
+  useF1Threshold() {
+    const c = get().current;
+    const s = f1Suggestion(c);
+    if (!c || !s) return;
+    set({ current: { ...c, threshold: s.threshold, thresholdMode: 'f1', dirty: true } });
+  },
+
+  setDefectScores(scores) {
+    const c = get().current;
+    if (!c) return;
+    set({ current: { ...c, defectScores: scores } });
+  },
+
+  renameCurrent(name) {
+    const c = get().current;
+    if (!c) return;
+    set({ current: { ...c, name, dirty: true } });
+  },
+
+  async save(name) {
+    const c = get().current;
+    if (!c) return null;
+    const finalName = (name ?? c.name).trim() || 'Untitled model';
+    set({ busy: 'Saving the model…' });
+    try {
+      const f1 = f1Suggestion(c);
+      const calibration = {
+        threshold: c.threshold,
+        falseAlarmRate: c.thresholdMode === 'false-alarm' ? c.falseAlarmRate : undefined,
+        f1Threshold: f1?.threshold,
+      };
+      let meta: ModelMeta;
+      if (c.libraryId) {
+        // Same bank: only the name and calibration change.
+        meta = await library.update(c.libraryId, { name: finalName, calibration });
+      } else {
+        const draft: ModelDraft = {
+          name: finalName,
+          description: c.description,
+          backbone: { id: c.config.backbone, manifestHash: await backboneHash(c.config.backbone) },
+          config: c.config,
+          calibration,
+          scoreStats: storageScoreStats(c.goodScores.map((s) => s.score)),
+          thumbnails: c.thumbnails,
+          trainImageCount: c.trainImageCount,
+          bank: c.bank,
+        };
+        meta = await library.save(draft);
+      }
+      const now = get().current;
+      if (now && now.key === c.key) set({ current: { ...now, name: meta.name, libraryId: meta.id, dirty: false } });
+      toast(`Saved “${meta.name}” to the library.`, { tone: 'success' });
+      await get().refreshLibrary();
+      return meta;
+    } catch (e) {
+      toast(`The model was not saved: ${readable(e)} It is still open here, nothing was lost.`, { tone: 'error' });
+      return null;
+    } finally {
+      set({ busy: null });
+    }
+  },
+
+  async refreshLibrary() {
+    if (!library.available) {
+      set({ libraryStatus: 'error', libraryError: library.unavailableReason });
+      return;
+    }
+    set({ libraryStatus: get().libraryStatus === 'ready' ? 'ready' : 'loading' });
+    try {
+      const list = await library.list();
+      list.sort((a, b) => b.updatedAt - a.updatedAt);
+      set({ library: list, libraryStatus: 'ready', libraryError: null });
+      void useEngine.getState().refreshStorage();
+    } catch (e) {
+      set({ libraryStatus: 'error', libraryError: `The model library could not be read: ${readable(e)}` });
+    }
+  },
+
+  async open(id) {
+    const c = get().current;
+    if (c?.dirty && !c.libraryId) {
+      const ok = typeof window === 'undefined' || window.confirm(`“${c.name}” is not saved. Open another model anyway? The unsaved model will be lost.`);
+      if (!ok) return;
+    }
+    set({ busy: 'Opening the model…' });
+    try {
+      const m: InspectionModel = await library.open(id);
+      const current = get().setModel(fromStored(m), false);
+      await loadIntoEngine(current);
+      toast(`Opened “${m.name}”.`, { tone: 'success' });
+    } catch (e) {
+      toast(`Could not open the model: ${readable(e)}`, { tone: 'error' });
+    } finally {
+      set({ busy: null });
+    }
+  },
+
+  async rename(id, name) {
+    const trimmed = name.trim();
+    if (!trimmed) return;
+    try {
+      const meta = await library.rename(id, trimmed);
+      const c = get().current;
+      if (c?.libraryId === id) set({ current: { ...c, name: meta.name } });
+      await get().refreshLibrary();
+    } catch (e) {
+      toast(`Could not rename the model: ${readable(e)}`, { tone: 'error' });
+    }
+  },
+
+  async duplicate(id) {
+    try {
+      const meta = await library.duplicate(id);
+      toast(`Made a copy: “${meta.name}”.`, { tone: 'success' });
+      await get().refreshLibrary();
+    } catch (e) {
+      toast(`Could not duplicate the model: ${readable(e)}`, { tone: 'error' });
+    }
+  },
+
+  async remove(id) {
+    const meta = get().library.find((m) => m.id === id);
+    try {
+      const undo = await library.remove(id);
+      const c = get().current;
+      if (c?.libraryId === id) set({ current: { ...c, libraryId: null, dirty: true } });
+      await get().refreshLibrary();
+      toast(`Deleted “${meta?.name ?? 'model'}”.`, {
+        action: {
+          label: 'Undo',
+          run: async () => {
+            try {
+              await undo();
+              const cur = get().current;
+              if (cur && cur.libraryId === null && meta && cur.name === meta.name) set({ current: { ...cur, libraryId: id, dirty: false } });
+              await get().refreshLibrary();
+              toast(`Restored “${meta?.name ?? 'model'}”.`, { tone: 'success' });
+            } catch (e) {
+              toast(`Could not undo the delete: ${readable(e)}`, { tone: 'error' });
+            }
+          },
+        },
+      });
+    } catch (e) {
+      toast(`Could not delete the model: ${readable(e)}`, { tone: 'error' });
+    }
+  },
+
+  async exportModel(id) {
+    try {
+      const { blob, filename } = await library.exportFile(id);
+      downloadBlob(blob, filename);
+    } catch (e) {
+      toast(`Could not export the model: ${readable(e)}`, { tone: 'error' });
+    }
+  },
+
+  async importModel(file) {
+    set({ busy: `Importing ${file.name}…` });
+    try {
+      const meta = await library.importFile(file);
+      toast(`Imported “${meta.name}”. Open it from the library to use it.`, { tone: 'success' });
+      await get().refreshLibrary();
+    } catch (e) {
+      toast(`${file.name} could not be imported: ${readable(e)}`, { tone: 'error' });
+    } finally {
+      set({ busy: null });
+    }
+  },
+}));
+
+async function backboneHash(id: string): Promise<string | null> {
+  const manifest = BUILTIN_BACKBONES.find((b) => b.id === id);
+  return manifest ? manifestHash(manifest).catch(() => null) : null;
+}
+
+function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
+  const far = m.calibration.falseAlarmRate;
+  return {
+    libraryId: m.id,
+    name: m.name,
+    description: m.description,
+    config: m.config,
+    bank: m.bank,
+    threshold: m.calibration.threshold,
+    thresholdMode: far !== undefined ? 'false-alarm' : 'manual',
+    falseAlarmRate: far ?? DEFAULT_FALSE_ALARM_RATE,
+    goodScores: m.scoreStats.scores.map((score, i) => ({ name: `held-out #${i + 1}`, score })),
+    defectScores: [],
+    trainImageCount: m.trainImageCount,
+    thumbnails: m.thumbnails,
+    createdAt: m.createdAt,
+  };
+}
+
+async function loadIntoEngine(m: CurrentModel): Promise<void> {
+  await ensureBackbone(m.config.backbone);
+  await engineRequest('load', { bank: m.bank, config: m.config }).promise;
+  markModelLoaded(m.key);
+}
+
+/** The current model, made active in the worker if it is not already. Throws a readable Error. */
+export async function ensureModelLoaded(): Promise<CurrentModel> {
+  const m = useModel.getState().current;
+  if (!m) throw new Error('No model yet: build one from good images on the Build tab, or open one from the library.');
+  const e = useEngine.getState();
+  if (e.status !== 'ready' || e.info?.backbone !== m.config.backbone || e.loadedModelKey !== m.key) await loadIntoEngine(m);
+  return m;
+}

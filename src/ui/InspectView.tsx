@@ -1,0 +1,219 @@
+// The Inspect tab: drop test images, see each one's score and verdict, look at the heatmap, export results.
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useInspect, visibleItems, type InspectItem, type SortKey } from '../state/inspect';
+import { useModel } from '../state/model';
+import { useUi } from '../state/ui';
+import { Dropzone } from './Dropzone';
+import { HeatmapView } from './HeatmapView';
+import { IssueList } from './IssueList';
+import { ProgressBar } from './ProgressBar';
+import { downloadAllOverlays, downloadCsv, downloadOverlay } from './lib/exports';
+import { formatScore } from './lib/format';
+import { toast } from '../state/toasts';
+
+export function InspectView() {
+  const model = useModel((s) => s.current);
+  const s = useInspect();
+  const setTab = useUi((u) => u.setTab);
+  const [exporting, setExporting] = useState<{ done: number; total: number } | null>(null);
+  const threshold = model?.threshold ?? null;
+  const rows = useMemo(() => visibleItems(s.items, s.sort, s.onlyFails, threshold), [s.items, s.sort, s.onlyFails, threshold]);
+  const selected = s.items.find((i) => i.id === s.selectedId) ?? null;
+  const scored = s.items.filter((i) => i.result);
+  const pending = s.items.filter((i) => i.status === 'queued' || i.status === 'scoring').length;
+  const failedItems = s.items.filter((i) => i.status === 'error');
+
+  if (!model) {
+    return (
+      <div className="view">
+        <section className="card empty">
+          <h2>No model yet</h2>
+          <p>Build a model from photos of good parts, or open one from the library on the left. Then drop test images here.</p>
+          <button type="button" className="btn btn-primary" onClick={() => setTab('build')}>Go to Build</button>
+        </section>
+      </div>
+    );
+  }
+
+  const fails = scored.filter((i) => i.result!.score > model.threshold).length;
+  const labelled = scored.filter((i) => i.label);
+  const defects = labelled.filter((i) => i.label !== 'good');
+  const goods = labelled.filter((i) => i.label === 'good');
+
+  return (
+    <div className="view inspect-view">
+      <div className="inspect-left">
+        <section className="card">
+          <Dropzone testId="inspect-dropzone" title="Drop images to inspect" hint="Each image is scored against the current model." onFiles={(p) => s.add(p)} compact={s.items.length > 0} />
+          <IssueList title="Not used (not images)" items={s.ignored} />
+          {pending > 0 && <ProgressBar label="Scoring" done={scored.length + failedItems.length} total={s.items.length} testId="inspect-progress" />}
+          {failedItems.length > 0 && !s.running && (
+            <div className="row">
+              <span className="error">{failedItems.length} image{failedItems.length === 1 ? '' : 's'} could not be scored.</span>
+              <button type="button" className="btn btn-small" onClick={s.retryFailed}>Retry</button>
+            </div>
+          )}
+        </section>
+
+        {s.items.length > 0 && (
+          <section className="card results">
+            <div className="results-head">
+              <div className="summary" data-testid="inspect-summary">
+                <strong>{scored.length}</strong> scored · <span className="fail-text">{fails} fail</span> · <span className="pass-text">{scored.length - fails} pass</span>
+                {labelled.length > 0 && (
+                  <span className="muted" data-testid="label-summary">
+                    {' '}· caught {defects.filter((i) => i.result!.score > model.threshold).length}/{defects.length} defective, flagged{' '}
+                    {goods.filter((i) => i.result!.score > model.threshold).length}/{goods.length} good
+                  </span>
+                )}
+              </div>
+              <div className="row">
+                <label className="field-inline">
+                  <input type="checkbox" checked={s.onlyFails} onChange={s.toggleOnlyFails} data-testid="only-fails" /> Only fails
+                </label>
+                <button type="button" className="btn btn-small" disabled={!scored.length} onClick={() => downloadCsv(s.items, model)} data-testid="export-csv">Export CSV</button>
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  disabled={!scored.length || !!exporting}
+                  data-testid="export-overlays"
+                  onClick={async () => {
+                    setExporting({ done: 0, total: scored.length });
+                    try {
+                      await downloadAllOverlays(s.items, model, s.view.opacity, (done, total) => setExporting({ done, total }));
+                    } catch (e) {
+                      toast(`The overlays could not be exported: ${(e as Error).message}`, { tone: 'error' });
+                    } finally {
+                      setExporting(null);
+                    }
+                  }}
+                >
+                  {exporting ? `Rendering ${exporting.done}/${exporting.total}…` : 'Overlays (.zip)'}
+                </button>
+                <button type="button" className="btn btn-small" onClick={s.clear}>Clear</button>
+              </div>
+            </div>
+            <ResultsTable rows={rows} threshold={model.threshold} />
+          </section>
+        )}
+      </div>
+
+      <div className="inspect-right">
+        {selected ? (
+          <section className="card">
+            <HeatmapView item={selected} threshold={model.threshold} centerCrop={model.config.centerCrop} />
+            {selected.result && (
+              <div className="row viewer-foot">
+                <span className="muted small">
+                  score {formatScore(selected.result.score)} vs threshold {formatScore(model.threshold)} · {selected.result.width}×{selected.result.height}px · scored in{' '}
+                  {(selected.result.seconds * 1000).toFixed(0)} ms
+                </span>
+                <button type="button" className="btn btn-small" data-testid="download-overlay" onClick={() => void downloadOverlay(selected, model, s.view.opacity).catch((e) => toast((e as Error).message, { tone: 'error' }))}>
+                  Download overlay PNG
+                </button>
+              </div>
+            )}
+          </section>
+        ) : (
+          <section className="card empty">
+            <p className="muted">Scored images appear here with their heatmap. Use ↑ and ↓ in the table to step through them.</p>
+          </section>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const SORTS: { key: SortKey; label: string }[] = [
+  { key: 'added', label: 'Order added' },
+  { key: 'score-desc', label: 'Score, highest first' },
+  { key: 'score-asc', label: 'Score, lowest first' },
+  { key: 'name', label: 'Name' },
+];
+
+function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: number }) {
+  const { selectedId, select, moveSelection, sort, setSort, remove } = useInspect();
+  const body = useRef<HTMLDivElement>(null);
+  const hasLabels = rows.some((r) => r.label);
+  const maxScore = Math.max(threshold * 1.5, ...rows.map((r) => r.result?.score ?? 0));
+
+  useEffect(() => {
+    body.current?.querySelector<HTMLElement>('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
+  }, [selectedId]);
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' || e.key === 'j') moveSelection(1);
+    else if (e.key === 'ArrowUp' || e.key === 'k') moveSelection(-1);
+    else if (e.key === 'Home') moveSelection(-1e9);
+    else if (e.key === 'End') moveSelection(1e9);
+    else if (e.key === 'Delete' && selectedId !== null) remove(selectedId);
+    else return;
+    e.preventDefault();
+  };
+
+  const scoreSort = sort === 'score-desc' ? 'descending' : sort === 'score-asc' ? 'ascending' : 'none';
+
+  return (
+    <div className="table-wrap">
+      <div className="row table-tools">
+        <label className="field-inline">
+          <span>Sort</span>
+          <select value={sort} onChange={(e) => setSort(e.target.value as SortKey)} data-testid="sort-select">
+            {SORTS.map((o) => <option key={o.key} value={o.key}>{o.label}</option>)}
+          </select>
+        </label>
+        <span className="muted small">↑/↓ to step through, Delete to remove</span>
+      </div>
+      <div className="table-scroll" ref={body} tabIndex={0} onKeyDown={onKey} role="grid" aria-label="Inspection results" aria-rowcount={rows.length} data-testid="results-table">
+        <div className="tr th" role="row">
+          <span role="columnheader">File</span>
+          {hasLabels && <span role="columnheader">Label</span>}
+          <span role="columnheader" aria-sort={scoreSort}>
+            <button type="button" className="th-btn" onClick={() => setSort(sort === 'score-desc' ? 'score-asc' : 'score-desc')} data-testid="sort-score">
+              Score {sort === 'score-desc' ? '▼' : sort === 'score-asc' ? '▲' : ''}
+            </button>
+          </span>
+          <span role="columnheader">Verdict</span>
+        </div>
+        {rows.map((r) => {
+          const fail = r.result ? r.result.score > threshold : null;
+          return (
+            <div
+              key={r.id}
+              role="row"
+              aria-selected={r.id === selectedId}
+              className={`tr${r.id === selectedId ? ' is-selected' : ''}`}
+              onClick={() => select(r.id)}
+              data-testid="result-row"
+              data-name={r.path}
+              data-score={r.result?.score ?? ''}
+              data-verdict={fail === null ? r.status : fail ? 'fail' : 'pass'}
+            >
+              <span role="gridcell" className="td-name" title={r.path}>{r.path}</span>
+              {hasLabels && <span role="gridcell" className={`td-label${r.label && r.label !== 'good' ? ' is-defect' : ''}`}>{r.label ?? ''}</span>}
+              <span role="gridcell" className="td-score">
+                {r.result ? (
+                  <>
+                    <span className="scorebar" aria-hidden="true">
+                      <span className={`scorebar-fill${fail ? ' is-fail' : ''}`} style={{ width: `${Math.min(100, (r.result.score / maxScore) * 100)}%` }} />
+                      <span className="scorebar-thr" style={{ left: `${(threshold / maxScore) * 100}%` }} />
+                    </span>
+                    {formatScore(r.result.score)}
+                  </>
+                ) : r.status === 'error' ? '—' : '…'}
+              </span>
+              <span role="gridcell">
+                {fail === null ? (
+                  <span className={`verdict ${r.status === 'error' ? 'is-error' : 'is-pending'}`} title={r.error ?? undefined}>{r.status === 'error' ? 'error' : r.status}</span>
+                ) : (
+                  <span className={`verdict ${fail ? 'is-fail' : 'is-pass'}`}>{fail ? 'FAIL' : 'PASS'}</span>
+                )}
+              </span>
+            </div>
+          );
+        })}
+        {rows.length === 0 && <div className="tr muted" role="row"><span role="gridcell">No fails at this threshold.</span></div>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+// Left panel: the model in use (name, threshold, unsaved state) and the library of saved models with open,
+// rename, duplicate, delete (undoable), export and import.
+import { useRef, useState } from 'react';
+import { useModel } from '../state/model';
+import { formatDate, formatScore } from './lib/format';
+import type { ModelMeta } from '../storage/model';
+
+export function ModelPanel() {
+  const m = useModel();
+  const importInput = useRef<HTMLInputElement>(null);
+  const c = m.current;
+  return (
+    <aside className="panel" aria-label="Models">
+      <section className="panel-section" data-testid="current-model">
+        <h2>Current model</h2>
+        {c ? (
+          <div className="current">
+            <div className="current-name" title={c.name}>{c.name}</div>
+            <div className="muted small">
+              {c.config.backbone} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} images
+            </div>
+            <label className="field-inline small">
+              <span>Threshold</span>
+              <input
+                type="number"
+                className="num"
+                value={Number(c.threshold.toPrecision(4))}
+                step={Number((c.threshold / 100).toPrecision(1))}
+                min={0}
+                onChange={(e) => m.setThreshold(Number(e.target.value))}
+                aria-label="Decision threshold"
+                data-testid="panel-threshold"
+              />
+            </label>
+            {c.dirty ? (
+              <div className="row">
+                <span className="badge">unsaved</span>
+                <button type="button" className="btn btn-small" disabled={!!m.busy} onClick={() => void m.save()} data-testid="panel-save">
+                  {c.libraryId ? 'Save changes' : 'Save'}
+                </button>
+              </div>
+            ) : (
+              <span className="badge badge-ok">saved</span>
+            )}
+          </div>
+        ) : (
+          <p className="muted small">None yet. Build one, or open a saved one below.</p>
+        )}
+      </section>
+
+      <section className="panel-section" data-testid="library">
+        <div className="card-head">
+          <h2>Library</h2>
+          <button type="button" className="btn btn-small" onClick={() => importInput.current?.click()} disabled={!!m.busy} data-testid="import-model">
+            Import…
+          </button>
+          <input
+            ref={importInput}
+            type="file"
+            accept=".patchcore,application/octet-stream"
+            hidden
+            onChange={(e) => {
+              const f = e.currentTarget.files?.[0];
+              if (f) void m.importModel(f);
+              e.currentTarget.value = '';
+            }}
+          />
+        </div>
+        {m.busy && <p className="muted small">{m.busy}</p>}
+        {m.libraryStatus === 'error' && <p className="error small">{m.libraryError}</p>}
+        {m.libraryStatus === 'ready' && m.library.length === 0 && <p className="muted small">Saved models appear here. They stay in this browser.</p>}
+        <ul className="library-list">
+          {m.library.map((meta) => (
+            <LibraryRow key={meta.id} meta={meta} active={c?.libraryId === meta.id} />
+          ))}
+        </ul>
+      </section>
+    </aside>
+  );
+}
+
+function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
+  const { open, rename, duplicate, remove, exportModel } = useModel();
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(meta.name);
+  return (
+    <li className={`library-item${active ? ' is-active' : ''}`} data-testid="library-item" data-name={meta.name}>
+      {editing ? (
+        <form
+          className="row"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setEditing(false);
+            if (name.trim() && name !== meta.name) void rename(meta.id, name);
+          }}
+        >
+          <input className="text" value={name} autoFocus onChange={(e) => setName(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setEditing(false)} aria-label="New name" />
+          <button type="submit" className="btn btn-small">OK</button>
+        </form>
+      ) : (
+        <button type="button" className="library-open" onClick={() => void open(meta.id)} aria-label={`Open ${meta.name}`} title="Open this model">
+          <span className="library-name">{meta.name}</span>
+          <span className="muted small">
+            {meta.backbone.id} · thr {formatScore(meta.calibration.threshold)} · {formatDate(meta.updatedAt)}
+          </span>
+        </button>
+      )}
+      <div className="library-actions">
+        <button type="button" className="btn btn-tiny" onClick={() => { setName(meta.name); setEditing(true); }} aria-label={`Rename ${meta.name}`}>Rename</button>
+        <button type="button" className="btn btn-tiny" onClick={() => void duplicate(meta.id)} aria-label={`Duplicate ${meta.name}`}>Duplicate</button>
+        <button type="button" className="btn btn-tiny" onClick={() => void exportModel(meta.id)} aria-label={`Export ${meta.name}`}>Export</button>
+        <button type="button" className="btn btn-tiny btn-danger" onClick={() => void remove(meta.id)} aria-label={`Delete ${meta.name}`}>Delete</button>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,163 @@
+// Drawing an AnomalyMap over its image: a colour scale anchored at the decision threshold (cool and faint
+// below it, hot above it) and the outline of the region above it. Pure canvas 2D; no engine, no React.
+import type { AnomalyMap } from '../../patchcore/types';
+
+/** Google's Turbo colour map, polynomial fit (Mikhailov 2019); t in 0..1 -> RGB 0..255. */
+export function turbo(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, t));
+  const r = 0.13572138 + x * (4.6153926 + x * (-42.66032258 + x * (132.13108234 + x * (-152.94239396 + x * 59.28637943))));
+  const g = 0.09140261 + x * (2.19418839 + x * (4.84296658 + x * (-14.18503333 + x * (4.27729857 + x * 2.82956604))));
+  const b = 0.1066733 + x * (12.64194608 + x * (-60.58204836 + x * (110.36276771 + x * (-89.90310912 + x * 27.34824973))));
+  const c = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
+  return [c(r), c(g), c(b)];
+}
+
+/**
+ * Colour and alpha of one map value relative to the threshold: nothing below half the threshold, a faint cool
+ * tint up to it, and an opaque hot ramp above it that saturates at 1.5x the threshold.
+ */
+export function heatRgba(value: number, threshold: number): [number, number, number, number] {
+  const v = threshold > 0 ? value / threshold : 0;
+  if (v < 0.5) return [0, 0, 0, 0];
+  if (v < 1) {
+    const u = (v - 0.5) / 0.5;
+    const [r, g, b] = turbo(0.12 + 0.25 * u);
+    return [r, g, b, 0.05 + 0.3 * u * u];
+  }
+  const u = Math.min(1, (v - 1) / 0.5);
+  const [r, g, b] = turbo(0.62 + 0.38 * u);
+  return [r, g, b, 0.6 + 0.3 * u];
+}
+
+/** The map coloured at its own resolution; the caller stretches it over the image with smoothing. */
+export function heatImage(map: AnomalyMap, threshold: number, opacity: number): ImageData {
+  const out = new ImageData(map.width, map.height);
+  const px = out.data;
+  for (let i = 0; i < map.data.length; i++) {
+    const [r, g, b, a] = heatRgba(map.data[i], threshold);
+    px[i * 4] = r;
+    px[i * 4 + 1] = g;
+    px[i * 4 + 2] = b;
+    px[i * 4 + 3] = Math.round(255 * a * opacity);
+  }
+  return out;
+}
+
+/**
+ * Marching squares at `level`: line segments (x0, y0, x1, y1, ...) in map pixel-centre coordinates, with edge
+ * crossings linearly interpolated so the outline is smooth after stretching.
+ */
+export function contourSegments(map: AnomalyMap, level: number): Float32Array {
+  const { width: w, height: h, data } = map;
+  const seg: number[] = [];
+  const lerp = (a: number, b: number) => {
+    const d = b - a;
+    return d === 0 ? 0.5 : (level - a) / d;
+  };
+  for (let y = 0; y + 1 < h; y++) {
+    for (let x = 0; x + 1 < w; x++) {
+      const a = data[y * w + x], b = data[y * w + x + 1], c = data[(y + 1) * w + x + 1], d = data[(y + 1) * w + x];
+      const code = (a >= level ? 8 : 0) | (b >= level ? 4 : 0) | (c >= level ? 2 : 0) | (d >= level ? 1 : 0);
+      if (code === 0 || code === 15) continue;
+      const top: [number, number] = [x + lerp(a, b), y];
+      const right: [number, number] = [x + 1, y + lerp(b, c)];
+      const bottom: [number, number] = [x + lerp(d, c), y + 1];
+      const left: [number, number] = [x, y + lerp(a, d)];
+      const push = (p: [number, number], q: [number, number]) => seg.push(p[0], p[1], q[0], q[1]);
+      switch (code) {
+        case 1: case 14: push(left, bottom); break;
+        case 2: case 13: push(bottom, right); break;
+        case 3: case 12: push(left, right); break;
+        case 4: case 11: push(top, right); break;
+        case 6: case 9: push(top, bottom); break;
+        case 7: case 8: push(left, top); break;
+        case 5: push(left, top); push(bottom, right); break;
+        case 10: push(top, right); push(left, bottom); break;
+      }
+    }
+  }
+  return Float32Array.from(seg);
+}
+
+/** Where the map lies on the image: the whole image, or the authors' centre crop (short side x 0.875). */
+export function mapRegion(width: number, height: number, centerCrop: boolean): { x: number; y: number; w: number; h: number } {
+  if (!centerCrop) return { x: 0, y: 0, w: width, h: height };
+  const side = Math.min(width, height) * 0.875;
+  return { x: (width - side) / 2, y: (height - side) / 2, w: side, h: side };
+}
+
+export interface OverlayOptions {
+  threshold: number;
+  opacity: number;
+  contour: boolean;
+  centerCrop: boolean;
+}
+
+/**
+ * Draws heatmap (and outline) for an image drawn at (dx, dy, dw, dh) on ctx. The map is stretched over the
+ * image (or its centre crop) with bilinear smoothing.
+ */
+export function drawOverlay(
+  ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
+  map: AnomalyMap,
+  dest: { x: number; y: number; w: number; h: number },
+  opts: OverlayOptions,
+): void {
+  const region = mapRegion(dest.w, dest.h, opts.centerCrop);
+  const rx = dest.x + region.x, ry = dest.y + region.y;
+  const sx = region.w / map.width, sy = region.h / map.height;
+  if (opts.opacity > 0) {
+    const tile = new OffscreenCanvas(map.width, map.height);
+    tile.getContext('2d')!.putImageData(heatImage(map, opts.threshold, opts.opacity), 0, 0);
+    ctx.save();
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(tile, rx, ry, region.w, region.h);
+    ctx.restore();
+  }
+  if (opts.contour) {
+    const seg = contourSegments(map, opts.threshold);
+    if (seg.length === 0) return;
+    ctx.save();
+    ctx.beginPath();
+    // +0.5: map values sit at pixel centres.
+    for (let i = 0; i < seg.length; i += 4) {
+      ctx.moveTo(rx + (seg[i] + 0.5) * sx, ry + (seg[i + 1] + 0.5) * sy);
+      ctx.lineTo(rx + (seg[i + 2] + 0.5) * sx, ry + (seg[i + 3] + 0.5) * sy);
+    }
+    ctx.lineCap = 'round';
+    ctx.lineWidth = Math.max(2.5, Math.min(dest.w, dest.h) / 160);
+    ctx.strokeStyle = 'rgba(0, 0, 0, 0.55)';
+    ctx.stroke();
+    ctx.lineWidth = Math.max(1.25, Math.min(dest.w, dest.h) / 320);
+    ctx.strokeStyle = '#ffffff';
+    ctx.stroke();
+    ctx.restore();
+  }
+}
+
+/** Image with its overlay, at the image's own size, for "download overlay" and the webcam snapshot. */
+export function composeOverlay(
+  image: CanvasImageSource & { width: number; height: number },
+  map: AnomalyMap,
+  opts: OverlayOptions,
+  caption?: { text: string; fail: boolean },
+): OffscreenCanvas {
+  const w = image.width, h = image.height;
+  const c = new OffscreenCanvas(w, h);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(image, 0, 0, w, h);
+  drawOverlay(ctx, map, { x: 0, y: 0, w, h }, opts);
+  if (caption) {
+    const fs = Math.max(12, Math.round(Math.min(w, h) / 22));
+    ctx.font = `600 ${fs}px system-ui, sans-serif`;
+    const pad = fs * 0.4;
+    const tw = ctx.measureText(caption.text).width;
+    ctx.fillStyle = caption.fail ? 'rgba(180, 30, 40, 0.85)' : 'rgba(20, 120, 70, 0.85)';
+    ctx.fillRect(pad, pad, tw + pad * 2, fs + pad * 2);
+    ctx.fillStyle = '#fff';
+    ctx.textBaseline = 'top';
+    ctx.fillText(caption.text, pad * 2, pad * 2);
+  }
+  return c;
+}

@@ -1,0 +1,38 @@
+// The pure pieces behind exports and the heatmap outline.
+import { describe, expect, it } from 'vitest';
+import { toCsv } from './csv';
+import { contourSegments, heatRgba } from './heatmap';
+import { crc32 } from './zip';
+
+describe('CSV export', () => {
+  it('quotes cells with commas or quotes and ends lines with CRLF', () => {
+    expect(toCsv(['file', 'score'], [['a,b.png', 1.5], ['say "hi".png', 2]])).toBe('file,score\r\n"a,b.png",1.5\r\n"say ""hi"".png",2\r\n');
+  });
+});
+
+describe('ZIP', () => {
+  it('computes the standard CRC-32', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('heatmap colours', () => {
+  it('are transparent well below the threshold, faint below it and opaque above it', () => {
+    expect(heatRgba(0.2, 1)[3]).toBe(0);
+    expect(heatRgba(0.9, 1)[3]).toBeLessThan(0.35);
+    expect(heatRgba(1.2, 1)[3]).toBeGreaterThanOrEqual(0.6);
+  });
+});
+
+describe('outline of the region above the threshold', () => {
+  it('is a closed ring around a single hot pixel', () => {
+    const data = new Float32Array(25);
+    data[12] = 1;
+    const seg = contourSegments({ data, width: 5, height: 5 }, 0.5);
+    expect(seg.length / 4).toBe(4);
+    for (let i = 0; i < seg.length; i += 2) expect(Math.hypot(seg[i] - 2, seg[i + 1] - 2)).toBeCloseTo(0.5);
+  });
+  it('is empty when nothing exceeds the threshold', () => {
+    expect(contourSegments({ data: new Float32Array(25), width: 5, height: 5 }, 0.5).length).toBe(0);
+  });
+});
