@@ -57,14 +57,35 @@ export function normalQuantile(p: number): number {
 }
 
 /**
+ * Quantile of Student's t distribution with nu degrees of freedom: exact for nu = 1, 2, Hill's Cornish-Fisher
+ * expansion around the normal quantile otherwise (within ~2% at nu = 3, far better beyond).
+ */
+export function studentTQuantile(p: number, nu: number): number {
+  if (nu === 1) return Math.tan(Math.PI * (p - 0.5));
+  if (nu === 2) return (2 * p - 1) / Math.sqrt(2 * p * (1 - p));
+  const z = normalQuantile(p);
+  const z2 = z * z;
+  return (
+    z +
+    (z * (z2 + 1)) / (4 * nu) +
+    (z * (5 * z2 * z2 + 16 * z2 + 3)) / (96 * nu ** 2) +
+    (z * (3 * z2 ** 3 + 19 * z2 * z2 + 17 * z2 - 15)) / (384 * nu ** 3) +
+    (z * (79 * z2 ** 4 + 776 * z2 ** 3 + 1482 * z2 * z2 - 1920 * z2 - 945)) / (92160 * nu ** 4)
+  );
+}
+
+/**
  * Threshold for a target false-alarm rate on good parts. A handful of held-out images cannot resolve a 1% rate
- * empirically, so the good scores are modelled as normal (mean + z * std); the threshold never falls below the
- * highest held-out good score, so every held-out good image passes.
+ * empirically, so good scores are modelled as normal and the threshold is the one-sided prediction bound for a
+ * new good part: mean + t(n-1, 1-rate) * std * sqrt(1 + 1/n). With few held-out images t is large, so the
+ * threshold is cautious rather than over-tight; it never falls below the highest held-out good score.
  */
 export function thresholdForFalseAlarmRate(goodScores: ArrayLike<number>, rate: number): number {
   const s = scoreStats(goodScores);
-  const normal = s.mean + normalQuantile(1 - rate) * s.std;
-  return Math.max(normal, s.max * (1 + 1e-6));
+  if (s.count < 2) return s.max * 1.1; // no spread to estimate: a 10% margin over the only good score
+  const t = studentTQuantile(1 - rate, s.count - 1);
+  const bound = s.mean + t * s.std * Math.sqrt(1 + 1 / s.count);
+  return Math.max(bound, s.max * (1 + 1e-6));
 }
 
 /** Threshold that maximises F1 when defective examples are available (midpoint between adjacent scores). */
