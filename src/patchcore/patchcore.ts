@@ -58,18 +58,34 @@ export class PatchCore {
    * greedy coreset M_C. Images are pulled one at a time, so callers can decode lazily.
    */
   async fit(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<MemoryBank> {
-    const parts: PatchFeatures[] = [];
+    // Every image gives the same grid, so M is written straight into one buffer sized after the first image:
+    // no per-image copies kept around, no second full-size concatenation (peak memory = M once).
+    let all: Float32Array = new Float32Array(0);
+    let rowsPerImage = 0;
+    let cols = 0;
     let done = 0;
     opts.onProgress?.({ stage: 'features', done, total: count });
     for await (const image of images) {
       if (opts.signal?.aborted) throw abortError();
-      parts.push(await this.extract(image));
+      const f = await this.extract(image);
+      if (done === 0) {
+        rowsPerImage = f.rows;
+        cols = f.cols;
+        all = new Float32Array(Math.max(1, count) * rowsPerImage * cols);
+      }
+      if (f.rows !== rowsPerImage || f.cols !== cols) throw new Error('Patch features of different shapes cannot share a memory bank');
+      if ((done + 1) * rowsPerImage * cols > all.length) {
+        const grown = new Float32Array(all.length * 2);
+        grown.set(all);
+        all = grown;
+      }
+      all.set(f.data.subarray(0, rowsPerImage * cols), done * rowsPerImage * cols);
       opts.onProgress?.({ stage: 'features', done: ++done, total: count });
     }
-    if (parts.length === 0) throw new Error('No good images to learn from');
-    const all = concatRows(parts);
-    const k = coresetSize(all.rows, this.config);
-    const indices = await this.kernels.coreset(all, {
+    if (done === 0) throw new Error('No good images to learn from');
+    const features: MemoryBank = { data: all.subarray(0, done * rowsPerImage * cols), rows: done * rowsPerImage, cols };
+    const k = coresetSize(features.rows, this.config);
+    const indices = await this.kernels.coreset(features, {
       count: k,
       projectionDim: this.config.projectionDim,
       seed: this.config.seed,
@@ -77,7 +93,7 @@ export class PatchCore {
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
-    this.bank = gatherRows(all, indices);
+    this.bank = gatherRows(features, indices);
     return this.bank;
   }
 
@@ -100,23 +116,6 @@ export class PatchCore {
     const map = await anomalyMap(patchScores, size, size, this.config.sigmaPx, this.kernels);
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
   }
-}
-
-/** Stacks per-image patch features into one matrix (the paper's memory bank M before subsampling). */
-export function concatRows(parts: readonly { data: Float32Array; rows: number; cols: number }[]): MemoryBank {
-  const cols = parts[0].cols;
-  let rows = 0;
-  for (const p of parts) {
-    if (p.cols !== cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
-    rows += p.rows;
-  }
-  const data = new Float32Array(rows * cols);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p.data.subarray(0, p.rows * cols), off);
-    off += p.rows * cols;
-  }
-  return { data, rows, cols };
 }
 
 export function gatherRows(m: MemoryBank, indices: Uint32Array): MemoryBank {
