@@ -14,6 +14,9 @@ let backbone: BackboneHandle | null = null;
 let kernels: Awaited<ReturnType<typeof chooseKernels>> | null = null;
 let model: PatchCore | null = null;
 let info: EngineInfo | null = null;
+let kernelPreference: NonNullable<RequestMap['init']['args']['kernels']> = 'auto';
+/** Set when the WebGPU device behind the kernels is lost (driver reset, GPU process crash, device.destroy()). */
+let deviceLost = false;
 const controllers = new Map<number, AbortController>();
 
 const post = (msg: WorkerResponse, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
@@ -33,7 +36,8 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
   backbone = null;
   model = null;
   backbone = await createBackbone(manifest, { prefer: args.execution ?? 'auto', threads: args.threads });
-  kernels = await chooseKernels({ prefer: args.kernels ?? 'auto' });
+  kernelPreference = args.kernels ?? 'auto';
+  kernels = await pickKernels();
   info = {
     backbone: manifest.id,
     executionPath: backbone.executionPath,
@@ -43,6 +47,25 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
     gpu: backbone.adapterInfo ?? 'none',
   };
   return info;
+}
+
+function pickKernels() {
+  deviceLost = false;
+  return chooseKernels({ prefer: kernelPreference, onDeviceLost: () => (deviceLost = true) });
+}
+
+/**
+ * After a device loss: fresh kernels on a new device, and the active model (its bank lives in this worker's
+ * memory, not on the lost device) rebuilt on them, so nothing the user made is lost.
+ */
+async function recoverFromDeviceLoss(): Promise<void> {
+  kernels = await pickKernels();
+  if (info) info = { ...info, kernels: kernels.kernels.name, reason: `${kernels.reason} (recovered after the GPU device was lost)` };
+  if (model && backbone) {
+    const bank = model.bank;
+    model = new PatchCore(backbone, kernels.kernels, model.config);
+    model.bank = bank;
+  }
 }
 
 async function* decodeAll(files: ImageFile[], skipped: SkippedImage[], signal: AbortSignal) {
@@ -139,6 +162,29 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const r = await scoreImage(req.args);
       return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
     }
+    case 'info':
+      return { result: info, transfer: [] };
+    case 'loseDevice': {
+      // Test hook: what a driver reset does to the kernels' device.
+      const device = (kernels?.kernels as { device?: GPUDevice } | undefined)?.device;
+      if (!device) return { result: { lost: false }, transfer: [] };
+      device.destroy();
+      await device.lost;
+      return { result: { lost: true }, transfer: [] };
+    }
+  }
+}
+
+/** Runs a request; if the GPU device was lost meanwhile, recovers once and runs it again from the start. */
+async function handleWithRecovery(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: AbortSignal) {
+  if (deviceLost && req.type !== 'init') await recoverFromDeviceLoss();
+  try {
+    return await handle(req, signal);
+  } catch (e) {
+    if (!deviceLost || req.type === 'loseDevice' || (e as Error).name === 'AbortError') throw e;
+    post({ id: req.id, type: 'progress', progress: { stage: 'recovering', done: 0, total: 1 } });
+    await recoverFromDeviceLoss();
+    return await handle(req, signal);
   }
 }
 
@@ -152,12 +198,20 @@ self.onmessage = (e: MessageEvent<WorkerRequest>) => {
     controllers.get(req.target)?.abort();
     return;
   }
+  if (req.type === 'loseDevice') {
+    // Out of the queue on purpose: it must be able to hit a job that is running.
+    handle(req, new AbortController().signal).then(
+      ({ result }) => post({ id: req.id, type: 'done', result }),
+      (e: Error) => post({ id: req.id, type: 'error', error: { name: e.name, message: e.message } }),
+    );
+    return;
+  }
   const controller = new AbortController();
   controllers.set(req.id, controller);
   queue = queue.then(async () => {
     try {
       if (controller.signal.aborted) throw abortError();
-      const { result, transfer } = await handle(req, controller.signal);
+      const { result, transfer } = await handleWithRecovery(req, controller.signal);
       post({ id: req.id, type: 'done', result }, transfer);
     } catch (err) {
       const e = err as Error;

@@ -60,6 +60,10 @@ export interface RequestMap {
   score: { args: { image: ImageFile }; result: ScoreResult };
   /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };
+  /** Test hook: destroys the kernels' WebGPU device, as a driver reset would. */
+  loseDevice: { args: Record<string, never>; result: { lost: boolean } };
+  /** The engine's current paths (they change after recovering from a device loss). */
+  info: { args: Record<string, never>; result: EngineInfo | null };
 }
 
 export type RequestType = keyof RequestMap;
