@@ -3,6 +3,7 @@
 import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
+import { cropGeometry } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 import { EngineClient } from '../worker/client';
 import type { EngineInfo, ExecutionPreference, KernelPreference, ScoreResult } from '../worker/protocol';
@@ -49,15 +50,14 @@ async function loadMask(url: string): Promise<Mask> {
   return { data, width: bmp.width, height: bmp.height };
 }
 
-/** The authors' protocol on a mask: resize to round(S/0.875) (nearest) and centre-crop S. */
+/** The authors' protocol on a mask: the same shorter-side resize (nearest) and centre crop as the image. */
 function cropMask(m: Mask, size: number): Mask {
-  const big = Math.round(size / 0.875);
-  const off = Math.floor((big - size) / 2);
+  const g = cropGeometry(m.width, m.height, size, true);
   const data = new Uint8Array(size * size);
   for (let y = 0; y < size; y++) {
-    const sy = Math.min(m.height - 1, Math.floor(((y + off) * m.height) / big));
+    const sy = Math.min(m.height - 1, Math.floor(((y + g.top + 0.5) * m.height) / g.height));
     for (let x = 0; x < size; x++) {
-      const sx = Math.min(m.width - 1, Math.floor(((x + off) * m.width) / big));
+      const sx = Math.min(m.width - 1, Math.floor(((x + g.left + 0.5) * m.width) / g.width));
       data[y * size + x] = m.data[sy * m.width + sx];
     }
   }

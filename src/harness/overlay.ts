@@ -1,4 +1,5 @@
 // Small overlay thumbnails for the evaluation report: image, heatmap, ground-truth contour.
+import { cropGeometry } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 
 const THUMB = 192;
@@ -34,10 +35,9 @@ export async function renderOverlay(
   const c = new OffscreenCanvas(THUMB * 2, THUMB);
   const ctx = c.getContext('2d')!;
   if (cropSize > 0) {
-    const big = Math.round(cropSize / 0.875);
-    const f = cropSize / big;
-    const sw = bmp.width * f, sh = bmp.height * f;
-    ctx.drawImage(bmp, (bmp.width - sw) / 2, (bmp.height - sh) / 2, sw, sh, 0, 0, THUMB, THUMB);
+    const g = cropGeometry(bmp.width, bmp.height, cropSize, true);
+    const fx = bmp.width / g.width, fy = bmp.height / g.height;
+    ctx.drawImage(bmp, g.left * fx, g.top * fy, cropSize * fx, cropSize * fy, 0, 0, THUMB, THUMB);
   } else ctx.drawImage(bmp, 0, 0, THUMB, THUMB);
   ctx.drawImage(c, 0, 0, THUMB, THUMB, THUMB, 0, THUMB, THUMB);
   bmp.close();

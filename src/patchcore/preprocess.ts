@@ -18,7 +18,10 @@ export interface Normalisation {
 export interface PreprocessOptions {
   /** Side of the square output; default the manifest's inputSize. */
   size?: number;
-  /** Authors' protocol: resize the whole image to round(size / 0.875), then take the centre size x size. */
+  /**
+   * Authors' protocol (torchvision Resize(256) + CenterCrop(224)): resize the shorter side to round(size / 0.875),
+   * keeping the aspect ratio, then take the centre size x size.
+   */
   centerCrop?: boolean;
 }
 
@@ -107,17 +110,30 @@ export function preprocess(img: RgbaImage, norm: Normalisation, opts: Preprocess
   if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
     throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
   }
-  const R = opts.centerCrop ? Math.round(S / 0.875) : S;
-  const planes = resizeRegion(img, R, R);
-  const off = Math.floor((R - S) / 2);
+  const { width: RW, height: RH, left, top } = cropGeometry(img.width, img.height, S, !!opts.centerCrop);
+  const planes = resizeRegion(img, RW, RH);
   const out = new Float32Array(3 * S * S);
   for (let c = 0; c < 3; c++) {
     const m = norm.mean[c];
     const inv = 1 / norm.std[c];
     const p = planes[c];
     for (let y = 0; y < S; y++) {
-      for (let x = 0; x < S; x++) out[c * S * S + y * S + x] = (p[(y + off) * R + x + off] - m) * inv;
+      for (let x = 0; x < S; x++) out[c * S * S + y * S + x] = (p[(y + top) * RW + x + left] - m) * inv;
     }
   }
   return out;
+}
+
+/**
+ * Where the backbone input comes from: the image is resized to width x height, and the input is the S x S window
+ * at (left, top) of that. Whole image: S x S at 0,0. Centre crop: shorter side round(S / 0.875), centre window,
+ * as torchvision's Resize(int) + CenterCrop (offsets rounded like CenterCrop).
+ */
+export function cropGeometry(imgW: number, imgH: number, S: number, centerCrop: boolean): { width: number; height: number; left: number; top: number } {
+  if (!centerCrop) return { width: S, height: S, left: 0, top: 0 };
+  const R = Math.round(S / 0.875);
+  const short = Math.min(imgW, imgH);
+  const width = imgW === short ? R : Math.max(R, Math.floor((R * imgW) / short));
+  const height = imgH === short ? R : Math.max(R, Math.floor((R * imgH) / short));
+  return { width, height, left: Math.round((width - S) / 2), top: Math.round((height - S) / 2) };
 }
