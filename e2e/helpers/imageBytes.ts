@@ -83,6 +83,8 @@ export interface JpegSpec {
   components: 1 | 3 | 4;
   /** Value 0..255 of component c for the 8x8 block at block coordinates (bx, by). */
   block(bx: number, by: number, c: number): number;
+  /** EXIF orientation tag (1..8) written in an APP1 segment, as phones do. */
+  exifOrientation?: number;
 }
 
 /**
@@ -102,6 +104,11 @@ export function encodeJpeg(spec: JpegSpec): Buffer {
     parts.push(seg(0xee, [0x41, 0x64, 0x6f, 0x62, 0x65, 0, 100, 0, 0, 0, 0, 0]));
   } else {
     parts.push(seg(0xe0, [0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]));
+  }
+  if (spec.exifOrientation) {
+    // "Exif\0\0", big-endian TIFF, IFD0 at 8 with one entry: 0x0112 Orientation, SHORT, 1 value.
+    const o = spec.exifOrientation;
+    parts.push(seg(0xe1, [0x45, 0x78, 0x69, 0x66, 0, 0, 0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0]));
   }
   parts.push(seg(0xdb, [0x00, ...new Array(64).fill(1)]));
   const sof: number[] = [8, h >> 8, h & 0xff, w >> 8, w & 0xff, nc];

@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { CONTENT_SECURITY_POLICY } from '../vite-plugin-offline.mjs';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
@@ -16,6 +17,9 @@ export const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
+
+/** Every response also carries the app's self-only Content-Security-Policy (see scripts/vite-plugin-offline.mjs). */
+export const SECURITY_HEADERS = { ...ISOLATION_HEADERS, 'Content-Security-Policy': CONTENT_SECURITY_POLICY };
 
 /** mounts: { '/__data/': '/abs/folder' }; root serves everything else; unknown paths fall back to 404. */
 export function startServer({ root, mounts = {}, port = 0, host = '127.0.0.1' }) {
@@ -41,15 +45,15 @@ export function startServer({ root, mounts = {}, port = 0, host = '127.0.0.1' })
     try {
       st = statSync(file);
     } catch {
-      res.writeHead(404, ISOLATION_HEADERS).end('not found');
+      res.writeHead(404, SECURITY_HEADERS).end('not found');
       return;
     }
     if (!st.isFile()) {
-      res.writeHead(404, ISOLATION_HEADERS).end('not found');
+      res.writeHead(404, SECURITY_HEADERS).end('not found');
       return;
     }
     res.writeHead(200, {
-      ...ISOLATION_HEADERS,
+      ...SECURITY_HEADERS,
       'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': st.size,
       'Cache-Control': 'no-cache',

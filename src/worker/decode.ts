@@ -58,6 +58,38 @@ export function headerSize(b: Uint8Array, kind: Kind): { width: number; height: 
   return null;
 }
 
+/**
+ * EXIF orientation (1..8) of a JPEG, 1 when there is none. 5..8 turn the image a quarter, so the header's width
+ * and height swap once the browser applies it.
+ */
+export function exifOrientation(b: Uint8Array): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let i = 2;
+  while (i + 4 < b.length && b[i] === 0xff) {
+    const marker = b[i + 1];
+    if (marker === 0xda || marker === 0xd9) break; // image data: no EXIF after this
+    const len = dv.getUint16(i + 2);
+    const exif = i + 4;
+    if (marker === 0xe1 && exif + 14 <= b.length && dv.getUint32(exif) === 0x45786966 && dv.getUint16(exif + 4) === 0) {
+      const tiff = exif + 6;
+      const le = dv.getUint16(tiff) === 0x4949;
+      const ifd = tiff + dv.getUint32(tiff + 4, le);
+      if (ifd + 2 > b.length) return 1;
+      const n = dv.getUint16(ifd, le);
+      for (let k = 0; k < n && ifd + 2 + 12 * (k + 1) <= b.length; k++) {
+        const e = ifd + 2 + 12 * k;
+        if (dv.getUint16(e, le) === 0x0112) {
+          const o = dv.getUint16(e + 8, le);
+          return o >= 1 && o <= 8 ? o : 1;
+        }
+      }
+      return 1;
+    }
+    i += 2 + len;
+  }
+  return 1;
+}
+
 function formatBytes(n: number): string {
   return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
 }
@@ -69,9 +101,12 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
   const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
   const kind = sniffKind(head);
   if (!kind) {
-    throw new ImageInputError(`${name} is not an image this app can read (${formatBytes(blob.size)}; expected PNG, JPEG, WebP or BMP)`);
+    throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(blob.size)})`);
   }
   const size = headerSize(head, kind);
+  // createImageBitmap applies EXIF orientation before resizing: the target size must be the turned one, or a
+  // portrait phone photo comes out squashed into landscape.
+  if (size && kind === 'jpeg' && exifOrientation(head) >= 5) [size.width, size.height] = [size.height, size.width];
   let resize: { resizeWidth: number; resizeHeight: number } | undefined;
   if (size && Math.max(size.width, size.height) > maxSide) {
     const s = maxSide / Math.max(size.width, size.height);
@@ -86,7 +121,7 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
       ...(resize ? { ...resize, resizeQuality: 'high' as const } : {}),
     });
   } catch {
-    throw new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt`);
+    throw new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt (${formatBytes(blob.size)})`);
   }
   try {
     let { width, height } = bitmap;
