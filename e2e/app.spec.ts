@@ -20,7 +20,7 @@ test('the app loads and shows the backbone and execution path the engine chose',
   await expect(page.getByRole('heading', { name: 'patchcore-web' })).toBeVisible();
   await expect(page.getByTestId('engine-backbone')).toHaveText('mobilenet_v2_mid');
   await expect(page.getByTestId('engine-execution')).toHaveText(/backbone: (webgpu|wasm)/);
-  await expect(page.getByTestId('engine-kernels')).toHaveText(/kernels: (webgpu|cpu)/);
+  await expect(page.getByTestId('engine-kernels')).toHaveText(/kernels: (webgpu|wasm|cpu)/);
   await expect(page.getByTestId('engine-reason')).not.toBeEmpty();
   await expect(page.getByTestId('good-dropzone')).toBeVisible();
   await shot(page, 'app-loaded');

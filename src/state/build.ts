@@ -74,13 +74,15 @@ let job: Job<BuildResult> | null = null;
 let buildToken = 0;
 
 /**
- * How many good images to hold out for calibration: `share` of them, at least 3 once there are 8 or more, at
- * least 1 from 2 images on (a threshold needs at least one unseen good score), never more than half.
+ * How many good images to hold out for calibration: `share` of them, at least 3 once there are 8 or more and at
+ * least 5 once there are 20 or more (the threshold's prediction bound widens sharply below 5 scores), at least 1
+ * from 2 images on (a threshold needs at least one unseen good score), never more than half.
  */
 export function holdoutCount(n: number, share: number): number {
   if (n < 2) return 0;
   let k = Math.round(n * share);
   if (n >= 8) k = Math.max(3, k);
+  if (n >= 20) k = Math.max(5, k);
   k = Math.max(1, k);
   return Math.min(k, Math.floor(n / 2));
 }

@@ -4,9 +4,11 @@ import { holdoutCount, splitHoldout } from './build';
 import { compact, labelsFromFolders, visibleItems, type InspectItem } from './inspect';
 
 describe('held-out calibration images', () => {
-  it('holds out 15% with at least 3 once there are 8 images', () => {
+  it('holds out 15% with at least 3 once there are 8 images and at least 5 from 20 on', () => {
     expect(holdoutCount(8, 0.15)).toBe(3);
-    expect(holdoutCount(20, 0.15)).toBe(3);
+    expect(holdoutCount(19, 0.15)).toBe(3);
+    expect(holdoutCount(20, 0.15)).toBe(5);
+    expect(holdoutCount(40, 0.15)).toBe(6);
     expect(holdoutCount(100, 0.15)).toBe(15);
   });
   it('holds out at least one image from two on, and never more than half', () => {
