@@ -42,7 +42,7 @@ test.afterAll(async () => {
 test('automatic backend choice keeps SwiftShader off the kernels, an explicit webgpu preference uses it', async () => {
   const auto = await call(page, 'choose', 'auto');
   console.log(`auto: ${auto.name} — ${auto.reason}`);
-  expect(auto.name).toBe('cpu');
+  expect(auto.name).toBe('wasm');
   expect(auto.reason).toMatch(/software/);
   expect((await call(page, 'choose', 'webgpu')).name).toBe('webgpu');
 });

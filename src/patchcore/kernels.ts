@@ -1,14 +1,19 @@
-// Picks the implementation of the compute steps: the WGSL kernels on a hardware GPU, the TypeScript twins
-// everywhere else. Callers ask for `Kernels`; the returned reason is one sentence for the UI.
+// Picks the implementation of the compute steps: the WGSL kernels on a hardware GPU, onnxruntime-web's WASM backend
+// everywhere else, the TypeScript twins when asked for or when WASM cannot load. Callers ask for `Kernels`; the
+// returned reason is one sentence for the UI.
 import { cpuKernels } from './cpu';
 import { acquireDevice, adapterIsSoftware, adapterName, requestAdapter, webgpuAvailable } from './gpu/device';
 import { createGpuKernels } from './gpu/index';
 import type { Kernels } from './types';
+import { createWasmKernels } from './wasm/index';
 
-export type KernelPreference = 'auto' | 'webgpu' | 'cpu';
+export type KernelPreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
 
 export interface ChooseKernelsOptions {
-  /** 'auto' (default): WebGPU only on a hardware adapter. 'webgpu': any adapter, even SwiftShader. 'cpu': never WebGPU. */
+  /**
+   * 'auto' (default): WebGPU on a hardware adapter, else WASM. 'webgpu': any adapter, even SwiftShader. 'wasm':
+   * onnxruntime-web's CPU backend. 'cpu': the plain TypeScript twins.
+   */
   prefer?: KernelPreference;
   /** Reuse a device another library owns (e.g. onnxruntime-web's `ort.env.webgpu.device`) instead of creating one. */
   device?: GPUDevice;
@@ -19,21 +24,32 @@ export interface ChooseKernelsOptions {
 export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ kernels: Kernels; reason: string }> {
   const prefer = opts.prefer ?? 'auto';
   const cpu = (reason: string) => ({ kernels: cpuKernels as Kernels, reason });
-  if (prefer === 'cpu') return cpu('Running on the CPU, as chosen in the settings.');
+  if (prefer === 'cpu') return cpu('Running on the CPU (plain TypeScript), as chosen in the settings.');
+  /** The CPU through onnxruntime-web's WASM backend; the twins if that runtime cannot load here. */
+  const wasm = async (why: string) => {
+    try {
+      const kernels = await createWasmKernels();
+      const threads = kernels.threads > 1 ? `${kernels.threads} threads` : 'one thread';
+      return { kernels: kernels as Kernels, reason: `${why}; running on the CPU (WebAssembly, ${threads}).` };
+    } catch (e) {
+      return cpu(`${why}, and WebAssembly could not start (${e instanceof Error ? e.message : String(e)}); running on the CPU (plain TypeScript, slower).`);
+    }
+  };
+  if (prefer === 'wasm') return wasm('WebAssembly was chosen in the settings');
 
   if (opts.device) {
     const handle = await acquireDevice({ device: opts.device, onLost: opts.onDeviceLost });
     if (handle.software && prefer === 'auto') {
-      return cpu(`The shared GPU device is a software renderer (${adapterName(handle.info)}), slower than the CPU; running on the CPU.`);
+      return wasm(`The shared GPU device is a software renderer (${adapterName(handle.info)}), slower than the CPU`);
     }
     return { kernels: createGpuKernels(handle.device), reason: `Running on the GPU (${adapterName(handle.info)}), sharing the model's WebGPU device.` };
   }
 
-  if (!webgpuAvailable()) return cpu('This browser offers no WebGPU, so the CPU does the work (slower on large image sets).');
+  if (!webgpuAvailable()) return wasm('This browser offers no WebGPU');
   const adapter = await requestAdapter();
-  if (!adapter) return cpu('WebGPU is switched off or no usable GPU was found, so the CPU does the work.');
+  if (!adapter) return wasm('WebGPU is switched off or no usable GPU was found');
   if (adapterIsSoftware(adapter) && prefer === 'auto') {
-    return cpu(`Only a software GPU is available (${adapterName(adapter.info)}), which is slower than the CPU; running on the CPU.`);
+    return wasm(`Only a software GPU is available (${adapterName(adapter.info)}), which is slower than the CPU`);
   }
   try {
     const handle = await acquireDevice({ onLost: opts.onDeviceLost }, adapter);
@@ -41,6 +57,6 @@ export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ 
     return { kernels: createGpuKernels(handle.device), reason: `Running on the GPU (${adapterName(handle.info)}${note}).` };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    return cpu(`The GPU could not be opened (${why}), so the CPU does the work.`);
+    return wasm(`The GPU could not be opened (${why})`);
   }
 }

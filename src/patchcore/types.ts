@@ -79,7 +79,7 @@ export interface CoresetOptions {
  * interface with identical semantics; the TypeScript twin is the test oracle.
  */
 export interface Kernels {
-  readonly name: 'webgpu' | 'cpu';
+  readonly name: 'webgpu' | 'cpu' | 'wasm';
   /** Eq. 1-3: local 3x3 average of both maps, stride-16 map bilinearly resized onto the stride-8 grid, concat. */
   aggregate(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): Promise<PatchFeatures>;
   /** Algorithm 1: indices (into features' rows) of the greedy coreset, in selection order. */

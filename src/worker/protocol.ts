@@ -2,10 +2,11 @@
 // Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
 // 'done' or 'error' for that id. Large arrays travel as transferables.
 import type { EngineConfig } from '../patchcore/config';
-import type { AnomalyMap, MemoryBank, Progress } from '../patchcore/types';
+import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
 
 export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
-export type KernelPreference = 'auto' | 'webgpu' | 'cpu';
+export type { KernelPreference } from '../patchcore/kernels';
+import type { KernelPreference } from '../patchcore/kernels';
 
 /** An image as the user gave it: the encoded file, decoded inside the worker. */
 export interface ImageFile {
@@ -19,7 +20,7 @@ export interface EngineInfo {
   executionPath: 'webgpu' | 'wasm';
   threads: number;
   /** Where aggregation, coreset, kNN and blur run. */
-  kernels: 'webgpu' | 'cpu';
+  kernels: Kernels['name'];
   /** One sentence on why these paths were chosen (e.g. "WebGPU adapter is software (SwiftShader): WASM is faster"). */
   reason: string;
   gpu: string;

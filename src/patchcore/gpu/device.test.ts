@@ -25,9 +25,9 @@ describe('adapter detection', () => {
 });
 
 describe('chooseKernels', () => {
-  it('falls back to the CPU twins with a readable reason when the browser has no WebGPU', async () => {
+  it('falls back to the CPU (WebAssembly) with a readable reason when the browser has no WebGPU', async () => {
     const { kernels, reason } = await chooseKernels();
-    expect(kernels.name).toBe('cpu');
+    expect(kernels.name).toBe('wasm');
     expect(reason).toMatch(/no WebGPU/);
   });
 
