@@ -102,3 +102,30 @@ export async function endToEnd(c: { kernels: KernelPreference; execution: 'auto'
     client.terminate();
   }
 }
+
+/**
+ * A build from `images` generated parts, for `npm run bench -- build`: the node side samples the browser's memory
+ * while this runs. Returns stage timings and the bank size.
+ */
+export async function build(c: { images: number; size: number; kernels: KernelPreference }) {
+  const t0 = performance.now();
+  const set = await generateDemoSet({ good: c.images, testGood: 0, testDefective: 0, size: c.size });
+  const generateSeconds = (performance.now() - t0) / 1000;
+  const client = new EngineClient();
+  try {
+    const info = await client.request('init', { backbone: DEFAULT_CONFIG.backbone, kernels: c.kernels }).promise;
+    const stages: Record<string, number> = {};
+    const t1 = performance.now();
+    const r = await client.request('build', { images: set.good.map((f) => ({ name: f.name, blob: f })), holdout: [], config: DEFAULT_CONFIG }, (p) => {
+      stages[p.stage] ??= (performance.now() - t1) / 1000;
+    }).promise;
+    return {
+      kernels: info.kernels, execution: info.executionPath, images: c.images, generateSeconds,
+      buildSeconds: (performance.now() - t1) / 1000, stagesStartedAt: stages, seconds: r.seconds,
+      bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.trainCount * 784,
+      featureBytes: r.trainCount * 784 * r.bank.cols * 4,
+    };
+  } finally {
+    client.terminate();
+  }
+}
