@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // npm run bench -- build [--images 1000] [--size 224] [--kernels auto]
 // Builds a model from N generated good images through the app's worker in headless Chromium and reports time per
-// stage and peak memory: the resident size of every Chromium process (page, worker and GPU process included),
+// stage and peak memory: the resident size of this script's Chromium (browser, page, worker and GPU processes),
 // sampled every 250 ms from /proc, so nothing inside the page has to cooperate. Writes bench-results/build.json.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchChromium, pipeConsole } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
@@ -22,11 +21,22 @@ if (!existsSync(join(dist, 'harness.html'))) {
   process.exit(2);
 }
 
-/** Sum of RSS (bytes) over all processes whose command line is Chromium's. */
+/** Sum of RSS (bytes) over this process's descendants: the Chromium it launched (browser, renderer, GPU, ...). */
 function chromiumRss() {
+  const parent = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* process ended */ }
+  }
+  const isOurs = (pid) => {
+    for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
   let total = 0;
-  const pids = execFileSync('pgrep', ['-f', 'chromium'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  for (const pid of pids) {
+  for (const pid of parent.keys()) {
+    if (!isOurs(pid)) continue;
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) total += Number(m[1]) * 1024;
@@ -36,10 +46,10 @@ function chromiumRss() {
 }
 
 const server = await startServer({ root: dist });
-const browser = await launchChromium(['--enable-precise-memory-info']);
+const browser = await launchChromium();
 let result;
-const baseline = chromiumRss();
-let peak = baseline;
+let baseline = 0;
+let peak = 0;
 const sampler = setInterval(() => { peak = Math.max(peak, chromiumRss()); }, 250);
 try {
   const page = await browser.newPage();
@@ -47,6 +57,8 @@ try {
   page.setDefaultTimeout(0);
   await page.goto(`${server.url}/harness.html`);
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  baseline = chromiumRss();
+  peak = baseline;
   console.log(`building from ${images} generated ${size}px images (kernels ${kernels}) ...`);
   result = await page.evaluate((a) => window.harness.bench.build(a), { images, size, kernels });
 } finally {
