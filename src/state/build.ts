@@ -6,7 +6,7 @@ import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
 import type { PickedFiles } from '../ui/lib/files';
-import { engineRequest, ensureBackbone, isAbort, markModelLoaded } from './engine';
+import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, useEngine } from './engine';
 import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, farThreshold, useModel, type NamedScore } from './model';
 import { makeThumbnails } from './thumbnails';
 import { toast } from './toasts';
@@ -52,6 +52,10 @@ interface BuildState {
   summary: BuildSummary | null;
   /** Defective examples being scored after the build. */
   scoringDefective: { done: number; total: number } | null;
+  /** A custom backbone's files being checked in the worker. */
+  customLoading: boolean;
+  /** Why the last custom backbone did not load, in a sentence; null when it did (or none was tried). */
+  customError: string | null;
 
   addGood(picked: PickedFiles): void;
   addDefective(picked: PickedFiles): void;
@@ -60,6 +64,8 @@ interface BuildState {
   clearGood(): void;
   clearDefective(): void;
   setBackbone(id: string): void;
+  /** Loads a user's own backbone from an .onnx file and its .json manifest and selects it. */
+  loadCustomBackbone(files: File[]): Promise<void>;
   setCoresetRatio(r: number): void;
   setHoldoutShare(s: number): void;
   setFalseAlarmRate(r: number): void;
@@ -134,6 +140,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
   skipped: [],
   summary: null,
   scoringDefective: null,
+  customLoading: false,
+  customError: null,
 
   addGood(picked) {
     const s = get();
@@ -171,6 +179,31 @@ export const useBuild = create<BuildState>()((set, get) => ({
   setBackbone(id) {
     set({ backbone: id });
   },
+  async loadCustomBackbone(files) {
+    if (get().customLoading) return;
+    const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
+    const json = files.filter((f) => /\.json$/i.test(f.name));
+    if (onnx.length !== 1 || json.length !== 1) {
+      set({
+        customError:
+          'Choose two files together: the model (.onnx) and its manifest (.json). ' +
+          `Got ${files.length ? files.map((f) => f.name).join(', ') : 'none'}.`,
+      });
+      return;
+    }
+    set({ customLoading: true, customError: null });
+    try {
+      const [bytes, text] = await Promise.all([onnx[0].arrayBuffer(), json[0].text()]);
+      const info = await loadCustomBackbone(bytes, text, `${onnx[0].name} + ${json[0].name}`);
+      set({ backbone: info.id, customError: null });
+      toast(`Custom backbone “${info.label}” loaded and checked.`, { tone: 'success' });
+    } catch (e) {
+      const msg = ((e as Error).message ?? String(e)).trim();
+      set({ customError: `The custom backbone could not be used: ${msg}${/[.!?]$/.test(msg) ? '' : '.'} The previous backbone stays selected.` });
+    } finally {
+      set({ customLoading: false });
+    }
+  },
   setCoresetRatio(r) {
     set({ coresetRatio: r });
   },
@@ -190,7 +223,14 @@ export const useBuild = create<BuildState>()((set, get) => ({
       return;
     }
     const { train, holdout } = splitHoldout(s.good, holdoutCount(s.good.length, s.holdoutShare));
-    const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: s.backbone, coresetRatio: s.coresetRatio };
+    const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
+    const config: EngineConfig = {
+      ...DEFAULT_CONFIG,
+      backbone: s.backbone,
+      // A custom graph may take only its own input size; the built-ins all take DEFAULT_CONFIG's.
+      inputSize: custom?.inputSize ?? DEFAULT_CONFIG.inputSize,
+      coresetRatio: s.coresetRatio,
+    };
     const t0 = performance.now();
     const token = ++buildToken;
     const stale = () => token !== buildToken;

@@ -2,9 +2,22 @@
 // the EngineInfo from `init`. Every screen asks for work through these actions; none touches ORT or the GPU.
 import { create } from 'zustand';
 import { EngineClient, isAbort, type Job } from '../worker/client';
-import type { EngineInfo, RequestMap, RequestType } from '../worker/protocol';
+import type { CustomBackboneFiles, EngineInfo, RequestMap, RequestType } from '../worker/protocol';
 import type { Progress } from '../patchcore/types';
 import { DEFAULT_CONFIG } from '../patchcore/config';
+import { BUILTIN_BACKBONES } from '../backbone/manifests';
+
+/** A user's own backbone that loaded and checked out in the worker this session (src/backbone/custom.ts). */
+export interface CustomBackboneInfo {
+  id: string;
+  label: string;
+  /** Channels of the stride-8 and stride-16 taps. */
+  channels: [number, number];
+  /** The backbone input side; builds with this backbone use it as the config's inputSize. */
+  inputSize: number;
+  /** The files it came from. */
+  name: string;
+}
 
 export type EngineStatus = 'idle' | 'starting' | 'ready' | 'error';
 
@@ -16,6 +29,8 @@ interface EngineState {
   /** Key of the model the worker currently holds (see model store), or null after init. */
   loadedModelKey: number | null;
   storage: { usage: number; quota: number } | null;
+  /** Custom backbones loaded this session (their bytes stay in memory so the worker can switch back to them). */
+  customBackbones: CustomBackboneInfo[];
   start(backbone?: string): Promise<EngineInfo | null>;
   refreshStorage(): Promise<void>;
 }
@@ -23,6 +38,8 @@ interface EngineState {
 let client: EngineClient | null = null;
 let starting: Promise<EngineInfo> | null = null;
 let startingBackbone: string | null = null;
+/** The files of each loaded custom backbone, by manifest id, for re-initialising the worker with it. */
+const customFiles = new Map<string, CustomBackboneFiles>();
 
 function getClient(): EngineClient {
   if (!client) client = new EngineClient();
@@ -46,6 +63,7 @@ export const useEngine = create<EngineState>()((set, get) => ({
   error: null,
   loadedModelKey: null,
   storage: null,
+  customBackbones: [],
 
   async start(backbone = DEFAULT_CONFIG.backbone) {
     try {
@@ -70,12 +88,19 @@ export const useEngine = create<EngineState>()((set, get) => ({
 export async function ensureBackbone(backbone: string): Promise<EngineInfo> {
   const s = useEngine.getState();
   if (s.status === 'ready' && s.info?.backbone === backbone) return s.info;
+  const custom = customFiles.get(backbone);
+  if (!custom && !BUILTIN_BACKBONES.some((b) => b.id === backbone)) {
+    throw new Error(
+      `This needs the custom backbone "${backbone}", which is not loaded in this session. ` +
+        'Load its .onnx file and manifest under Build > Options first.',
+    );
+  }
   if (starting && startingBackbone === backbone) return starting;
   if (starting) await starting.catch(() => undefined);
   if (useEngine.getState().status === 'error') resetClient();
   useEngine.setState({ status: 'starting', error: null, loadedModelKey: null });
   startingBackbone = backbone;
-  const job = getClient().request('init', { backbone });
+  const job = getClient().request('init', { backbone, ...(custom ? { custom } : {}) });
   starting = job.promise;
   try {
     const info = await job.promise;
@@ -88,6 +113,60 @@ export async function ensureBackbone(backbone: string): Promise<EngineInfo> {
   } finally {
     starting = null;
     startingBackbone = null;
+  }
+}
+
+/**
+ * Loads a user's own backbone (ONNX bytes + manifest JSON text) into the worker and makes it the engine's
+ * backbone. The worker checks the pair end to end; if they do not fit, it throws the loader's sentence and the
+ * engine keeps the backbone (and model) it had.
+ */
+export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, name: string): Promise<CustomBackboneInfo> {
+  let id = 'custom';
+  try {
+    const m = JSON.parse(manifest);
+    if (typeof m?.id === 'string') id = m.id;
+  } catch {
+    // Not JSON: the worker's manifest check says so in words.
+  }
+  if (BUILTIN_BACKBONES.some((b) => b.id === id)) {
+    throw new Error(`The manifest id "${id}" is a built-in backbone's; give your backbone an id of its own.`);
+  }
+  while (starting) await starting.catch(() => undefined);
+  const prev = useEngine.getState();
+  if (prev.status === 'error') resetClient();
+  const files: CustomBackboneFiles = { onnx, manifest, name };
+  useEngine.setState({ status: 'starting', error: null });
+  startingBackbone = null; // nobody else waits on this init as "their" backbone
+  // The bytes are copied, not transferred: they are kept to switch back to this backbone later.
+  const job = getClient().request('init', { backbone: id, custom: files });
+  starting = job.promise;
+  try {
+    const info = await job.promise;
+    const m = JSON.parse(manifest) as { id: string; label?: unknown; inputSize: number; taps: { channels: number }[] };
+    const entry: CustomBackboneInfo = {
+      id: info.backbone,
+      label: typeof m.label === 'string' ? m.label : m.id,
+      channels: [m.taps[0].channels, m.taps[1].channels],
+      inputSize: m.inputSize,
+      name,
+    };
+    customFiles.set(entry.id, files);
+    useEngine.setState({
+      status: 'ready',
+      info,
+      error: null,
+      loadedModelKey: null,
+      customBackbones: [...useEngine.getState().customBackbones.filter((c) => c.id !== entry.id), entry],
+    });
+    return entry;
+  } catch (e) {
+    // The worker kept what it had; so does the store (a fresh worker after an error has nothing yet: idle).
+    if (prev.status === 'ready') useEngine.setState({ status: 'ready', info: prev.info, error: null, loadedModelKey: prev.loadedModelKey });
+    else useEngine.setState({ status: 'idle', info: null, error: null, loadedModelKey: null });
+    throw new Error(engineErrorMessage(e));
+  } finally {
+    starting = null;
   }
 }
 

@@ -1,5 +1,5 @@
 // The Build tab: good images in, options, a cancellable build with progress, then calibration and saving.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
 import { holdoutCount, stageLabel, useBuild } from '../state/build';
@@ -25,6 +25,8 @@ export function BuildView() {
   const engineStatus = useEngine((s) => s.status);
   const running = b.phase === 'running';
   const holdout = holdoutCount(b.good.length, b.holdoutShare);
+  const customBackbones = useEngine((s) => s.customBackbones);
+  const customSelected = customBackbones.find((c) => c.id === b.backbone);
 
   return (
     <div className="view build-view">
@@ -56,13 +58,21 @@ export function BuildView() {
         <div className="options">
           <label className="field">
             <span className="field-label">Backbone</span>
-            <select value={b.backbone} onChange={(e) => b.setBackbone(e.target.value)} disabled={running} data-testid="backbone-select">
+            <select value={b.backbone} onChange={(e) => b.setBackbone(e.target.value)} disabled={running || b.customLoading} data-testid="backbone-select">
               {BUILTIN_BACKBONES.map((m) => (
                 <option key={m.id} value={m.id}>{m.label}</option>
               ))}
+              {customBackbones.map((c) => (
+                <option key={c.id} value={c.id}>{c.label} (custom)</option>
+              ))}
             </select>
-            <span className="field-help">{BUILTIN_BACKBONES.find((m) => m.id === b.backbone)?.description}</span>
+            <span className="field-help" data-testid="backbone-help">
+              {customSelected
+                ? `custom: ${customSelected.label}, ${customSelected.channels.join(' + ')} channels; weights' licence is yours to check`
+                : BUILTIN_BACKBONES.find((m) => m.id === b.backbone)?.description}
+            </span>
           </label>
+          <CustomBackboneLoader disabled={running} />
           <fieldset className="field">
             <legend className="field-label">Memory size (coreset)</legend>
             <div className="segmented" role="radiogroup" aria-label="Coreset ratio">
@@ -142,6 +152,39 @@ export function BuildView() {
       </section>
 
       <Calibration />
+    </div>
+  );
+}
+
+/** "Load custom backbone…": one file picker for the .onnx model and its .json manifest, chosen together. */
+function CustomBackboneLoader({ disabled }: { disabled: boolean }) {
+  const input = useRef<HTMLInputElement>(null);
+  const loading = useBuild((s) => s.customLoading);
+  const error = useBuild((s) => s.customError);
+  const load = useBuild((s) => s.loadCustomBackbone);
+  return (
+    <div className="field">
+      <span className="field-label">Your own backbone</span>
+      <div className="row">
+        <button type="button" className="btn btn-small" onClick={() => input.current?.click()} disabled={disabled || loading} data-testid="custom-backbone-button">
+          {loading ? 'Checking the backbone…' : 'Load custom backbone…'}
+        </button>
+        <input
+          ref={input}
+          type="file"
+          accept=".onnx,.json,application/json,application/octet-stream"
+          multiple
+          hidden
+          data-testid="custom-backbone-input"
+          onChange={(e) => {
+            const files = Array.from(e.currentTarget.files ?? []);
+            e.currentTarget.value = '';
+            if (files.length) void load(files);
+          }}
+        />
+      </div>
+      <span className="field-help">Select two files together: the model (.onnx; one [1, 3, S, S] input, feature maps at stride 8 and 16) and its manifest (.json; format in src/backbone/custom.ts).</span>
+      {error && <p className="error small" role="alert" data-testid="custom-backbone-error">{error}</p>}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 // The engine worker: owns the backbone session, the compute kernels and the active PatchCore model, so that
 // decoding, inference, coreset and scoring never block the page. Speaks src/worker/protocol.ts.
 import { builtinManifest } from '../backbone/manifests';
+import { loadCustomBackbone } from '../backbone/custom';
 import { createBackbone } from '../backbone/session';
 import { chooseKernels } from '../patchcore/kernels';
 import { abortError, PatchCore } from '../patchcore/patchcore';
@@ -31,11 +32,15 @@ function requireEngine(): { backbone: BackboneHandle; kernels: NonNullable<typeo
 }
 
 async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
-  const manifest = builtinManifest(args.backbone);
-  backbone?.release();
-  backbone = null;
+  const opts = { prefer: args.execution ?? 'auto', threads: args.threads } as const;
+  // The new backbone is loaded (and, if custom, checked) before the old one goes: a failure leaves it in place.
+  const next = args.custom
+    ? await loadCustomBackbone(args.custom.onnx, args.custom.manifest, opts)
+    : await createBackbone(builtinManifest(args.backbone), opts);
+  const manifest = next.manifest;
+  void backbone?.release();
+  backbone = next;
   model = null;
-  backbone = await createBackbone(manifest, { prefer: args.execution ?? 'auto', threads: args.threads });
   kernelPreference = args.kernels ?? 'auto';
   kernels = await pickKernels();
   info = {

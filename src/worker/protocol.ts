@@ -14,6 +14,13 @@ export interface ImageFile {
   blob: Blob;
 }
 
+/** A user's own backbone as chosen in the UI: the ONNX bytes, the manifest's JSON text, the file names. */
+export interface CustomBackboneFiles {
+  onnx: ArrayBuffer;
+  manifest: string;
+  name: string;
+}
+
 export interface EngineInfo {
   backbone: string;
   /** Where the backbone runs. */
@@ -54,7 +61,21 @@ export interface ScoreResult {
 }
 
 export interface RequestMap {
-  init: { args: { backbone: string; execution?: ExecutionPreference; kernels?: KernelPreference; threads?: number }; result: EngineInfo };
+  /**
+   * Loads a backbone: a built-in one by id, or, when `custom` is given, the user's own ONNX + JSON manifest
+   * (src/backbone/custom.ts; `backbone` is then ignored and EngineInfo.backbone is the manifest's id). A backbone
+   * that fails to load leaves the previous one, and its model, in place.
+   */
+  init: {
+    args: {
+      backbone: string;
+      custom?: CustomBackboneFiles;
+      execution?: ExecutionPreference;
+      kernels?: KernelPreference;
+      threads?: number;
+    };
+    result: EngineInfo;
+  };
   build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
   /** Makes a stored memory bank the active model. */
   load: { args: { bank: MemoryBank; config: EngineConfig }; result: { rows: number; cols: number } };
