@@ -2,6 +2,7 @@
 // (encoded here with zlib) so a model can be built from what the camera will show.
 import { writeFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
+import { pngChunk } from './imageBytes';
 
 /** A calm textured scene: a grey disc on a ribbed background, drifting slowly. RGBA, row-major. */
 export function scene(t: number, w: number, h: number): Uint8ClampedArray {
@@ -48,31 +49,6 @@ export function writeY4m(path: string, frames: number, w: number, h: number): vo
   writeFileSync(path, Buffer.concat(parts));
 }
 
-const CRC = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Buffer): number {
-  let c = 0xffffffff;
-  for (const x of b) c = CRC[(c ^ x) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-
 /** RGBA -> PNG bytes (8-bit RGBA, filter 0). */
 export function encodePng(rgba: Uint8ClampedArray, w: number, h: number): Buffer {
   const raw = Buffer.alloc((w * 4 + 1) * h);
@@ -87,8 +63,8 @@ export function encodePng(rgba: Uint8ClampedArray, w: number, h: number): Buffer
   ihdr[9] = 6;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(raw)),
+    pngChunk('IEND', Buffer.alloc(0)),
   ]);
 }
