@@ -1,6 +1,7 @@
 // Adapter between the UI's model store and src/storage (the IndexedDB model library), so the store depends on
 // one small interface; the library is opened once, on first use.
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import type { MemoryBank } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
 import { openLibrary, storageEstimate, type ModelLibrary, type StorageReport } from '../storage/library';
 import { exportFileName } from '../storage/exportFormat';
@@ -12,6 +13,8 @@ export interface LibraryApi {
   save(draft: ModelDraft): Promise<ModelMeta>;
   update(id: string, patch: ModelPatch): Promise<ModelMeta>;
   open(id: string): Promise<InspectionModel>;
+  /** Replaces the model's bank with a new version (atomic: on failure the stored model is unchanged). */
+  extend(id: string, bank: MemoryBank, patch?: ModelPatch): Promise<ModelMeta>;
   rename(id: string, name: string): Promise<ModelMeta>;
   duplicate(id: string): Promise<ModelMeta>;
   /** Deletes (softly) and returns the function that undoes it. */
@@ -38,6 +41,7 @@ export const library: LibraryApi = {
   save: async (draft) => (await lib()).save(draft),
   update: async (id, patch) => (await lib()).update(id, patch),
   open: async (id) => (await lib()).open(id),
+  extend: async (id, bank, patch) => (await lib()).extend(id, bank, patch),
   rename: async (id, name) => (await lib()).rename(id, name),
   duplicate: async (id) => (await lib()).duplicate(id),
   async remove(id) {

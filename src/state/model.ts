@@ -2,9 +2,9 @@
 // and the library list. Changing the threshold never touches the memory bank; a new bank gets a new `key`, so
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
-import type { EngineConfig } from '../patchcore/config';
+import { coresetSize, type EngineConfig } from '../patchcore/config';
 import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import type { MemoryBank } from '../patchcore/types';
+import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { manifestHash, scoreStats as storageScoreStats } from '../storage/model';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
@@ -48,12 +48,21 @@ export interface CurrentModel {
 export const DEFAULT_FALSE_ALARM_RATE = 0.05;
 export const FALSE_ALARM_RATES = [0.001, 0.01, 0.05, 0.1] as const;
 
+export interface ExtendState {
+  running: boolean;
+  progress: Progress | null;
+  /** What the last add did, in a sentence; null before. */
+  result: string | null;
+  error: string | null;
+}
+
 interface ModelState {
   current: CurrentModel | null;
   library: ModelMeta[];
   libraryStatus: 'idle' | 'loading' | 'ready' | 'error';
   libraryError: string | null;
   busy: string | null;
+  extendState: ExtendState;
 
   setModel(m: Omit<CurrentModel, 'key' | 'dirty'>, dirty?: boolean): CurrentModel;
   setThreshold(t: number): void;
@@ -62,6 +71,13 @@ interface ModelState {
   setDefectScores(scores: NamedScore[]): void;
   renameCurrent(name: string): void;
   save(name?: string): Promise<ModelMeta | null>;
+
+  /**
+   * Adds good images to the current saved model: a bank from the new images with the same config, joined to the
+   * old bank and re-subsampled if the union is larger than the coreset ratio keeps for all images; stored as a new
+   * bank version (atomic: on failure the stored model is unchanged) and made active. Calibration is kept.
+   */
+  extendWithGood(files: File[]): Promise<void>;
 
   refreshLibrary(): Promise<void>;
   open(id: string): Promise<void>;
@@ -93,6 +109,7 @@ export const useModel = create<ModelState>()((set, get) => ({
   libraryStatus: 'idle',
   libraryError: null,
   busy: null,
+  extendState: { running: false, progress: null, result: null, error: null },
 
   setModel(m, dirty = true) {
     const current: CurrentModel = { ...m, key: nextKey++, dirty };
@@ -175,6 +192,73 @@ export const useModel = create<ModelState>()((set, get) => ({
       return null;
     } finally {
       set({ busy: null });
+    }
+  },
+
+  async extendWithGood(files) {
+    const c = get().current;
+    if (get().extendState.running || !c) return;
+    const setExt = (p: Partial<ExtendState>) => set({ extendState: { ...get().extendState, ...p } });
+    if (!c.libraryId) {
+      setExt({ error: 'Save the model to the library first; good images can then be added to it.', result: null });
+      return;
+    }
+    if (files.length === 0) return;
+    const libraryId = c.libraryId;
+    setExt({ running: true, progress: { stage: 'starting', done: 0, total: 1 }, result: null, error: null });
+    let workerTouched = false;
+    try {
+      await ensureBackbone(c.config.backbone);
+      workerTouched = true; // the build below makes its own bank the worker's active model
+      markModelLoaded(null);
+      const r = await engineRequest(
+        'build',
+        { images: files.map((f) => ({ name: f.webkitRelativePath || f.name, blob: f })), holdout: [], config: c.config },
+        (p) => setExt({ progress: p }),
+      ).promise;
+      if (r.trainCount === 0 || r.bank.rows === 0) throw new Error('None of the chosen files could be read as images.');
+      if (r.bank.cols !== c.bank.cols) {
+        throw new Error(`The new images give vectors of ${r.bank.cols} values but the model has ${c.bank.cols}; the backbone does not match.`);
+      }
+      // The paper's memory bank is a coreset of ALL patch features: join old and new rows, and re-subsample if
+      // the union holds more than the coreset ratio keeps for the total image count.
+      const union: MemoryBank = { data: new Float32Array((c.bank.rows + r.bank.rows) * c.bank.cols), rows: c.bank.rows + r.bank.rows, cols: c.bank.cols };
+      union.data.set(c.bank.data.subarray(0, c.bank.rows * c.bank.cols), 0);
+      union.data.set(r.bank.data.subarray(0, r.bank.rows * r.bank.cols), c.bank.rows * c.bank.cols);
+      const totalImages = c.trainImageCount + r.trainCount;
+      const patchesPerImage = r.patchCount / r.trainCount;
+      const totalPatches = Math.max(union.rows, Math.round(patchesPerImage * totalImages));
+      let bank = union;
+      if (union.rows > coresetSize(totalPatches, c.config)) {
+        setExt({ progress: { stage: 'coreset', done: 0, total: 1 } });
+        bank = await engineRequest('coreset', { features: union, config: c.config, patchCount: totalPatches }, (p) => setExt({ progress: p }), [union.data.buffer]).promise;
+      }
+      setExt({ progress: { stage: 'saving', done: 0, total: 1 } });
+      const meta = await library.extend(libraryId, bank, { trainImageCount: totalImages });
+      const now = get().current;
+      const { key: _key, dirty, ...rest } = now && now.key === c.key ? now : c;
+      void _key;
+      const next = get().setModel({ ...rest, bank, trainImageCount: totalImages, libraryId: meta.id }, dirty);
+      await loadIntoEngine(next);
+      workerTouched = false;
+      const skipped = files.length - r.trainCount;
+      setExt({
+        result:
+          `Added ${r.trainCount} image${r.trainCount === 1 ? '' : 's'}: bank ${c.bank.rows.toLocaleString()} → ${bank.rows.toLocaleString()} vectors.` +
+          (skipped > 0 ? ` ${skipped} file${skipped === 1 ? ' was' : 's were'} skipped (not readable images).` : '') +
+          ' The threshold keeps its saved calibration; adjust it if needed.',
+      });
+      toast(`Added ${r.trainCount} good image${r.trainCount === 1 ? '' : 's'} to “${meta.name}”.`, { tone: 'success' });
+      await get().refreshLibrary();
+    } catch (e) {
+      setExt({ error: `No images were added: ${readable(e)} The saved model is unchanged.` });
+    } finally {
+      if (workerTouched) {
+        // Put the unchanged model back as the active one (lazily again if this fails too).
+        const cur = get().current;
+        if (cur) await loadIntoEngine(cur).catch(() => markModelLoaded(null));
+      }
+      setExt({ running: false, progress: null });
     }
   },
 

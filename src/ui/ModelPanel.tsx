@@ -2,13 +2,17 @@
 // rename, duplicate, delete (undoable), export and import.
 import { useRef, useState } from 'react';
 import { useModel } from '../state/model';
+import { stageLabel } from '../state/build';
+import { ProgressBar } from './ProgressBar';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
 
 export function ModelPanel() {
   const m = useModel();
   const importInput = useRef<HTMLInputElement>(null);
+  const addInput = useRef<HTMLInputElement>(null);
   const c = m.current;
+  const ext = m.extendState;
   return (
     <aside className="panel" aria-label="Models">
       <section className="panel-section" data-testid="current-model">
@@ -41,6 +45,38 @@ export function ModelPanel() {
               </div>
             ) : (
               <span className="badge badge-ok">saved</span>
+            )}
+            {c.libraryId && (
+              <div className="extend" data-testid="extend">
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  disabled={ext.running || !!m.busy}
+                  onClick={() => addInput.current?.click()}
+                  title="Learn from more good images: the saved model gets a new memory bank, its threshold stays as calibrated"
+                  data-testid="add-good"
+                >
+                  Add good images…
+                </button>
+                <input
+                  ref={addInput}
+                  type="file"
+                  accept="image/*"
+                  multiple
+                  hidden
+                  data-testid="add-good-input"
+                  onChange={(e) => {
+                    const files = Array.from(e.currentTarget.files ?? []);
+                    e.currentTarget.value = '';
+                    if (files.length) void m.extendWithGood(files);
+                  }}
+                />
+                {ext.running && ext.progress && (
+                  <ProgressBar label={stageLabel(ext.progress.stage)} done={ext.progress.done} total={ext.progress.total} testId="extend-progress" />
+                )}
+                {!ext.running && ext.result && <p className="muted small" data-testid="extend-result">{ext.result}</p>}
+                {!ext.running && ext.error && <p className="error small" role="alert" data-testid="extend-error">{ext.error}</p>}
+              </div>
             )}
           </div>
         ) : (
@@ -84,7 +120,13 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(meta.name);
   return (
-    <li className={`library-item${active ? ' is-active' : ''}`} data-testid="library-item" data-name={meta.name}>
+    <li
+      className={`library-item${active ? ' is-active' : ''}`}
+      data-testid="library-item"
+      data-name={meta.name}
+      data-rows={meta.bankShape.rows}
+      data-images={meta.trainImageCount}
+    >
       {editing ? (
         <form
           className="row"
@@ -101,7 +143,8 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
         <button type="button" className="library-open" onClick={() => void open(meta.id)} aria-label={`Open ${meta.name}`} title="Open this model">
           <span className="library-name">{meta.name}</span>
           <span className="muted small">
-            {meta.backbone.id} · thr {formatScore(meta.calibration.threshold)} · {formatDate(meta.updatedAt)}
+            {meta.backbone.id} · {meta.trainImageCount} images · {meta.bankShape.rows.toLocaleString()} vectors · thr {formatScore(meta.calibration.threshold)} ·{' '}
+            {formatDate(meta.updatedAt)}
           </span>
         </button>
       )}

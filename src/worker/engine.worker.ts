@@ -4,7 +4,8 @@ import { builtinManifest } from '../backbone/manifests';
 import { loadCustomBackbone } from '../backbone/custom';
 import { createBackbone } from '../backbone/session';
 import { chooseKernels } from '../patchcore/kernels';
-import { abortError, PatchCore } from '../patchcore/patchcore';
+import { coresetSize } from '../patchcore/config';
+import { abortError, gatherRows, PatchCore } from '../patchcore/patchcore';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
 import type { BuildResult, EngineInfo, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
@@ -150,6 +151,21 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       // The worker keeps its own bank for scoring; the caller gets a copy it can store.
       const bank = { ...r.bank, data: r.bank.data.slice() };
       return { result: { ...r, bank }, transfer: [bank.data.buffer] };
+    }
+    case 'coreset': {
+      const engine = requireEngine();
+      const { features, config, patchCount } = req.args;
+      const count = Math.min(features.rows, coresetSize(patchCount, config));
+      const indices = await engine.kernels.kernels.coreset(features, {
+        count,
+        projectionDim: config.projectionDim,
+        seed: config.seed,
+        startPoints: 10,
+        onProgress: progress,
+        signal,
+      });
+      const bank = gatherRows(features, indices);
+      return { result: bank, transfer: [bank.data.buffer] };
     }
     case 'load': {
       const engine = requireEngine();

@@ -2,7 +2,7 @@
 // Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
 // 'done' or 'error' for that id. Large arrays travel as transferables.
 import type { EngineConfig } from '../patchcore/config';
-import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
+import type { AnomalyMap, Kernels, Matrix, MemoryBank, Progress } from '../patchcore/types';
 
 export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
 export type { KernelPreference } from '../patchcore/kernels';
@@ -77,6 +77,12 @@ export interface RequestMap {
     result: EngineInfo;
   };
   build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
+  /**
+   * Greedy coreset (Algorithm 1) over given feature rows, e.g. an old bank joined with a new one when good images
+   * are added to a model: keeps coresetSize(patchCount, config) rows (at most all of them) and returns them.
+   * Does not change the active model.
+   */
+  coreset: { args: { features: Matrix; config: EngineConfig; patchCount: number }; result: MemoryBank };
   /** Makes a stored memory bank the active model. */
   load: { args: { bank: MemoryBank; config: EngineConfig }; result: { rows: number; cols: number } };
   score: { args: { image: ImageFile }; result: ScoreResult };
