@@ -183,7 +183,7 @@ function CustomBackboneLoader({ disabled }: { disabled: boolean }) {
           }}
         />
       </div>
-      <span className="field-help">Select two files together: the model (.onnx; one [1, 3, S, S] input, feature maps at stride 8 and 16) and its manifest (.json; format in src/backbone/custom.ts).</span>
+      <span className="field-help">Select two files together: the model (.onnx; one [1, 3, S, S] input, feature maps at stride 8 and 16) and its manifest (.json; format in the README, "Bring your own backbone").</span>
       {error && <p className="error small" role="alert" data-testid="custom-backbone-error">{error}</p>}
     </div>
   );

@@ -79,6 +79,7 @@ export function HeatmapView({ item, threshold, centerCrop }: { item: InspectItem
   useEffect(() => {
     let live = true;
     setError(null);
+    setBitmap(null); // never show the previous image under this one's name while it loads (or if it cannot)
     bitmapOf(item.file)
       .then((b) => live && setBitmap(b))
       .catch(() => live && setError(`${item.path} could not be shown: the browser cannot decode it.`));
@@ -138,7 +139,7 @@ export function HeatmapView({ item, threshold, centerCrop }: { item: InspectItem
         </div>
       </div>
       <div className="viewer-stage" ref={stage}>
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && !item.error && <p className="error" role="alert">{error}</p>}
         {item.error && <p className="error" role="alert">{item.error}</p>}
         {bitmap && width > 0 && (
           <div className={`viewer-canvases${side ? ' is-side' : ''}`}>
