@@ -95,7 +95,7 @@ export function BuildView() {
             <span className="field-help" data-testid="holdout-help">
               {b.good.length >= 2
                 ? `${holdout} of ${b.good.length} good images are set aside to place the threshold; ${b.good.length - holdout} are learned.`
-                : 'Some good images are set aside to place the threshold (at least 3 once you have 8).'}
+                : 'Some good images are set aside to place the threshold (at least 3 once you have 8 images, 5 from 20).'}
             </span>
           </label>
           <label className="field">
