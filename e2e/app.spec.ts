@@ -3,7 +3,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFrom, openApp, pipeConsole } from './helpers/app';
+import { buildFrom, openApp, pipeConsole, runDemo } from './helpers/app';
 import { dataDir, readImages, type NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodePng, scene } from './helpers/media';
@@ -124,11 +124,7 @@ test('"Try it" builds a model on generated parts and shows detections', async ({
   pipeConsole(page);
   const net = recordRequests(page);
   await openApp(page);
-  const tryIt = page.getByTestId('try-it');
-  await expect(tryIt, 'the "Try it" demo button').toBeVisible();
-  await tryIt.click();
-  await expect(page.getByTestId('tab-inspect')).toHaveAttribute('aria-selected', 'true', { timeout: 15 * 60_000 });
-  await expect(page.locator('[data-testid="result-row"][data-verdict="queued"], [data-testid="result-row"][data-verdict="scoring"]')).toHaveCount(0, { timeout: 5 * 60_000 });
+  await runDemo(page);
   const summary = (await page.getByTestId('label-summary').textContent()) ?? '';
   console.log(`demo: ${summary.trim()}`);
   const m = /caught (\d+)\/(\d+) defective/.exec(summary);

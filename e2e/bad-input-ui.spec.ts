@@ -4,7 +4,7 @@
 // src/storage/exportFormat.ts.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { openApp, pipeConsole } from './helpers/app';
+import { openApp, pipeConsole, runDemo } from './helpers/app';
 import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodeJpeg, encodePng } from './helpers/imageBytes';
@@ -72,13 +72,9 @@ test('bad files dropped on Inspect and bad model files imported show their messa
   test.setTimeout(20 * 60_000);
   pipeConsole(page);
   await openApp(page);
-  const tryIt = page.getByTestId('try-it');
-  await expect(tryIt, 'the "Try it" demo button').toBeVisible();
 
   // A small model from the demo, saved to the library.
-  await tryIt.click();
-  await expect(page.getByTestId('tab-inspect')).toHaveAttribute('aria-selected', 'true', { timeout: 15 * 60_000 });
-  await expect(page.locator('[data-testid="result-row"][data-verdict="queued"], [data-testid="result-row"][data-verdict="scoring"]')).toHaveCount(0, { timeout: 5 * 60_000 });
+  await runDemo(page);
   const current = page.getByTestId('current-model');
   const vectors = /([\d,]+) vectors/.exec((await current.textContent()) ?? '')?.[1];
   expect(vectors, 'vector count shown for the current model').toBeTruthy();

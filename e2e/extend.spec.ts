@@ -1,7 +1,7 @@
 // Adding good images to a saved model: the "Try it" model is saved, four more good images are added from the
 // current-model panel, and the library holds the larger bank and image count, which still scores.
 import { expect, test } from '@playwright/test';
-import { openApp, pipeConsole } from './helpers/app';
+import { openApp, pipeConsole, runDemo } from './helpers/app';
 import { dropFiles } from './helpers/drop';
 import { encodePng, scene } from './helpers/media';
 
@@ -13,10 +13,7 @@ test('good images added to a saved model grow its stored bank and it still score
   test.setTimeout(20 * 60_000);
   pipeConsole(page);
   await openApp(page);
-  const tryIt = page.getByTestId('try-it');
-  await expect(tryIt, 'the "Try it" demo button').toBeVisible();
-  await tryIt.click();
-  await expect(page.getByTestId('tab-inspect')).toHaveAttribute('aria-selected', 'true', { timeout: 15 * 60_000 });
+  await runDemo(page);
 
   // Not saved yet: nothing to add to.
   await expect(page.getByTestId('add-good')).toHaveCount(0);

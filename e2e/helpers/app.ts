@@ -35,3 +35,12 @@ export async function buildFrom(page: Page, images: NodeImage[], timeout = 15 * 
   await expect(page.getByTestId('calibration')).toBeVisible();
   return (Date.now() - t0) / 1000;
 }
+
+/** "Try it": builds a model on the generated demo parts and waits until every demo test image is scored. */
+export async function runDemo(page: Page): Promise<void> {
+  const tryIt = page.getByTestId('try-it');
+  await expect(tryIt, 'the "Try it" demo button').toBeVisible();
+  await tryIt.click();
+  await expect(page.getByTestId('tab-inspect')).toHaveAttribute('aria-selected', 'true', { timeout: 15 * 60_000 });
+  await expect(page.locator('[data-testid="result-row"][data-verdict="queued"], [data-testid="result-row"][data-verdict="scoring"]')).toHaveCount(0, { timeout: 5 * 60_000 });
+}
