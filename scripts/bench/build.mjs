@@ -5,7 +5,7 @@
 // sampled every 250 ms from /proc, so nothing inside the page has to cooperate. Writes bench-results/build.json.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { launchChromium, pipeConsole } from '../lib/browser.mjs';
+import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -52,11 +52,7 @@ let baseline = 0;
 let peak = 0;
 const sampler = setInterval(() => { peak = Math.max(peak, chromiumRss()); }, 250);
 try {
-  const page = await browser.newPage();
-  pipeConsole(page, 'bench');
-  page.setDefaultTimeout(0);
-  await page.goto(`${server.url}/harness.html`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const page = await openHarness(browser, server.url, 'bench');
   baseline = chromiumRss();
   peak = baseline;
   console.log(`building from ${images} generated ${size}px images (kernels ${kernels}) ...`);

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { launchChromium, pipeConsole } from '../lib/browser.mjs';
+import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -29,16 +29,11 @@ const server = await startServer({ root: dist });
 const browser = await launchChromium();
 const results = { machine: { cores: (await import('node:os')).cpus().length }, coreset: [], knn: [], endToEnd: [] };
 try {
-  const page = await browser.newPage();
-  pipeConsole(page, 'bench');
-  page.setDefaultTimeout(0);
-  await page.goto(`${server.url}/harness.html`);
-  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  const page = await openHarness(browser, server.url, 'bench');
   const call = (fn, arg) => page.evaluate(([f, a]) => window.harness.bench[f](a), [fn, arg]);
-  const available = backends;
 
   const sizes = quick ? [[5000, 184]] : [[20000, 184], [20000, 1024], [100000, 184], [100000, 1024]];
-  for (const b of available) {
+  for (const b of backends) {
     for (const [n, d] of sizes) {
       try {
         const r = await call('coreset', { backend: b, n, d, ratio: 0.1, budgetS: budget });

@@ -29,3 +29,13 @@ export function pipeConsole(page, prefix = 'page') {
   });
   page.on('pageerror', (e) => console.error(`[${prefix}] uncaught: ${e.message}`));
 }
+
+/** A page on the harness (/harness.html) of the app served at baseUrl, console piped, no timeouts, ready to call. */
+export async function openHarness(browser, baseUrl, prefix = 'harness') {
+  const page = await browser.newPage();
+  pipeConsole(page, prefix);
+  page.setDefaultTimeout(0);
+  await page.goto(`${baseUrl}/harness.html`);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  return page;
+}
