@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop] [--kernels auto|webgpu|cpu]
+// npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
 //                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
@@ -14,8 +14,14 @@ const root = resolve(import.meta.dirname, '..');
 const DIST = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 
+/** The input protocol in words: the authors' crop, or the whole image (aspect kept or squashed). */
+function protocol(m) {
+  if (m.center_crop) return 'centre crop';
+  return m.resize === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square';
+}
+
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9 };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -23,6 +29,8 @@ function parseArgs(argv) {
     else if (k === '--coreset') a.coreset = Number(v());
     else if (k === '--out') a.out = v();
     else if (k === '--crop') a.crop = true;
+    else if (k === '--resize') a.resize = v();
+    else if (k === '--max-aspect') a.maxAspect = Number(v());
     else if (k === '--kernels') a.kernels = v();
     else if (k === '--execution') a.execution = v();
     else if (k === '--limit-train') a.limitTrain = Number(v());
@@ -34,6 +42,8 @@ function parseArgs(argv) {
     else if (!a.folder) a.folder = k;
     else throw new Error(`Unknown argument ${k}`);
   }
+  if (!['fit', 'squash'].includes(a.resize)) throw new Error(`--resize must be fit or squash, got ${a.resize}`);
+  if (!(a.maxAspect >= 1)) throw new Error(`--max-aspect must be a number >= 1, got ${a.maxAspect}`);
   return a;
 }
 
@@ -75,7 +85,7 @@ function printTable(m) {
   for (const [name, r] of rows) {
     console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}`);
   }
-  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${m.center_crop ? 'centre crop' : 'whole image'} ${m.input_size}px`);
+  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
   if (m.unreadable.length) {
     console.log(`\n${m.unreadable.length} file(s) could not be read and were skipped:`);
@@ -99,7 +109,7 @@ function reportHtml(m, title) {
   return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:14px system-ui;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}figcaption{font-size:11px;color:#555}img{display:block}</style>
 <h1>PatchCore evaluation: ${esc(title)}</h1>
-<p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${m.center_crop ? 'centre crop' : 'whole image'} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
+<p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
 <table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th></tr>${rows}</table>
 <h2>Image-level ROC</h2>${rocSvg(m.roc)}
 <h2>Overlays</h2><p>Left: image. Right: anomaly map (per-image normalised) with the ground-truth outline in green.</p>${grid}
@@ -109,7 +119,7 @@ function reportHtml(m, title) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -139,7 +149,7 @@ async function main() {
       train: set.train.map(rel),
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
-      config: { backbone: a.backbone, centerCrop: a.crop, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight },
+      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight },
       execution: a.execution,
       kernels: a.kernels,
     };

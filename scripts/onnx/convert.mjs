@@ -281,7 +281,7 @@ export async function buildIR(id, { inputSize = 224 } = {}) {
   return { id, inputSize, nodes: b.nodes, taps, params, weightsSha256: src.sha256 };
 }
 
-/** Serialises the IR as an ONNX model (opset 13) with input `input` [1,3,S,S] and outputs stride8 / stride16. */
+/** Serialises the IR as an ONNX model (opset 13) with input `input` [1,3,H,W] and outputs stride8 / stride16. */
 export function toOnnx(ir, { docString = '' } = {}) {
   const rename = new Map(ir.taps.map((t) => [t.source, t.name]));
   const r = (s) => rename.get(s) ?? s;
@@ -318,8 +318,10 @@ export function toOnnx(ir, { docString = '' } = {}) {
       name: ir.id,
       nodes,
       initializers: inits,
-      inputs: [valueInfo(INPUT_NAME, [1, 3, ir.inputSize, ir.inputSize])],
-      outputs: ir.taps.map((t) => valueInfo(t.name, [1, ...t.shape])),
+      // Symbolic H, W: the pads above were computed for inputSize and stay right for every size whose parity
+      // matches at each stride-2 layer (multiples of 16 here; see manifests.ts inputMultiple).
+      inputs: [valueInfo(INPUT_NAME, [1, 3, 'height', 'width'])],
+      outputs: ir.taps.map((t) => valueInfo(t.name, [1, t.shape[0], `${t.name}_h`, `${t.name}_w`])),
     },
     { docString },
   );

@@ -9,11 +9,13 @@ import { createBackbone } from './session';
 const GRAPH_PREFIX =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';
 const S = 224;
+/** A landscape size: the graphs' symbolic H, W must give what tfjs computes (its own 'SAME' pads) there too. */
+const WIDE = 352;
 
 /** Seeded uniform 0..1 image, NHWC (tfjs layout). */
-function randomImage(seed: number): Float32Array {
+function randomImage(seed: number, H = S, W = S): Float32Array {
   let a = seed >>> 0;
-  const out = new Float32Array(S * S * 3);
+  const out = new Float32Array(H * W * 3);
   for (let i = 0; i < out.length; i++) {
     a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
     out[i] = a / 4294967296;
@@ -28,21 +30,28 @@ function nhwcToNchw(x: Float32Array, h: number, w: number, c: number): Float32Ar
 }
 
 /** tfjs reference: the tap tensors (NHWC) for an input already in the backbone's own convention. */
-async function tfjsTaps(id: string, nhwc01: Float32Array): Promise<Float32Array[]> {
+async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise<Float32Array[]> {
   const src = await loadNsfwModel(id);
   const cfg = BACKBONES[id];
   const weightData = src.weightData.slice().buffer;
   const weightSpecs = src.specs;
   if (cfg.format === 'graph') {
-    const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: src.json.modelTopology, weightSpecs, weightData }));
-    const x = tf.tensor4d(nhwc01, [1, S, S, 3]); // the graph model does x*2-1 itself
+    // The graph declares a 224x224 placeholder; its ops are size-generic, so free H and W to check other sizes.
+    const topo = structuredClone(src.json.modelTopology);
+    for (const n of topo.node.filter((nd: any) => nd.op === 'Placeholder')) {
+      const dim = n.attr.shape.shape.dim;
+      dim[1].size = String(H);
+      dim[2].size = String(W);
+    }
+    const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }));
+    const x = tf.tensor4d(nhwc01, [1, H, W, 3]); // the graph model does x*2-1 itself
     const outs = model.execute(x, cfg.taps.map((t) => GRAPH_PREFIX + t)) as tf.Tensor[];
     const data = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
     tf.dispose([x, ...outs]);
     model.dispose();
     return data;
   }
-  // Keras model: keep only the layers the taps need, at input 224 (the head's Dense would not load otherwise).
+  // Keras model: keep only the layers the taps need, at input H x W (the head's Dense would not load otherwise).
   const topo = structuredClone(src.json.modelTopology);
   const cfgModel = topo.model_config.config;
   const byName = new Map<string, any>(cfgModel.layers.map((l: any) => [l.name, l]));
@@ -55,10 +64,10 @@ async function tfjsTaps(id: string, nhwc01: Float32Array): Promise<Float32Array[
     for (const inb of byName.get(n).inbound_nodes[0] ?? []) stack.push(inb[0]);
   }
   cfgModel.layers = cfgModel.layers.filter((l: any) => need.has(l.name));
-  cfgModel.layers[0].config.batch_input_shape = [null, S, S, 3];
+  cfgModel.layers[0].config.batch_input_shape = [null, H, W, 3];
   cfgModel.output_layers = cfg.taps.map((t) => [t, 0, 0]);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }), { strict: false });
-  const x = tf.tidy(() => tf.tensor4d(nhwc01, [1, S, S, 3]).mul(2).sub(1)); // Keras preprocess x/127.5-1
+  const x = tf.tidy(() => tf.tensor4d(nhwc01, [1, H, W, 3]).mul(2).sub(1)); // Keras preprocess x/127.5-1
   const outs = model.predict(x) as tf.Tensor[];
   const data = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
   tf.dispose([x, ...outs]);
@@ -68,32 +77,38 @@ async function tfjsTaps(id: string, nhwc01: Float32Array): Promise<Float32Array[
 
 describe('converted backbones match tfjs on the same weights', () => {
   for (const id of Object.keys(BACKBONES)) {
-    it(`${id}: both taps within 1e-3 of tfjs on a random image`, async () => {
-      await tf.setBackend('cpu');
-      const ir: IR = await buildIR(id, { inputSize: S });
-      const manifest = builtinManifest(id);
-      const backbone = await createBackbone(manifest, { prefer: 'wasm', modelBytes: toOnnx(ir) });
-      const img = randomImage(id.length * 7919);
-      // ONNX input: NCHW normalised per manifest.
-      const nchw = nhwcToNchw(img, S, S, 3);
-      for (let c = 0; c < 3; c++) for (let i = 0; i < S * S; i++) nchw[c * S * S + i] = (nchw[c * S * S + i] - manifest.mean[c]) / manifest.std[c];
-      const ours = await backbone.run(nchw);
-      await backbone.release();
-      const ref = await tfjsTaps(id, img);
-      for (let t = 0; t < 2; t++) {
-        const [c, h, w] = ir.taps[t].shape;
-        expect([ours[t].channels, ours[t].height, ours[t].width]).toEqual([c, h, w]);
-        const refNchw = nhwcToNchw(ref[t], h, w, c);
-        let maxDiff = 0, maxAbs = 0;
-        for (let i = 0; i < refNchw.length; i++) {
-          maxDiff = Math.max(maxDiff, Math.abs(refNchw[i] - ours[t].data[i]));
-          maxAbs = Math.max(maxAbs, Math.abs(refNchw[i]));
+    for (const [H, W] of [[S, S], [S, WIDE]]) {
+      it(`${id}: both taps within 1e-3 of tfjs on a random ${W}x${H} image`, async () => {
+        await tf.setBackend('cpu');
+        const ir: IR = await buildIR(id, { inputSize: S });
+        const manifest = builtinManifest(id);
+        const backbone = await createBackbone(manifest, { prefer: 'wasm', modelBytes: toOnnx(ir) });
+        const img = randomImage(id.length * 7919 + W, H, W);
+        // ONNX input: NCHW normalised per manifest.
+        const nchw = nhwcToNchw(img, H, W, 3);
+        for (let c = 0; c < 3; c++) for (let i = 0; i < H * W; i++) nchw[c * H * W + i] = (nchw[c * H * W + i] - manifest.mean[c]) / manifest.std[c];
+        const ours = await backbone.run(nchw, H, W);
+        await backbone.release();
+        const ref = await tfjsTaps(id, img, H, W);
+        for (let t = 0; t < 2; t++) {
+          const c = ir.taps[t].shape[0];
+          const { height: h, width: w } = ours[t];
+          expect(ours[t].channels).toBe(c);
+          if (H === S && W === S) expect([h, w]).toEqual(ir.taps[t].shape.slice(1));
+          else expect(w).toBeGreaterThan(h); // landscape in, landscape grid out
+          expect(ref[t].length).toBe(c * h * w);
+          const refNchw = nhwcToNchw(ref[t], h, w, c);
+          let maxDiff = 0, maxAbs = 0;
+          for (let i = 0; i < refNchw.length; i++) {
+            maxDiff = Math.max(maxDiff, Math.abs(refNchw[i] - ours[t].data[i]));
+            maxAbs = Math.max(maxAbs, Math.abs(refNchw[i]));
+          }
+          console.log(`${id} ${ir.taps[t].source} [${c},${h},${w}]: max |onnx - tfjs| = ${maxDiff.toExponential(2)} (max |x| ${maxAbs.toFixed(2)})`);
+          expect(maxAbs).toBeGreaterThan(0.1); // a dead (all-zero) tap would match trivially
+          expect(maxDiff).toBeLessThanOrEqual(1e-3);
         }
-        console.log(`${id} ${ir.taps[t].source} [${c},${h},${w}]: max |onnx - tfjs| = ${maxDiff.toExponential(2)} (max |x| ${maxAbs.toFixed(2)})`);
-        expect(maxAbs).toBeGreaterThan(0.1); // a dead (all-zero) tap would match trivially
-        expect(maxDiff).toBeLessThanOrEqual(1e-3);
-      }
-    });
+      });
+    }
   }
 
   it('the manifests agree with the converted graphs: channels, grid offsets, strides', async () => {

@@ -14,6 +14,9 @@
 //       { "output": "layer2", "stride": 8,  "channels": 128 },
 //       { "output": "layer3", "stride": 16, "channels": 256 }
 //     ],
+//     "inputMultiple": 32,                      optional: the graph also takes any H x W that are multiples of this
+//                                               (symbolic dims), so images keep their aspect ratio; checked by
+//                                               a second dummy inference. Must divide inputSize. Unset: squares only.
 //     "receptiveFieldOffsetPx": 3.5,            optional: input pixel at the centre of cell (0,0) of the first tap
 //                                               (default stride/2 - 0.5)
 //     "license": "..."                          optional: shown in the model panel
@@ -55,6 +58,12 @@ export function parseManifest(manifestJson: string): BackboneManifest {
     if (!isNum(t.channels) || !Number.isInteger(t.channels) || t.channels <= 0) fail(`${where} ("${t.output}") needs a positive whole "channels"`);
     return { output: t.output, stride: t.stride, channels: t.channels, ...(isNum(t.offsetPx) ? { offsetPx: t.offsetPx } : {}) };
   }) as [BackboneTap, BackboneTap];
+  if (m.inputMultiple !== undefined) {
+    const k = m.inputMultiple;
+    if (!isNum(k) || !Number.isInteger(k) || k < 1 || k > 256 || (m.inputSize as number) % k !== 0) {
+      fail(`Manifest "inputMultiple" must be a whole number of pixels from 1 to 256 that divides inputSize ${m.inputSize}, got ${JSON.stringify(k)}`);
+    }
+  }
   if (taps[0].output === taps[1].output) fail(`Manifest taps both name output "${taps[0].output}"; they must be two different outputs`);
   const str = (k: string, dflt: string) => (typeof m[k] === 'string' ? (m[k] as string) : dflt);
   return {
@@ -64,6 +73,7 @@ export function parseManifest(manifestJson: string): BackboneManifest {
     url: str('url', ''),
     inputName: m.inputName,
     inputSize: m.inputSize,
+    ...(m.inputMultiple !== undefined ? { inputMultiple: m.inputMultiple as number } : {}),
     mean: m.mean,
     std: m.std,
     taps,
@@ -129,6 +139,18 @@ export async function loadCustomBackbone(
         );
       }
       result[t.output].dispose();
+    }
+    const k = manifest.inputMultiple;
+    if (k) {
+      // A wider-than-square input must run too, or 'fit' would fail on the first landscape image.
+      const W = S + 2 * k;
+      try {
+        const x = new ort.Tensor('float32', new Float32Array(3 * S * W), [1, 3, S, W]);
+        const r = await session.run({ [manifest.inputName]: x }, manifest.taps.map((t) => t.output));
+        for (const t of manifest.taps) r[t.output].dispose();
+      } catch (e) {
+        fail(`The manifest says the model takes sizes in multiples of ${k} ("inputMultiple"), but it failed on a [1, 3, ${S}, ${W}] input: ${(e as Error).message}. Remove "inputMultiple" to use square inputs only.`);
+      }
     }
     return wrapSession(manifest, opened);
   } catch (e) {

@@ -27,6 +27,11 @@ export interface BackboneManifest {
   inputName: string;
   /** Square input side the graph was built for (pads are size-dependent). */
   inputSize: number;
+  /**
+   * When set, the graph also takes any H x W that are multiples of this (symbolic input dims, and pads that stay
+   * right at those sizes), so the whole image can keep its aspect ratio. Unset: inputSize x inputSize only.
+   */
+  inputMultiple?: number;
   /** Per-channel normalisation applied to RGB in 0..1: x' = (x - mean) / std. */
   mean: [number, number, number];
   std: [number, number, number];

@@ -16,6 +16,8 @@ export const MOBILENET_V2_MID: BackboneManifest = {
   url: '/models/mobilenet_v2_mid.onnx',
   inputName: 'input',
   inputSize: 224,
+  // Symbolic H, W; the explicit TF 'SAME' pads are those of any even size at every stride-2 layer up to stride 16.
+  inputMultiple: 16,
   mean: HALF,
   std: HALF,
   taps: [
@@ -34,6 +36,8 @@ export const INCEPTION_V3: BackboneManifest = {
   url: '/models/inception_v3.onnx',
   inputName: 'input',
   inputSize: 224,
+  // 'valid' stride-2 stem and reductions, symmetric 'same' pads at stride 1: the pads hold at any size.
+  inputMultiple: 16,
   mean: HALF,
   std: HALF,
   taps: [
@@ -53,6 +57,8 @@ export const MOBILENET_V2: BackboneManifest = {
   url: '/models/mobilenet_v2.onnx',
   inputName: 'input',
   inputSize: 224,
+  // Keras ZeroPadding2D before each stride-2 conv was computed for even sizes: any multiple of 16 keeps them right.
+  inputMultiple: 16,
   mean: HALF,
   std: HALF,
   taps: [

@@ -1,6 +1,7 @@
-// Backbone input preparation: shapes, normalisation, area-averaging when shrinking, and the centre-crop protocol.
+// Backbone input preparation: shapes, normalisation, area-averaging when shrinking, the aspect-keeping 'fit', and
+// the centre-crop protocol.
 import { describe, expect, it } from 'vitest';
-import { preprocess, type RgbaImage } from '../patchcore/preprocess';
+import { inputGeometry, preprocess, type RgbaImage } from '../patchcore/preprocess';
 
 function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -16,7 +17,7 @@ const raw = { mean: [0, 0, 0] as const, std: [1, 1, 1] as const, inputSize: 224 
 
 describe('preprocess', () => {
   it('a flat colour stays flat and is normalised per channel into NCHW', () => {
-    const out = preprocess(image(300, 200, () => [255, 0, 51]), norm, { size: 32 });
+    const out = preprocess(image(300, 200, () => [255, 0, 51]), norm, { size: 32 }).data;
     expect(out.length).toBe(3 * 32 * 32);
     expect(Math.min(...out.subarray(0, 1024))).toBeCloseTo(1, 5);
     expect(Math.max(...out.subarray(1024, 2048))).toBeCloseTo(-1, 5);
@@ -25,23 +26,44 @@ describe('preprocess', () => {
 
   it('same-size input passes through unchanged', () => {
     const img = image(16, 16, (x, y) => [x * 16, y * 16, (x + y) * 8]);
-    const out = preprocess(img, raw, { size: 16 });
+    const out = preprocess(img, raw, { size: 16 }).data;
     expect(out[5 * 16 + 7] * 255).toBeCloseTo(7 * 16, 3);
     expect(out[256 + 5 * 16 + 7] * 255).toBeCloseTo(5 * 16, 3);
   });
 
   it('shrinking a fine checkerboard averages it to grey (antialiased, no aliasing)', () => {
     const img = image(448, 448, (x, y) => ((x + y) % 2 ? [255, 255, 255] : [0, 0, 0]));
-    const out = preprocess(img, raw, { size: 224 / 4 });
+    const out = preprocess(img, raw, { size: 224 / 4 }).data;
     for (const v of out) expect(Math.abs(v - 0.5)).toBeLessThan(0.02);
   });
 
   it('centreCrop resizes to round(S/0.875) and keeps the middle: a centred square fills it', () => {
     // 256 px image with a 224 px white square in the middle: after resize to 256 and crop 224, all white.
     const img = image(256, 256, (x, y) => (x >= 16 && x < 240 && y >= 16 && y < 240 ? [255, 255, 255] : [0, 0, 0]));
-    const cropped = preprocess(img, raw, { centerCrop: true });
+    const cropped = preprocess(img, raw, { mode: 'crop' }).data;
     expect(Math.min(...cropped.subarray(0, 224 * 224))).toBeCloseTo(1, 5);
-    const whole = preprocess(img, raw);
+    const whole = preprocess(img, raw).data;
     expect(whole[0]).toBeLessThan(0.01); // the black border survives without the crop
+  });
+
+  it("'fit' keeps the aspect ratio: shorter side = size, longer side a multiple of the backbone's, capped", () => {
+    // KolektorSDD's 320 x 805 strips, a cookie's 320 x 427 photo, a square bottle, a 10:1 sliver.
+    expect(inputGeometry(320, 805, 224, 'fit', 16)).toMatchObject({ width: 224, height: 560 });
+    expect(inputGeometry(427, 320, 224, 'fit', 16)).toMatchObject({ width: 304, height: 224 });
+    expect(inputGeometry(320, 320, 224, 'fit', 16)).toMatchObject({ width: 224, height: 224 });
+    expect(inputGeometry(2000, 200, 224, 'fit', 16, 3)).toMatchObject({ width: 672, height: 224 });
+    // A backbone that only takes its square squashes instead.
+    expect(inputGeometry(320, 805, 224, 'fit')).toMatchObject({ width: 224, height: 224 });
+    expect(inputGeometry(320, 805, 224, 'squash', 16)).toMatchObject({ width: 224, height: 224 });
+  });
+
+  it("'fit' output is NCHW at the fitted size: a left-to-right ramp keeps its shape instead of being squeezed", () => {
+    const img = image(448, 224, (x) => [Math.round((x / 447) * 255), 0, 0]);
+    const fit = preprocess(img, { ...raw, inputMultiple: 16 }, { mode: 'fit' });
+    expect([fit.width, fit.height]).toEqual([448, 224]);
+    expect(fit.data.length).toBe(3 * 448 * 224);
+    expect(fit.data[10 * 448 + 224] * 255).toBeCloseTo((224 / 447) * 255, 0); // the middle column is half way
+    const squash = preprocess(img, raw, { mode: 'squash' });
+    expect([squash.width, squash.height]).toEqual([224, 224]);
   });
 });

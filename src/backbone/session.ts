@@ -26,8 +26,11 @@ export interface Backbone {
   /** WASM threads actually in use (also the CPU fallback of the WebGPU EP). */
   threads: number;
   adapterInfo?: string;
-  /** Input: Float32Array NCHW [1, 3, S, S], already normalised (see patchcore/preprocess.ts). */
-  run(input: Float32Array): Promise<[FeatureMap, FeatureMap]>;
+  /**
+   * Input: Float32Array NCHW [1, 3, height, width], already normalised (see patchcore/preprocess.ts). height and
+   * width default to the manifest's inputSize; other sizes need manifest.inputMultiple.
+   */
+  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
   release(): Promise<void>;
 }
 
@@ -112,11 +115,19 @@ export function wrapSession(manifest: BackboneManifest, opened: OpenedSession): 
     executionPath: opened.executionPath,
     threads: opened.threads,
     adapterInfo: opened.adapterInfo,
-    async run(input: Float32Array): Promise<[FeatureMap, FeatureMap]> {
-      if (input.length !== 3 * S * S) {
-        throw new Error(`${manifest.id} expects a [1,3,${S},${S}] input (${3 * S * S} values), got ${input.length} values`);
+    async run(input: Float32Array, H = S, W = S): Promise<[FeatureMap, FeatureMap]> {
+      const m = manifest.inputMultiple;
+      if ((H !== S || W !== S) && !(m && H % m === 0 && W % m === 0)) {
+        throw new Error(
+          m
+            ? `${manifest.id} takes inputs whose sides are multiples of ${m}, got ${W}x${H}`
+            : `${manifest.id} takes only a ${S}x${S} input, got ${W}x${H}`,
+        );
       }
-      const x = new ort.Tensor('float32', input, [1, 3, S, S]);
+      if (input.length !== 3 * H * W) {
+        throw new Error(`${manifest.id} expects a [1,3,${H},${W}] input (${3 * H * W} values), got ${input.length} values`);
+      }
+      const x = new ort.Tensor('float32', input, [1, 3, H, W]);
       const result = await session.run({ [manifest.inputName]: x }, outputs);
       const maps = outputs.map((name) => {
         const t = result[name];

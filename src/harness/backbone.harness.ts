@@ -157,7 +157,7 @@ export async function featureSanity(spec: SanitySpec): Promise<SanityResult> {
   const bytes = await fetchBytes(spec.modelUrl ?? manifest.url);
   const bb = await createBackbone(manifest, { prefer: 'wasm', modelBytes: bytes });
   const features = async (url: string) => {
-    const maps = await bb.run(preprocess(await decode(url), manifest));
+    const maps = await bb.run(preprocess(await decode(url), manifest).data);
     return spec.unitLength ? (maps.map(unitCells) as [FeatureMap, FeatureMap]) : maps;
   };
   const memory = [];

@@ -177,6 +177,8 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     engine_reason: info.reason,
     coreset_ratio: spec.config.coresetRatio,
     center_crop: crop,
+    resize: crop ? 'crop' : (spec.config.resize ?? 'squash'),
+    max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
     bank_size: build.bank.rows,
     feature_dim: build.bank.cols,

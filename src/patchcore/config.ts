@@ -4,10 +4,17 @@ import type { AggregateOptions } from './types';
 export interface EngineConfig {
   /** Backbone manifest id (see src/backbone/manifests.ts). */
   backbone: string;
-  /** Side of the square backbone input in pixels. */
+  /** Backbone input size in pixels: the shorter side ('fit') or the square's side. */
   inputSize: number;
   /** Authors' protocol: resize to round(inputSize / 0.875) then centre-crop inputSize. Default off: whole image. */
   centerCrop: boolean;
+  /**
+   * Whole-image input shape when centerCrop is off: 'fit' keeps the aspect ratio (shorter side inputSize), 'squash'
+   * resizes to inputSize x inputSize. Models saved before 'fit' existed have no value here and mean 'squash'.
+   */
+  resize?: 'fit' | 'squash';
+  /** 'fit': the longer side is at most maxAspect * inputSize; longer images are squashed along it. */
+  maxAspect?: number;
   aggregate: AggregateOptions;
   /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
   coresetRatio: number;
@@ -27,6 +34,9 @@ export const DEFAULT_CONFIG: EngineConfig = {
   backbone: 'mobilenet_v2_mid',
   inputSize: 224,
   centerCrop: false,
+  // Measured: see README "Whole image, aspect kept".
+  resize: 'fit',
+  maxAspect: 3,
   // Native channels measured better than the authors' pooling to 1024 on these small backbones
   // (../shared/docs/reference-results.md: 184-d beats 1024-d on all four reference sets).
   aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
@@ -44,4 +54,9 @@ export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 
   // floor, as the authors' int(N * percentage)
   const k = cfg.coresetCount ?? Math.floor(n * cfg.coresetRatio);
   return Math.max(1, Math.min(n, k));
+}
+
+/** The preprocess mode a config means (centerCrop wins; a missing resize is 'squash', the old behaviour). */
+export function resizeMode(cfg: Pick<EngineConfig, 'centerCrop' | 'resize'>): 'crop' | 'fit' | 'squash' {
+  return cfg.centerCrop ? 'crop' : (cfg.resize ?? 'squash');
 }

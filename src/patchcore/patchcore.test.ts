@@ -14,26 +14,26 @@ const manifest: BackboneManifest = {
   receptiveFieldOffsetPx: 3.5, license: 'test',
 };
 
-/** A stand-in backbone: per-channel means (and local contrast) of stride x stride blocks of the NCHW input. */
-function blockMeans(input: Float32Array, stride: number): FeatureMap {
-  const g = S / stride;
-  const data = new Float32Array(3 * g * g);
+/** A stand-in backbone: per-channel means of stride x stride blocks of the NCHW input (any H x W). */
+function blockMeans(input: Float32Array, stride: number, H: number, W: number): FeatureMap {
+  const gh = H / stride, gw = W / stride;
+  const data = new Float32Array(3 * gh * gw);
   for (let c = 0; c < 3; c++)
-    for (let y = 0; y < S; y++)
-      for (let x = 0; x < S; x++) data[c * g * g + Math.floor(y / stride) * g + Math.floor(x / stride)] += input[c * S * S + y * S + x] / (stride * stride);
-  return { data, channels: 3, height: g, width: g };
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) data[c * gh * gw + Math.floor(y / stride) * gw + Math.floor(x / stride)] += input[c * H * W + y * W + x] / (stride * stride);
+  return { data, channels: 3, height: gh, width: gw };
 }
-const backbone: Backbone = { manifest, run: async (x) => [blockMeans(x, 8), blockMeans(x, 16)] };
+const backbone: Backbone = { manifest, run: async (x, H = S, W = S) => [blockMeans(x, 8, H, W), blockMeans(x, 16, H, W)] };
 
-function texture(seed: number, defect = false) {
+function texture(seed: number, defect = false, W = S, H = S) {
   const r = rng(seed);
-  const data = new Uint8ClampedArray(S * S * 4);
-  for (let i = 0; i < S * S; i++) {
+  const data = new Uint8ClampedArray(W * H * 4);
+  for (let i = 0; i < W * H; i++) {
     const v = 120 + r() * 20;
     data.set([v, v * 0.9, v * 0.8, 255], i * 4);
   }
-  if (defect) for (let y = 20; y < 30; y++) for (let x = 36; x < 46; x++) data.set([250, 40, 40, 255], (y * S + x) * 4);
-  return { data, width: S, height: S };
+  if (defect) for (let y = 20; y < 30; y++) for (let x = 36; x < 46; x++) data.set([250, 40, 40, 255], (y * W + x) * 4);
+  return { data, width: W, height: H };
 }
 
 describe('PatchCore pipeline', () => {
@@ -57,6 +57,30 @@ describe('PatchCore pipeline', () => {
     expect(px).toBeLessThan(52);
     expect(py).toBeGreaterThanOrEqual(14);
     expect(py).toBeLessThan(36);
+  });
+
+  it("'fit' learns from images of different shapes at one scale and maps each at its own shape", async () => {
+    const fitManifest = { ...manifest, inputMultiple: 16 };
+    const fitBackbone: Backbone = { ...backbone, manifest: fitManifest };
+    const pc = new PatchCore(fitBackbone, cpuKernels, { ...config, resize: 'fit', maxAspect: 3 });
+    // Square, 2:1 landscape and 1:2 portrait good images: 8x8, 16x8 and 8x16 cells of stride 8.
+    const shapes: [number, number][] = [[64, 64], [128, 64], [64, 128], [64, 64], [128, 64], [64, 128]];
+    const bank = await pc.fit(shapes.map(([w, h], i) => texture(i, false, w, h)), shapes.length);
+    expect(bank.rows).toBe(Math.floor((64 + 128 + 128 + 64 + 128 + 128) * 0.25));
+    const wide = await pc.score(texture(200, true, 128, 64));
+    expect([wide.map.width, wide.map.height]).toEqual([128, 64]);
+    expect([wide.patchScores.width, wide.patchScores.height]).toEqual([16, 8]);
+    const good = await pc.score(texture(201, false, 128, 64));
+    expect(wide.score).toBeGreaterThan(good.score);
+    let peak = 0;
+    for (let i = 1; i < wide.map.data.length; i++) if (wide.map.data[i] > wide.map.data[peak]) peak = i;
+    expect(peak % 128).toBeGreaterThanOrEqual(30);
+    expect(peak % 128).toBeLessThan(52);
+    // A model saved before 'fit' existed (no resize field) keeps squashing, so its stored bank stays valid.
+    const old = new PatchCore(fitBackbone, cpuKernels, { ...config, resize: undefined });
+    old.bank = bank;
+    const squashed = await old.score(texture(202, false, 128, 64));
+    expect([squashed.map.width, squashed.map.height]).toEqual([S, S]);
   });
 
   it('cancelling a build rejects with AbortError', async () => {

@@ -2,8 +2,8 @@
 // a greedy-coreset memory bank (sec. 3.2, Algorithm 1), and nearest-neighbour scoring with eq. 7 re-weighting
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
 import type { BackboneManifest } from '../backbone/manifest';
-import { coresetSize, type EngineConfig } from './config';
-import { preprocess, type RgbaImage } from './preprocess';
+import { coresetSize, resizeMode, type EngineConfig } from './config';
+import { preprocess, type BackboneInput, type RgbaImage } from './preprocess';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
 import type { AnomalyMap, FeatureMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
@@ -11,7 +11,7 @@ import type { AnomalyMap, FeatureMap, Kernels, MemoryBank, PatchFeatures, Progre
 /** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
 export interface Backbone {
   readonly manifest: BackboneManifest;
-  run(input: Float32Array): Promise<[FeatureMap, FeatureMap]>;
+  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
 }
 
 export interface ScoredImage {
@@ -21,7 +21,7 @@ export interface ScoredImage {
   maxPatchScore: number;
   /** Patch scores on the stride-8 grid (gridW x gridH). */
   patchScores: AnomalyMap;
-  /** Anomaly map at the backbone input resolution (inputSize x inputSize), upsampled and blurred. */
+  /** Anomaly map at the backbone input resolution (the whole image, or the crop), upsampled and blurred. */
   map: AnomalyMap;
 }
 
@@ -44,13 +44,15 @@ export class PatchCore {
   ) {}
 
   /** Eq. 1-3 for one image: preprocess, run the backbone, aggregate both taps into patch features. */
-  async extract(image: RgbaImage): Promise<PatchFeatures> {
+  async extract(image: RgbaImage): Promise<PatchFeatures & { input: Omit<BackboneInput, 'data'> }> {
     const input = preprocess(image, this.backbone.manifest, {
       size: this.config.inputSize,
-      centerCrop: this.config.centerCrop,
+      mode: resizeMode(this.config),
+      maxAspect: this.config.maxAspect,
     });
-    const maps = await this.backbone.run(input);
-    return this.kernels.aggregate(maps, this.config.aggregate);
+    const maps = await this.backbone.run(input.data, input.height, input.width);
+    const features = await this.kernels.aggregate(maps, this.config.aggregate);
+    return { ...features, input: { width: input.width, height: input.height } };
   }
 
   /**
@@ -58,10 +60,11 @@ export class PatchCore {
    * greedy coreset M_C. Images are pulled one at a time, so callers can decode lazily.
    */
   async fit(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<MemoryBank> {
-    // Every image gives the same grid, so M is written straight into one buffer sized after the first image:
-    // no per-image copies kept around, no second full-size concatenation (peak memory = M once).
+    // M is written straight into one buffer, sized from the first image's grid times the image count (grids differ
+    // when aspect ratios do: it is then regrown to the mean grid so far times the count): no per-image copies kept
+    // around, no second full-size concatenation.
     let all: Float32Array = new Float32Array(0);
-    let rowsPerImage = 0;
+    let rows = 0;
     let cols = 0;
     let done = 0;
     opts.onProgress?.({ stage: 'features', done, total: count });
@@ -69,21 +72,24 @@ export class PatchCore {
       if (opts.signal?.aborted) throw abortError();
       const f = await this.extract(image);
       if (done === 0) {
-        rowsPerImage = f.rows;
         cols = f.cols;
-        all = new Float32Array(Math.max(1, count) * rowsPerImage * cols);
+        all = new Float32Array(Math.max(1, count) * f.rows * cols);
       }
-      if (f.rows !== rowsPerImage || f.cols !== cols) throw new Error('Patch features of different shapes cannot share a memory bank');
-      if ((done + 1) * rowsPerImage * cols > all.length) {
-        const grown = new Float32Array(all.length * 2);
+      if (f.cols !== cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
+      if ((rows + f.rows) * cols > all.length) {
+        const need = rows + f.rows;
+        const estimate = Math.ceil((need / (done + 1)) * Math.max(count, done + 1) * 1.05);
+        const grown = new Float32Array(Math.max(Math.ceil(all.length * 1.25), need * cols, estimate * cols));
         grown.set(all);
         all = grown;
       }
-      all.set(f.data.subarray(0, rowsPerImage * cols), done * rowsPerImage * cols);
-      opts.onProgress?.({ stage: 'features', done: ++done, total: count });
+      all.set(f.data.subarray(0, f.rows * cols), rows * cols);
+      rows += f.rows;
+      done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
+      opts.onProgress?.({ stage: 'features', done, total: count });
     }
     if (done === 0) throw new Error('No good images to learn from');
-    const features: MemoryBank = { data: all.subarray(0, done * rowsPerImage * cols), rows: done * rowsPerImage, cols };
+    const features: MemoryBank = { data: all.subarray(0, rows * cols), rows, cols };
     const k = coresetSize(features.rows, this.config);
     const indices = await this.kernels.coreset(features, {
       count: k,
@@ -100,10 +106,11 @@ export class PatchCore {
   /** Sec. 3.3: nearest-memory distance per patch, eq. 7 image score, anomaly map with Gaussian sigma. */
   async score(image: RgbaImage): Promise<ScoredImage> {
     const features = await this.extract(image);
-    return this.scoreFeatures(features);
+    return this.scoreFeatures(features, features.input);
   }
 
-  async scoreFeatures(features: PatchFeatures): Promise<ScoredImage> {
+  /** Scores extracted features; the map has the input's size (default: the config's square). */
+  async scoreFeatures(features: PatchFeatures, input?: { width: number; height: number }): Promise<ScoredImage> {
     const bank = this.bank;
     if (!bank) throw new Error('This model has no memory bank yet: build it from good images first');
     if (bank.cols !== features.cols) {
@@ -112,8 +119,8 @@ export class PatchCore {
     const nn = await this.kernels.nearest(features, bank);
     const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
     const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
-    const size = this.config.inputSize;
-    const map = await anomalyMap(patchScores, size, size, this.config.sigmaPx, this.kernels);
+    const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
+    const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels);
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
   }
 }

@@ -1,5 +1,6 @@
-// Image -> backbone input: resize (area-averaged when shrinking, bilinear otherwise), optional centre crop, and
-// per-channel normalisation into a Float32Array NCHW [1, 3, S, S]. Framework-free: runs in workers and node.
+// Image -> backbone input: resize (area-averaged when shrinking, bilinear otherwise) in one of three shapes (whole
+// image with its aspect ratio kept, whole image squashed to a square, or the authors' centre crop), and per-channel
+// normalisation into a Float32Array NCHW [1, 3, H, W]. Framework-free: runs in workers and node.
 
 /** Decoded RGBA pixels, row-major, 4 bytes per pixel (ImageData has this shape). */
 export interface RgbaImage {
@@ -8,21 +9,52 @@ export interface RgbaImage {
   height: number;
 }
 
-/** Per-channel x' = (x - mean) / std on RGB in 0..1, and the square side (a BackboneManifest fits). */
+/** Per-channel x' = (x - mean) / std on RGB in 0..1, and the input size (a BackboneManifest fits). */
 export interface Normalisation {
   mean: readonly [number, number, number];
   std: readonly [number, number, number];
   inputSize: number;
+  /** When set, the backbone takes any H x W that are multiples of this (see BackboneManifest.inputMultiple). */
+  inputMultiple?: number;
 }
 
+/**
+ * How an image becomes the backbone input:
+ * - 'fit': the whole image, aspect ratio kept: shorter side = size, longer side rounded to the backbone's
+ *   inputMultiple and capped at maxAspect * size. Needs a backbone with inputMultiple (else it squashes).
+ * - 'squash': the whole image resized to size x size.
+ * - 'crop': the authors' protocol (torchvision Resize(256) + CenterCrop(224)): shorter side to round(size / 0.875),
+ *   then the centre size x size. Drops the border.
+ */
+export type ResizeMode = 'fit' | 'squash' | 'crop';
+
 export interface PreprocessOptions {
-  /** Side of the square output; default the manifest's inputSize. */
+  /** Shorter side (the square's side for 'squash' and 'crop'); default the manifest's inputSize. */
   size?: number;
-  /**
-   * Authors' protocol (torchvision Resize(256) + CenterCrop(224)): resize the shorter side to round(size / 0.875),
-   * keeping the aspect ratio, then take the centre size x size.
-   */
-  centerCrop?: boolean;
+  /** Default 'squash'. */
+  mode?: ResizeMode;
+  /** 'fit' only: the longest side is at most maxAspect * size (default 3). */
+  maxAspect?: number;
+}
+
+/** A normalised backbone input, NCHW [1, 3, height, width]. */
+export interface BackboneInput {
+  data: Float32Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Where the backbone input comes from: the image is resized to resizeW x resizeH, and the input is the
+ * width x height window at (left, top) of that (the whole of it except for 'crop').
+ */
+export interface InputGeometry {
+  resizeW: number;
+  resizeH: number;
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 /**
@@ -104,28 +136,46 @@ function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[
   return out;
 }
 
-/** RGBA image -> normalised NCHW [1, 3, size, size] backbone input. Default: the whole image squashed to size. */
-export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): Float32Array {
+/** RGBA image -> normalised NCHW backbone input. Default: the whole image squashed to the manifest's square. */
+export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput {
   const S = opts.size ?? norm.inputSize;
   if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
     throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
   }
-  const { width: RW, height: RH, left, top } = cropGeometry(img.width, img.height, S, !!opts.centerCrop);
-  const planes = resizeRegion(img, RW, RH);
-  const out = new Float32Array(3 * S * S);
+  const g = inputGeometry(img.width, img.height, S, opts.mode ?? 'squash', norm.inputMultiple, opts.maxAspect);
+  const { resizeW: RW, left, top, width: W, height: H } = g;
+  const planes = resizeRegion(img, RW, g.resizeH);
+  const out = new Float32Array(3 * W * H);
   for (let c = 0; c < 3; c++) {
     const m = norm.mean[c];
     const inv = 1 / norm.std[c];
     const p = planes[c];
-    for (let y = 0; y < S; y++) {
-      for (let x = 0; x < S; x++) out[c * S * S + y * S + x] = (p[(y + top) * RW + x + left] - m) * inv;
+    for (let y = 0; y < H; y++) {
+      for (let x = 0; x < W; x++) out[c * W * H + y * W + x] = (p[(y + top) * RW + x + left] - m) * inv;
     }
   }
-  return out;
+  return { data: out, width: W, height: H };
 }
 
 /**
- * Where the backbone input comes from: the image is resized to width x height, and the input is the S x S window
+ * The input geometry of an imgW x imgH image (see ResizeMode). 'fit' without a `multiple` (a backbone that only
+ * takes its own square) falls back to 'squash'.
+ */
+export function inputGeometry(imgW: number, imgH: number, S: number, mode: ResizeMode, multiple?: number, maxAspect = 3): InputGeometry {
+  if (mode === 'crop') {
+    const c = cropGeometry(imgW, imgH, S, true);
+    return { resizeW: c.width, resizeH: c.height, left: c.left, top: c.top, width: S, height: S };
+  }
+  if (mode === 'squash' || !multiple) return { resizeW: S, resizeH: S, left: 0, top: 0, width: S, height: S };
+  const longest = Math.max(S, Math.floor((maxAspect * S) / multiple) * multiple);
+  const long = (a: number, b: number) => Math.min(longest, Math.max(S, Math.round((S * a) / b / multiple) * multiple));
+  const width = imgW >= imgH ? long(imgW, imgH) : S;
+  const height = imgW >= imgH ? S : long(imgH, imgW);
+  return { resizeW: width, resizeH: height, left: 0, top: 0, width, height };
+}
+
+/**
+ * The authors' crop in the older shape: the image is resized to width x height, and the input is the S x S window
  * at (left, top) of that. Whole image: S x S at 0,0. Centre crop: shorter side round(S / 0.875), centre window,
  * as torchvision's Resize(int) + CenterCrop (offsets rounded like CenterCrop).
  */

@@ -43,6 +43,8 @@ interface BuildState {
   folderName: string | null;
   backbone: string;
   coresetRatio: number;
+  /** How each image becomes the backbone input (see ResizeMode in patchcore/preprocess.ts). */
+  framing: Framing;
   holdoutShare: number;
   falseAlarmRate: number;
   phase: BuildPhase;
@@ -67,6 +69,7 @@ interface BuildState {
   /** Loads a user's own backbone from an .onnx file and its .json manifest and selects it. */
   loadCustomBackbone(files: File[]): Promise<void>;
   setCoresetRatio(r: number): void;
+  setFraming(f: Framing): void;
   setHoldoutShare(s: number): void;
   setFalseAlarmRate(r: number): void;
   build(): Promise<void>;
@@ -125,6 +128,9 @@ function dedupe(existing: ImageItem[], added: ImageItem[]): ImageItem[] {
   });
 }
 
+/** The whole image with its aspect ratio, the whole image squashed square, or the authors' centre crop. */
+export type Framing = 'fit' | 'squash' | 'crop';
+
 export const useBuild = create<BuildState>()((set, get) => ({
   good: [],
   defective: [],
@@ -132,6 +138,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   folderName: null,
   backbone: DEFAULT_CONFIG.backbone,
   coresetRatio: DEFAULT_CONFIG.coresetRatio,
+  framing: DEFAULT_CONFIG.centerCrop ? 'crop' : (DEFAULT_CONFIG.resize ?? 'squash'),
   holdoutShare: 0.15,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
   phase: 'idle',
@@ -207,6 +214,9 @@ export const useBuild = create<BuildState>()((set, get) => ({
   setCoresetRatio(r) {
     set({ coresetRatio: r });
   },
+  setFraming(f) {
+    set({ framing: f });
+  },
   setHoldoutShare(s) {
     set({ holdoutShare: Math.min(0.5, Math.max(0.05, s)) });
   },
@@ -230,6 +240,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
       // A custom graph may take only its own input size; the built-ins all take DEFAULT_CONFIG's.
       inputSize: custom?.inputSize ?? DEFAULT_CONFIG.inputSize,
       coresetRatio: s.coresetRatio,
+      centerCrop: s.framing === 'crop',
+      resize: s.framing === 'crop' ? DEFAULT_CONFIG.resize : s.framing,
     };
     const t0 = performance.now();
     const token = ++buildToken;

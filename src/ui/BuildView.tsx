@@ -2,7 +2,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
-import { holdoutCount, stageLabel, useBuild } from '../state/build';
+import { holdoutCount, stageLabel, useBuild, type Framing } from '../state/build';
 import { useEngine } from '../state/engine';
 import { f1Suggestion, farThreshold, FALSE_ALARM_RATES, useModel } from '../state/model';
 import { useDemo } from '../state/demo';
@@ -13,6 +13,12 @@ import { ProgressBar } from './ProgressBar';
 import { ThumbGrid } from './ThumbGrid';
 import { IssueList } from './IssueList';
 import { formatPercent, formatScore, formatSeconds } from './lib/format';
+
+const FRAMING_HELP: Record<Framing, string> = {
+  fit: 'Scores every pixel at one scale: long or tall parts keep their shape (longest side up to 3x the shorter).',
+  squash: 'Scores every pixel of a square version of the image: fastest for long images, but stretches them.',
+  crop: 'The paper\'s protocol: drops the border (1/16 of the shorter side, more of the longer), so defects there are missed.',
+};
 
 const RATIO_HELP: Record<number, string> = {
   0.01: 'Smallest and fastest to score; fine for uniform parts.',
@@ -85,6 +91,15 @@ export function BuildView() {
             </div>
             <span className="field-help">{RATIO_HELP[b.coresetRatio] ?? ''}</span>
           </fieldset>
+          <label className="field">
+            <span className="field-label">Image framing</span>
+            <select value={b.framing} onChange={(e) => b.setFraming(e.target.value as Framing)} disabled={running} data-testid="framing-select">
+              <option value="fit">Whole image, shape kept</option>
+              <option value="squash">Whole image, squashed square</option>
+              <option value="crop">Centre crop (paper protocol)</option>
+            </select>
+            <span className="field-help" data-testid="framing-help">{FRAMING_HELP[b.framing]}</span>
+          </label>
           <label className="field">
             <span className="field-label">Held out for calibration</span>
             <select value={b.holdoutShare} onChange={(e) => b.setHoldoutShare(Number(e.target.value))} disabled={running}>

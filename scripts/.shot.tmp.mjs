@@ -1,0 +1,10 @@
+import { chromium } from 'playwright';
+import { readFileSync } from 'node:fs';
+const files = process.argv.slice(3);
+const out = process.argv[2];
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const p = await b.newPage({ viewport: { width: 1400, height: 500 } });
+await p.setContent(`<body style="margin:0;display:flex;gap:4px;background:#222">${files.map(f => `<div style="color:#fff;font:12px sans-serif"><img src="data:image/jpeg;base64,${readFileSync(f).toString('base64')}" style="height:420px"><br>${f.split('/').slice(-2).join('/')}</div>`).join('')}</body>`);
+await p.waitForTimeout(500);
+await p.screenshot({ path: out, fullPage: true });
+await b.close();
