@@ -18,6 +18,11 @@ export interface BackboneOptions {
   threads?: number;
   /** The ONNX bytes; when absent they are fetched from manifest.url. */
   modelBytes?: ArrayBuffer | Uint8Array;
+  /**
+   * On the WebGPU EP, leave the feature maps on the GPU (FeatureMap.gpu) instead of downloading them: for WGSL
+   * kernels that share ORT's device (`Backbone.gpuDevice`). Maps are downloaded on demand for any other consumer.
+   */
+  gpuOutputs?: boolean;
 }
 
 export interface Backbone {
@@ -26,6 +31,8 @@ export interface Backbone {
   /** WASM threads actually in use (also the CPU fallback of the WebGPU EP). */
   threads: number;
   adapterInfo?: string;
+  /** The GPUDevice ORT runs this backbone on (WebGPU EP only): kernels on it can read GPU-resident maps. */
+  gpuDevice?: GPUDevice;
   /**
    * Input: Float32Array NCHW [1, 3, height, width], already normalised (see patchcore/preprocess.ts). height and
    * width default to the manifest's inputSize; other sizes need manifest.inputMultiple.
@@ -40,6 +47,9 @@ export interface OpenedSession {
   executionPath: ExecutionPath;
   threads: number;
   adapterInfo?: string;
+  /** Outputs stay on the GPU (WebGPU EP with gpuOutputs). */
+  gpuOutputs: boolean;
+  gpuDevice?: GPUDevice;
 }
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined' && typeof self === 'undefined';
@@ -92,17 +102,21 @@ export async function openSession(bytes: ArrayBuffer | Uint8Array, opts: Omit<Ba
   const threads = configureRuntime(opts.threads);
   const { path, adapterInfo } = await chooseProvider(opts.prefer ?? 'auto');
   const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const gpuOutputs = path === 'webgpu' && !!opts.gpuOutputs;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(data, {
       executionProviders: [path],
       graphOptimizationLevel: 'all',
+      ...(gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new Error(`The backbone could not be loaded as an ONNX model on ${path}: ${msg}`);
   }
-  return { session, executionPath: path, threads, adapterInfo };
+  // After the first WebGPU session, this is the device ORT computes on.
+  const gpuDevice = path === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : undefined;
+  return { session, executionPath: path, threads, adapterInfo, gpuOutputs, gpuDevice };
 }
 
 /** Wraps an opened session as a Backbone for the given manifest (tensor names and input size from it). */
@@ -115,6 +129,7 @@ export function wrapSession(manifest: BackboneManifest, opened: OpenedSession): 
     executionPath: opened.executionPath,
     threads: opened.threads,
     adapterInfo: opened.adapterInfo,
+    gpuDevice: opened.gpuDevice,
     async run(input: Float32Array, H = S, W = S): Promise<[FeatureMap, FeatureMap]> {
       const m = manifest.inputMultiple;
       if ((H !== S || W !== S) && !(m && H % m === 0 && W % m === 0)) {
@@ -132,7 +147,25 @@ export function wrapSession(manifest: BackboneManifest, opened: OpenedSession): 
       const maps = outputs.map((name) => {
         const t = result[name];
         const [, c, h, w] = t.dims as number[];
-        // Copy: the tensor's buffer may belong to ORT (and for WebGPU outputs it is a fresh download anyway).
+        if (t.location === 'gpu-buffer') {
+          // Stays on the GPU; the consumer binds it or downloads it, then disposes of it (FeatureMap.gpu).
+          let disposed = false;
+          return {
+            data: new Float32Array(0),
+            channels: c,
+            height: h,
+            width: w,
+            gpu: {
+              buffer: t.gpuBuffer as unknown as GPUBuffer,
+              download: async () => new Float32Array((await t.getData()) as Float32Array),
+              dispose: () => {
+                if (!disposed) t.dispose();
+                disposed = true;
+              },
+            },
+          } satisfies FeatureMap;
+        }
+        // Copy: the tensor's buffer may belong to ORT.
         const map: FeatureMap = { data: new Float32Array(t.data as Float32Array), channels: c, height: h, width: w };
         t.dispose();
         return map;

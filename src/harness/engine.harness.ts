@@ -49,3 +49,53 @@ export async function deviceLoss() {
     client.terminate();
   }
 }
+
+/**
+ * The all-GPU path: backbone on ORT's WebGPU EP and the WGSL kernels on ORT's own device, the feature maps going
+ * from ORT's output buffers straight into the aggregate. Compared with the all-CPU path on the same images and
+ * model settings; then the shared device is lost, and the engine carries on with the backbone on WASM.
+ */
+export async function sharedDevice() {
+  const set = await generateDemoSet({ good: 2, testGood: 0, testDefective: 1, size: 96 });
+  const config = { ...DEFAULT_CONFIG, backbone: 'mobilenet_v2', coresetRatio: 0.1 };
+  const run = async (execution: 'webgpu' | 'wasm', kernels: 'webgpu' | 'cpu') => {
+    const client = new EngineClient();
+    try {
+      const info = await client.request('init', { backbone: config.backbone, kernels, execution }).promise;
+      const built = await client.request('build', { images: set.good.map(asFile), holdout: [], config }).promise;
+      const scored = await client.request('score', { image: asFile(set.test[0].file) }).promise;
+      const resident = (await client.request('info', {}).promise)?.gpuResidentMaps ?? 0;
+      let lost = null;
+      if (execution === 'webgpu') {
+        const gone = await client.request('loseDevice', {}).promise;
+        const again = await client.request('score', { image: asFile(set.test[0].file) }).promise;
+        const after = await client.request('info', {}).promise;
+        lost = { lost: gone.lost, score: again.score, info: after };
+      }
+      return { info, resident, bank: Array.from(built.bank.data), score: scored.score, map: Array.from(scored.map.data), lost };
+    } finally {
+      client.terminate();
+    }
+  };
+  const gpu = await run('webgpu', 'webgpu');
+  const cpu = await run('wasm', 'cpu');
+  let bankDiff = 0, bankMax = 0, mapDiff = 0, mapMax = 0;
+  for (let i = 0; i < cpu.bank.length; i++) {
+    bankDiff = Math.max(bankDiff, Math.abs(gpu.bank[i] - cpu.bank[i]));
+    bankMax = Math.max(bankMax, Math.abs(cpu.bank[i]));
+  }
+  for (let i = 0; i < cpu.map.length; i++) {
+    mapDiff = Math.max(mapDiff, Math.abs(gpu.map[i] - cpu.map[i]));
+    mapMax = Math.max(mapMax, Math.abs(cpu.map[i]));
+  }
+  return {
+    gpuInfo: gpu.info,
+    cpuInfo: cpu.info,
+    sameBankSize: gpu.bank.length === cpu.bank.length,
+    bankRelDiff: bankDiff / bankMax,
+    mapRelDiff: mapDiff / mapMax,
+    scores: [gpu.score, cpu.score],
+    residentMaps: [gpu.resident, cpu.resident],
+    lost: gpu.lost,
+  };
+}

@@ -4,6 +4,7 @@ import { builtinManifest } from '../backbone/manifests';
 import { loadCustomBackbone } from '../backbone/custom';
 import { createBackbone } from '../backbone/session';
 import { chooseKernels } from '../patchcore/kernels';
+import { residentMapsBound } from '../patchcore/gpu/features';
 import { coresetSize } from '../patchcore/config';
 import { abortError, gatherRows, PatchCore } from '../patchcore/patchcore';
 import type { Progress } from '../patchcore/types';
@@ -32,15 +33,25 @@ function requireEngine(): { backbone: BackboneHandle; kernels: NonNullable<typeo
   return { backbone, kernels };
 }
 
+/** The last init's arguments: a device loss may need the backbone loaded again. */
+let lastInit: RequestMap['init']['args'] | null = null;
+
+function loadBackbone(args: RequestMap['init']['args'], execution = args.execution ?? 'auto') {
+  // On the WebGPU EP the maps stay on ORT's device; the WGSL kernels share it (see pickKernels), anything else
+  // downloads them.
+  const opts = { prefer: execution, threads: args.threads, gpuOutputs: true } as const;
+  return args.custom
+    ? loadCustomBackbone(args.custom.onnx, args.custom.manifest, opts)
+    : createBackbone(builtinManifest(args.backbone), opts);
+}
+
 async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
-  const opts = { prefer: args.execution ?? 'auto', threads: args.threads } as const;
   // The new backbone is loaded (and, if custom, checked) before the old one goes: a failure leaves it in place.
-  const next = args.custom
-    ? await loadCustomBackbone(args.custom.onnx, args.custom.manifest, opts)
-    : await createBackbone(builtinManifest(args.backbone), opts);
+  const next = await loadBackbone(args);
   const manifest = next.manifest;
   void backbone?.release();
   backbone = next;
+  lastInit = args;
   model = null;
   kernelPreference = args.kernels ?? 'auto';
   kernels = await pickKernels();
@@ -55,18 +66,33 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
   return info;
 }
 
+/**
+ * The compute kernels. When the backbone runs on ORT's WebGPU EP and the kernels may use the GPU, they share ORT's
+ * device, so the backbone's maps go from ORT's buffers straight into the WGSL aggregate.
+ */
 function pickKernels() {
   deviceLost = false;
-  return chooseKernels({ prefer: kernelPreference, onDeviceLost: () => (deviceLost = true) });
+  const shared = kernelPreference === 'auto' || kernelPreference === 'webgpu' ? backbone?.gpuDevice : undefined;
+  return chooseKernels({ prefer: kernelPreference, device: shared, onDeviceLost: () => (deviceLost = true) });
 }
 
 /**
  * After a device loss: fresh kernels on a new device, and the active model (its bank lives in this worker's
- * memory, not on the lost device) rebuilt on them, so nothing the user made is lost.
+ * memory, not on the lost device) rebuilt on them, so nothing the user made is lost. A backbone on the lost
+ * device moves to WASM: ORT takes its WebGPU device once per page, so it cannot start over on a new one.
  */
 async function recoverFromDeviceLoss(): Promise<void> {
+  let note = 'recovered after the GPU device was lost';
+  if (backbone?.gpuDevice && lastInit) {
+    const lost = backbone;
+    backbone = await loadBackbone(lastInit, 'wasm');
+    void lost.release().catch(() => {});
+    note += '; the backbone now runs on WebAssembly';
+  }
   kernels = await pickKernels();
-  if (info) info = { ...info, kernels: kernels.kernels.name, reason: `${kernels.reason} (recovered after the GPU device was lost)` };
+  if (info && backbone) {
+    info = { ...info, executionPath: backbone.executionPath, threads: backbone.threads, kernels: kernels.kernels.name, reason: `${kernels.reason} (${note})` };
+  }
   if (model && backbone) {
     const bank = model.bank;
     model = new PatchCore(backbone, kernels.kernels, model.config);
@@ -184,7 +210,7 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
     }
     case 'info':
-      return { result: info, transfer: [] };
+      return { result: info && { ...info, gpuResidentMaps: residentMapsBound() }, transfer: [] };
     case 'loseDevice': {
       // Test hook: what a driver reset does to the kernels' device.
       const device = (kernels?.kernels as { device?: GPUDevice } | undefined)?.device;

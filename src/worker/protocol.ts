@@ -31,6 +31,8 @@ export interface EngineInfo {
   /** One sentence on why these paths were chosen (e.g. "WebGPU adapter is software (SwiftShader): WASM is faster"). */
   reason: string;
   gpu: string;
+  /** Feature maps the WGSL aggregate took straight from the backbone's GPU buffers so far (all-GPU path). */
+  gpuResidentMaps?: number;
 }
 
 export interface SkippedImage {

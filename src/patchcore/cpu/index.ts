@@ -1,5 +1,5 @@
 // The TypeScript twins of the WGSL kernels behind the `Kernels` interface: the no-GPU path and the test oracle.
-import type { Kernels } from '../types';
+import { onCpu, type Kernels } from '../types';
 import { gaussianBlur } from './blur';
 import { greedyCoreset } from './coreset';
 import { aggregate } from './features';
@@ -7,7 +7,7 @@ import { nearest } from './knn';
 
 export const cpuKernels: Kernels = {
   name: 'cpu',
-  aggregate: async (maps, opts) => aggregate(maps, opts),
+  aggregate: async (maps, opts) => aggregate([await onCpu(maps[0]), await onCpu(maps[1])], opts),
   coreset: (features, opts) => greedyCoreset(features, opts),
   nearest: async (queries, bank) => nearest(queries, bank),
   blur: async (map, sigmaPx) => gaussianBlur(map, sigmaPx),

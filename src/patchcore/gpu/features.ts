@@ -7,7 +7,9 @@ export type AggregateFn = (maps: readonly [FeatureMap, FeatureMap], opts: Aggreg
 
 export function checkMap(map: FeatureMap, name: string): void {
   const expected = map.channels * map.height * map.width;
-  if (map.data.length !== expected) {
+  if (map.gpu) {
+    if (map.gpu.buffer.size < expected * 4) throw new Error(`${name}: its GPU buffer holds ${map.gpu.buffer.size} bytes, the shape needs ${expected * 4}`);
+  } else if (map.data.length !== expected) {
     throw new Error(
       `${name} holds ${map.data.length} values but its shape ${map.channels}x${map.height}x${map.width} needs ${expected}`,
     );
@@ -15,9 +17,21 @@ export function checkMap(map: FeatureMap, name: string): void {
   if (expected === 0) throw new Error(`${name} is empty (${map.channels}x${map.height}x${map.width})`);
 }
 
+let residentMaps = 0;
+/** How many feature maps this page/worker has bound straight from another library's GPU buffer (tests, logs). */
+export function residentMapsBound(): number {
+  return residentMaps;
+}
+
 export function createAggregate(device: GPUDevice): AggregateFn {
+  // GPU-resident input maps are released once the job is over, whether it worked or not.
   return (maps, opts) =>
-    guarded(device, 'aggregate', async () => {
+    run(maps, opts).finally(() => {
+      for (const m of maps) m.gpu?.dispose();
+    });
+
+  function run(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): Promise<PatchFeatures> {
+    return guarded(device, 'aggregate', async () => {
       const p = pipelinesFor(device, 'features.wgsl', shader, ['localAverage', 'assemble'] as const);
       const [m1, m2] = maps;
       checkMap(m1, 'the stride-8 feature map');
@@ -35,12 +49,15 @@ export function createAggregate(device: GPUDevice): AggregateFn {
       const encoder = device.createCommandEncoder({ label: 'aggregate' });
       const pass = encoder.beginComputePass({ label: 'aggregate' });
       const averaged = [m1, m2].map((m, i) => {
-        const src = keep(uploadStorage(device, m.data, `feature map ${i + 1}`));
-        const dst = keep(storageBuffer(device, m.data.byteLength, `averaged map ${i + 1}`));
+        const values = m.channels * m.height * m.width;
+        // A map the backbone left on this device is bound as it is: no download, no upload.
+        if (m.gpu) residentMaps++;
+        const src = m.gpu ? m.gpu.buffer : keep(uploadStorage(device, m.data, `feature map ${i + 1}`));
+        const dst = keep(storageBuffer(device, values * 4, `averaged map ${i + 1}`));
         const params = keep(uniformU32(device, [m.channels, m.height, m.width, opts.patchSize], `local params ${i + 1}`));
         pass.setPipeline(p.localAverage);
         pass.setBindGroup(0, bindGroup(device, p.localAverage, { 0: params, 1: src, 2: dst }, `local ${i + 1}`));
-        pass.dispatchWorkgroups(...grid1d(device, m.data.length));
+        pass.dispatchWorkgroups(...grid1d(device, values));
         return dst;
       });
       const out = keep(storageBuffer(device, cells * dOut * 4, 'patch features'));
@@ -66,4 +83,5 @@ export function createAggregate(device: GPUDevice): AggregateFn {
         destroyAll(temp);
       }
     });
+  }
 }
