@@ -43,6 +43,9 @@ test('an inspector builds a model from dropped good images, inspects test images
   await expect(page.getByTestId('build-summary')).toContainText(/Built from \d+ images/);
   await expect(page.getByTestId('histogram')).toBeVisible();
   await expect(page.getByTestId('threshold-mode')).toContainText('held-out good images');
+  // The default framing keeps each image's shape; the model says how it frames images.
+  await expect(page.getByTestId('framing-select')).toHaveValue('fit');
+  await expect(page.getByTestId('current-model')).toContainText('shape kept');
   await shot(page, 'build-done');
 
   // Inspect the test images: good ones and every defect kind, named by their folder.

@@ -6,6 +6,12 @@ import { stageLabel } from '../state/build';
 import { ProgressBar } from './ProgressBar';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
+import { resizeMode, type EngineConfig } from '../patchcore/config';
+
+/** How the model frames images, in two words (models saved before 'fit' existed squash). */
+function framingLabel(config: EngineConfig): string {
+  return { fit: 'shape kept', squash: 'squashed square', crop: 'centre crop' }[resizeMode(config)];
+}
 
 export function ModelPanel() {
   const m = useModel();
@@ -21,7 +27,7 @@ export function ModelPanel() {
           <div className="current">
             <div className="current-name" title={c.name}>{c.name}</div>
             <div className="muted small">
-              {c.config.backbone} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} images
+              {c.config.backbone} · {framingLabel(c.config)} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} images
             </div>
             <label className="field-inline small">
               <span>Threshold</span>
