@@ -31,6 +31,7 @@ function parseArgs(argv) {
     else if (k === '--crop') a.crop = true;
     else if (k === '--resize') a.resize = v();
     else if (k === '--max-aspect') a.maxAspect = Number(v());
+    else if (k === '--coreset-gemv') a.coresetGemvFrom = Number(v());
     else if (k === '--kernels') a.kernels = v();
     else if (k === '--execution') a.execution = v();
     else if (k === '--limit-train') a.limitTrain = Number(v());
@@ -74,7 +75,16 @@ export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
       test.push({ file: f, type, mask });
     }
   }
-  return { train: limitTrain ? train.slice(0, limitTrain) : train, test };
+  return { train: limitTrain ? spread(train, limitTrain) : train, test };
+}
+
+/**
+ * n items evenly spaced over a sorted list: a quick run sees the whole training set's variety (file names often
+ * group by camera setting, e.g. magnetic_tile's exp0..exp6), not just its first n files.
+ */
+function spread(list, n) {
+  if (n >= list.length) return list;
+  return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
 }
 
 const pct = (x) => (x == null ? '  n/a ' : (x * 100).toFixed(1).padStart(6));
@@ -119,7 +129,7 @@ function reportHtml(m, title) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -152,6 +162,7 @@ async function main() {
       config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight },
       execution: a.execution,
       kernels: a.kernels,
+      coresetGemvFrom: a.coresetGemvFrom,
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);

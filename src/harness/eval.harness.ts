@@ -18,6 +18,8 @@ export interface EvalSpec {
   config: Partial<EngineConfig>;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
+  /** WASM kernels: GEMV coreset steps from this many points on. */
+  coresetGemvFrom?: number;
   overlaysPerType?: number;
 }
 
@@ -80,6 +82,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',
     kernels: spec.kernels ?? 'auto',
+    coresetGemvFrom: spec.coresetGemvFrom,
   }).promise;
   report(`engine: backbone ${info.backbone} on ${info.executionPath} (${info.threads} threads), kernels ${info.kernels}: ${info.reason}`);
 
@@ -175,6 +178,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     execution_path: info.executionPath,
     kernels: info.kernels,
     engine_reason: info.reason,
+    coreset_gemv_from: spec.coresetGemvFrom ?? null,
     coreset_ratio: spec.config.coresetRatio,
     center_crop: crop,
     resize: crop ? 'crop' : (spec.config.resize ?? 'squash'),
