@@ -6,7 +6,7 @@ import { loadCustomBackbone, parseManifest } from './custom';
 const S = 64;
 
 /** Two strided convs with constant weights: feat8 = 8x8 patch sums (x 1/192), feat16 = 2x2 sums of feat8 + 1. */
-function tinyBackbone(): ArrayBuffer {
+function tinyBackbone(anySize = false): ArrayBuffer {
   const w8 = new Float32Array(4 * 3 * 8 * 8).fill(1 / 192);
   const w16 = new Float32Array(6 * 4 * 2 * 2).fill(1 / 16);
   const bytes = model({
@@ -21,8 +21,11 @@ function tinyBackbone(): ArrayBuffer {
       tensor('w16', [6, 4, 2, 2], w16),
       tensor('b16', [6], new Float32Array(6).fill(1)),
     ],
-    inputs: [valueInfo('image', [1, 3, S, S])],
-    outputs: [valueInfo('feat8', [1, 4, 8, 8]), valueInfo('feat16', [1, 6, 4, 4])],
+    // anySize: symbolic H, W (the convs have no padding, so any multiple of 16 works).
+    inputs: [valueInfo('image', anySize ? [1, 3, 'h', 'w'] : [1, 3, S, S])],
+    outputs: anySize
+      ? [valueInfo('feat8', [1, 4, 'h8', 'w8']), valueInfo('feat16', [1, 6, 'h16', 'w16'])]
+      : [valueInfo('feat8', [1, 4, 8, 8]), valueInfo('feat16', [1, 6, 4, 4])],
   });
   return bytes.slice().buffer;
 }
@@ -78,6 +81,25 @@ describe('bring-your-own backbone', () => {
     await expect(loadCustomBackbone(bytes, withChanges((m) => (m.inputSize = 96)), { prefer: 'wasm' })).rejects.toThrow(
       /The model failed on a \[1, 3, 96, 96\] input/,
     );
+  });
+
+  it('"inputMultiple" lets a graph with free H, W take non-square inputs, and is checked against the graph', async () => {
+    const json = withChanges((m) => (m.inputMultiple = 16));
+    const bb = await loadCustomBackbone(tinyBackbone(true), json, { prefer: 'wasm' });
+    expect(bb.manifest.inputMultiple).toBe(16);
+    const [f8, f16] = await bb.run(new Float32Array(3 * 64 * 96).fill(2), 64, 96);
+    expect([f8.height, f8.width, f16.height, f16.width]).toEqual([8, 12, 4, 6]);
+    await expect(bb.run(new Float32Array(3 * 64 * 72), 64, 72)).rejects.toThrow('tiny takes inputs whose sides are multiples of 16, got 72x64');
+    await bb.release();
+    // A fixed 64 x 64 graph that claims otherwise is caught before use.
+    await expect(loadCustomBackbone(tinyBackbone(false), json, { prefer: 'wasm' })).rejects.toThrow(
+      /The manifest says the model takes sizes in multiples of 16 \("inputMultiple"\), but it failed on a \[1, 3, 64, 96\] input/,
+    );
+    expect(() => parseManifest(withChanges((m) => (m.inputMultiple = 48)))).toThrow(/"inputMultiple" must be a whole number of pixels from 1 to 256 that divides inputSize 64/);
+    // Without it, only the square is taken.
+    const square = await loadCustomBackbone(tinyBackbone(true), JSON.stringify(good), { prefer: 'wasm' });
+    await expect(square.run(new Float32Array(3 * 64 * 96), 64, 96)).rejects.toThrow('tiny takes only a 64x64 input, got 96x64');
+    await square.release();
   });
 
   it('broken manifests and non-ONNX files get plain-language errors', async () => {
