@@ -91,7 +91,7 @@ async function recoverFromDeviceLoss(): Promise<void> {
   }
   kernels = await pickKernels();
   if (info && backbone) {
-    info = { ...info, executionPath: backbone.executionPath, threads: backbone.threads, kernels: kernels.kernels.name, reason: `${kernels.reason} (${note})` };
+    info = { ...info, executionPath: backbone.executionPath, threads: backbone.threads, kernels: kernels.kernels.name, reason: `${kernels.reason.replace(/\.$/, '')} (${note}).` };
   }
   if (model && backbone) {
     const bank = model.bank;
