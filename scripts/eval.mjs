@@ -80,7 +80,7 @@ export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
 
 /**
  * n items evenly spaced over a sorted list: a quick run sees the whole training set's variety (file names often
- * group by camera setting, e.g. magnetic_tile's exp0..exp6), not just its first n files.
+ * group by acquisition, e.g. magnetic_tile's exp1..exp6, ~127 files each), not just its first n files.
  */
 function spread(list, n) {
   if (n >= list.length) return list;
