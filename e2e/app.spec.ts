@@ -30,6 +30,7 @@ test('the app loads and shows the backbone and execution path the engine chose',
 test('an inspector builds a model from dropped good images, inspects test images and exports the results', async ({ page }, testInfo) => {
   const root = dataDir();
   const set = root && join(root, 'hazelnut_small');
+  // The journey drops real hazelnut photos, which live outside the repo (../shared/data); without them it skips.
   test.skip(!set || !existsSync(set), `shared data not found (set PATCHCORE_DATA or place it at ../shared/data): ${set ?? 'no data dir'}`);
   test.setTimeout(25 * 60_000);
   pipeConsole(page);

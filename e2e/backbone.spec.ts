@@ -53,6 +53,7 @@ test.describe('backbone in the browser', () => {
   test('pretrained features separate defects from good patches, and beat shuffled kernels on structural defects', async ({ page }) => {
     test.setTimeout(600_000);
     const sets = SETS.filter((s) => existsSync(join(DATA, s.name)));
+    // Real images are not part of the repo (their licences forbid it): without ../shared/data this test cannot run.
     test.skip(sets.length < SETS.length, `test data missing under ${DATA} (set PATCHCORE_DATA to the folder holding ${SETS.map((s) => s.name).join(', ')})`);
     await page.route('**/__data/**', (route) => {
       const rel = decodeURIComponent(new URL(route.request().url()).pathname.replace(/^\/__data\//, ''));

@@ -1,6 +1,6 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, resizeMode, type EngineConfig } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -181,7 +181,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     coreset_gemv_from: spec.coresetGemvFrom ?? null,
     coreset_ratio: spec.config.coresetRatio,
     center_crop: crop,
-    resize: crop ? 'crop' : (spec.config.resize ?? 'squash'),
+    resize: resizeMode(spec.config),
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
     bank_size: build.bank.rows,

@@ -1,4 +1,5 @@
 // The engine's defaults in one place; each value is the measured or paper choice noted beside it.
+import type { ResizeMode } from './preprocess';
 import type { AggregateOptions } from './types';
 
 export interface EngineConfig {
@@ -34,7 +35,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   backbone: 'mobilenet_v2_mid',
   inputSize: 224,
   centerCrop: false,
-  // Measured: see README "Whole image, aspect kept".
+  // Measured (README, Accuracy): keeping the shape lifts KolektorSDD from 0.849 / 0.843 to 0.898 / 0.928.
   resize: 'fit',
   maxAspect: 3,
   // Native channels measured better than the authors' pooling to 1024 on these small backbones
@@ -57,6 +58,6 @@ export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 
 }
 
 /** The preprocess mode a config means (centerCrop wins; a missing resize is 'squash', the old behaviour). */
-export function resizeMode(cfg: Pick<EngineConfig, 'centerCrop' | 'resize'>): 'crop' | 'fit' | 'squash' {
+export function resizeMode(cfg: Pick<EngineConfig, 'centerCrop' | 'resize'>): ResizeMode {
   return cfg.centerCrop ? 'crop' : (cfg.resize ?? 'squash');
 }

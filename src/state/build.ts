@@ -1,7 +1,8 @@
 // Building a model: the good images (and optional labelled defective ones) the inspector dropped, the build
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
-import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, resizeMode, type EngineConfig } from '../patchcore/config';
+import type { ResizeMode } from '../patchcore/preprocess';
 import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
@@ -129,7 +130,7 @@ function dedupe(existing: ImageItem[], added: ImageItem[]): ImageItem[] {
 }
 
 /** The whole image with its aspect ratio, the whole image squashed square, or the authors' centre crop. */
-export type Framing = 'fit' | 'squash' | 'crop';
+export type Framing = ResizeMode;
 
 export const useBuild = create<BuildState>()((set, get) => ({
   good: [],
@@ -138,7 +139,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   folderName: null,
   backbone: DEFAULT_CONFIG.backbone,
   coresetRatio: DEFAULT_CONFIG.coresetRatio,
-  framing: DEFAULT_CONFIG.centerCrop ? 'crop' : (DEFAULT_CONFIG.resize ?? 'squash'),
+  framing: resizeMode(DEFAULT_CONFIG),
   holdoutShare: 0.15,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
   phase: 'idle',
