@@ -103,7 +103,11 @@ export function HeatmapView({ item, threshold, centerCrop }: { item: InspectItem
   }, [stage, zoomBy]);
 
   const side = view.mode === 'side-by-side';
-  const fitWidth = Math.max(120, (side ? width / 2 - 8 : width) - 2);
+  // "Fit" (100%) shows the whole image: as wide as the stage, but no taller than the stage's max-height (72vh in
+  // styles.css), so a tall part (a 320 x 800 strip) is seen whole instead of needing a scroll.
+  const fitHeight = window.innerHeight * 0.72 - 2;
+  const byHeight = bitmap ? (fitHeight * bitmap.width) / bitmap.height : Infinity;
+  const fitWidth = Math.max(120, Math.min((side ? width / 2 - 8 : width) - 2, byHeight));
   const cssWidth = fitWidth * view.zoom;
   const fail = item.result ? item.result.score > threshold : null;
 
