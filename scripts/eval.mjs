@@ -91,10 +91,13 @@ const pct = (x) => (x == null ? '  n/a ' : (x * 100).toFixed(1).padStart(6));
 
 function printTable(m) {
   const rows = [['overall', m], ...Object.entries(m.per_type)];
-  console.log(`\n${'type'.padEnd(18)} ${'n'.padStart(4)}  imgAUROC pixAUROC    PRO  F1max`);
+  const native = !!m.pixel_native;
+  console.log(`\n${'type'.padEnd(18)} ${'n'.padStart(4)}  imgAUROC pixAUROC    PRO  F1max${native ? '  | native: pixAUROC    PRO' : ''}`);
   for (const [name, r] of rows) {
-    console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}`);
+    const nat = native ? `  |         ${pct(r.pixel_native?.pixel_auroc)} ${pct(r.pixel_native?.pro)}` : '';
+    console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}${nat}`);
   }
+  console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
   console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
   if (m.unreadable.length) {
@@ -111,7 +114,7 @@ function rocSvg(roc) {
 function reportHtml(m, title) {
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
   const rows = [['overall', m], ...Object.entries(m.per_type)]
-    .map(([n, r]) => `<tr><td>${esc(n)}</td><td>${pct(r.image_auroc)}</td><td>${pct(r.pixel_auroc)}</td><td>${pct(r.pro)}</td><td>${pct(r.f1_max)}</td></tr>`)
+    .map(([n, r]) => `<tr><td>${esc(n)}</td><td>${pct(r.image_auroc)}</td><td>${pct(r.pixel_auroc)}</td><td>${pct(r.pro)}</td><td>${pct(r.f1_max)}</td>${m.pixel_native ? `<td>${pct(r.pixel_native?.pixel_auroc)}</td><td>${pct(r.pixel_native?.pro)}</td>` : ''}</tr>`)
     .join('');
   const grid = m.overlays
     .map((o) => `<figure><img src="${o.png}" alt="${esc(o.file)}"><figcaption>${esc(o.type)} · ${esc(basename(o.file))} · ${o.score.toFixed(3)}</figcaption></figure>`)
@@ -120,7 +123,8 @@ function reportHtml(m, title) {
 <style>body{font:14px system-ui;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}figcaption{font-size:11px;color:#555}img{display:block}</style>
 <h1>PatchCore evaluation: ${esc(title)}</h1>
 <p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
-<table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th></tr>${rows}</table>
+<table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th>${m.pixel_native ? '<th>pixel AUROC (native size)</th><th>PRO (native size)</th>' : ''}</tr>${rows}</table>
+<p>Pixel metrics at the model's input scale: each mask resized (nearest) the way its image was${m.pixel_native ? "; the 'native size' columns resize each map to its mask's own size instead (larger files weigh more)" : ''}.</p>
 <h2>Image-level ROC</h2>${rocSvg(m.roc)}
 <h2>Overlays</h2><p>Left: image. Right: anomaly map (per-image normalised) with the ground-truth outline in green.</p>${grid}
 <p>Seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, per test image ${(m.seconds.score_per_image ?? 0).toFixed(3)}.</p>`;

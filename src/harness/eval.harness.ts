@@ -52,6 +52,17 @@ async function loadMask(url: string): Promise<Mask> {
   return { data, width: bmp.width, height: bmp.height };
 }
 
+/** A mask at w x h, nearest neighbour (half-pixel centres): the mask at the scale the model saw its image. */
+function scaleMask(m: Mask, w: number, h: number): Mask {
+  if (m.width === w && m.height === h) return m;
+  const data = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(m.height - 1, Math.floor(((y + 0.5) * m.height) / h));
+    for (let x = 0; x < w; x++) data[y * w + x] = m.data[sy * m.width + Math.min(m.width - 1, Math.floor(((x + 0.5) * m.width) / w))];
+  }
+  return { data, width: w, height: h };
+}
+
 /** The authors' protocol on a mask: the same shorter-side resize (nearest) and centre crop as the image. */
 function cropMask(m: Mask, size: number): Mask {
   const g = cropGeometry(m.width, m.height, size, true);
@@ -106,6 +117,12 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const types: string[] = [];
   const pixelMaps: AnomalyMap[] = [];
   const pixelMasks: Mask[] = [];
+  // Pixel metrics at two scales. 'input' (the headline figure): the mask resized (nearest) to the map the model made,
+  // i.e. to the backbone input's geometry, as the reference protocol does with its 224 crop, so every image weighs
+  // about the same. 'native': the map resized (bilinear) to each mask's own size, so large files weigh more; the
+  // same thing for sets whose images share one size, different on magnetic_tile (tiles of 100-320 px).
+  const nativeMaps: AnomalyMap[] = [];
+  const nativeMasks: Mask[] = [];
   const hasMasks = spec.test.some((t) => t.mask);
   const overlays: { type: string; file: string; score: number; png: string }[] = [];
   const overlayCount = new Map<string, number>();
@@ -140,11 +157,15 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
           mask = { data: new Uint8Array(r.width * r.height), width: r.width, height: r.height };
         }
       } else mask = { data: new Uint8Array(r.width * r.height), width: r.width, height: r.height };
+      pixelMaps.push(r.map);
+      pixelMasks.push(crop ? cropMask(mask, size) : scaleMask(mask, r.map.width, r.map.height));
       let map = r.map;
-      if (crop) mask = cropMask(mask, size);
-      else map = bilinearResize(r.map, mask.width, mask.height);
-      pixelMaps.push(map);
-      pixelMasks.push(mask);
+      if (crop) mask = pixelMasks[pixelMasks.length - 1];
+      else {
+        map = bilinearResize(r.map, mask.width, mask.height);
+        nativeMaps.push(map);
+        nativeMasks.push(mask);
+      }
       const n = overlayCount.get(t.type) ?? 0;
       if (n < (spec.overlaysPerType ?? 3)) {
         overlayCount.set(t.type, n + 1);
@@ -156,7 +177,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
 
   const labelsArr = Float64Array.from(imageLabels);
   const scoresArr = Float64Array.from(imageScores);
-  const overall = metricsFor(scoresArr, labelsArr, pixelMaps, pixelMasks);
+  const overall = { ...metricsFor(scoresArr, labelsArr, pixelMaps, pixelMasks), pixel_native: nativeMetrics(nativeMaps, nativeMasks) };
   const perType: Record<string, unknown> = {};
   for (const type of new Set(types)) {
     if (type === 'good') continue;
@@ -169,6 +190,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
         idx.map((k) => pixelMaps[k]).filter(Boolean),
         idx.map((k) => pixelMasks[k]).filter(Boolean),
       ),
+      pixel_native: nativeMetrics(idx.map((k) => nativeMaps[k]).filter(Boolean), idx.map((k) => nativeMasks[k]).filter(Boolean)),
     };
   }
   return {
@@ -184,6 +206,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     resize: resizeMode(spec.config),
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
+    pixel_scale: 'input',
     bank_size: build.bank.rows,
     feature_dim: build.bank.cols,
     train_images: build.trainCount,
@@ -199,6 +222,12 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     images: perImage,
     overlays,
   };
+}
+
+/** Pixel AUROC and PRO at each mask's own size (null for the crop protocol, whose masks are cropped). */
+function nativeMetrics(maps: AnomalyMap[], masks: Mask[]) {
+  if (!maps.length || maps.length !== masks.length) return null;
+  return { pixel_auroc: pixelAuroc(maps.map((m) => m.data), masks.map((m) => m.data)), pro: pro(maps, masks, 0.3) };
 }
 
 function metricsFor(scores: Float64Array, labels: Float64Array, maps: AnomalyMap[], masks: Mask[]) {
