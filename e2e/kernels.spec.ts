@@ -53,6 +53,13 @@ test('patch features of both layers match the twin, with and without channel poo
     { seed: 2, map1: [24, 11, 13], map2: [40, 6, 7], opts: { patchSize: 3, layerDim: 16, targetDim: 20 } },
     // Pooling up (fewer channels than bins) and a 5 x 5 neighbourhood.
     { seed: 3, map1: [6, 9, 9], map2: [10, 5, 5], opts: { patchSize: 5, layerDim: 8, targetDim: 'none' } },
+    // Receptive-field placement of the stride-16 cells (mobilenet_v2_mid's geometry on y, another on x).
+    {
+      seed: 4,
+      map1: [24, 12, 14],
+      map2: [40, 6, 7],
+      opts: { patchSize: 3, layerDim: 'native', targetDim: 'none', layer2: { y: { scale: 0.5, offset: -0.5 }, x: { scale: 0.48, offset: 0.3 } } },
+    },
   ] as const;
   for (const c of cases) {
     const r = await call(page, 'aggregate', { ...c, map1: [...c.map1], map2: [...c.map2], opts: { ...c.opts } });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--no-align] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
 // overall, and writes DIR/metrics.json and DIR/report.html.
@@ -16,12 +16,13 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 
 /** The input protocol in words: the authors' crop, or the whole image (aspect kept or squashed). */
 function protocol(m) {
-  if (m.center_crop) return 'centre crop';
-  return m.resize === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square';
+  const grid = m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize';
+  if (m.center_crop) return 'centre crop' + grid;
+  return (m.resize === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
 }
 
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3 };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -38,6 +39,7 @@ function parseArgs(argv) {
     else if (k === '--limit-test') a.limitTest = Number(v());
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--reweight') a.reweight = Number(v());
+    else if (k === '--no-align') a.alignGrids = false;
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else if (!a.folder) a.folder = k;
@@ -133,7 +135,7 @@ function reportHtml(m, title) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--no-align] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -163,7 +165,7 @@ async function main() {
       train: set.train.map(rel),
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
-      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight },
+      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids },
       execution: a.execution,
       kernels: a.kernels,
       coresetGemvFrom: a.coresetGemvFrom,

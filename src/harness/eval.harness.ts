@@ -204,6 +204,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     coreset_ratio: spec.config.coresetRatio,
     center_crop: crop,
     resize: resizeMode(spec.config),
+    align_grids: !!spec.config.alignGrids,
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
     pixel_scale: 'input',

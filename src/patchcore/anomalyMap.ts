@@ -1,13 +1,21 @@
 // The pixel anomaly map of sec. 3.3: patch scores upsampled bilinearly to the image, then Gaussian-smoothed.
 import { gaussianBlur } from './cpu/blur';
 import { bilinearResize } from './cpu/resize';
-import type { AnomalyMap, Kernels } from './types';
+import type { AnomalyMap, GridMapping, Kernels } from './types';
 
 /**
- * Patch scores (gridW x gridH) -> width x height map: bilinear (align_corners=False), then a Gaussian of
- * sigmaPx with scipy's truncation and reflect border. The blur runs on `kernels` when given (e.g. the GPU).
+ * Patch scores (gridW x gridH) -> width x height map: bilinear (by default align_corners=False; `cells` says where
+ * each pixel falls on the patch grid otherwise), then a Gaussian of sigmaPx with scipy's truncation and reflect
+ * border. The blur runs on `kernels` when given (e.g. the GPU).
  */
-export async function anomalyMap(patchScores: AnomalyMap, width: number, height: number, sigmaPx: number, kernels?: Pick<Kernels, 'blur'>): Promise<AnomalyMap> {
-  const up = bilinearResize(patchScores, width, height);
+export async function anomalyMap(
+  patchScores: AnomalyMap,
+  width: number,
+  height: number,
+  sigmaPx: number,
+  kernels?: Pick<Kernels, 'blur'>,
+  cells?: GridMapping,
+): Promise<AnomalyMap> {
+  const up = bilinearResize(patchScores, width, height, cells);
   return kernels ? kernels.blur(up, sigmaPx) : gaussianBlur(up, sigmaPx);
 }

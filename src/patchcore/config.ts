@@ -17,6 +17,14 @@ export interface EngineConfig {
   /** 'fit': the longer side is at most maxAspect * inputSize; longer images are squashed along it. */
   maxAspect?: number;
   aggregate: AggregateOptions;
+  /**
+   * Place feature cells where the backbone sees them (the manifest's receptive-field offsets) when resampling the
+   * stride-16 map onto the stride-8 grid and when upsampling patch scores to the anomaly map, instead of a plain
+   * resize that assumes cell (0,0) centres at stride/2 - 0.5. On the TF 'SAME' graphs the plain resize puts the
+   * stride-8 cells 3.5 px and the stride-16 cells 7.5 px away from their true centres. Models saved before this
+   * existed have no value here and mean off, so their banks stay valid.
+   */
+  alignGrids?: boolean;
   /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
   coresetRatio: number;
   /** Absolute memory size; overrides coresetRatio when set. */
@@ -41,6 +49,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // Native channels measured better than the authors' pooling to 1024 on these small backbones
   // (../shared/docs/reference-results.md: 184-d beats 1024-d on all four reference sets).
   aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
+  alignGrids: true,
   coresetRatio: 0.1,
   projectionDim: 128,
   seed: 0,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { BackboneManifest } from '../backbone/manifest';
 import { DEFAULT_CONFIG, type EngineConfig } from './config';
 import { cpuKernels } from './cpu';
-import { PatchCore, type Backbone } from './patchcore';
+import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { gridGeometry, PatchCore, type Backbone } from './patchcore';
 import { rng } from './random';
 import type { FeatureMap } from './types';
 
@@ -81,6 +82,45 @@ describe('PatchCore pipeline', () => {
     old.bank = bank;
     const squashed = await old.score(texture(202, false, 128, 64));
     expect([squashed.map.width, squashed.map.height]).toEqual([S, S]);
+  });
+
+  it('places features and scores at the cells\' receptive-field centres when alignGrids is on', async () => {
+    // mobilenet_v2_mid (TF 'SAME' pads put the odd pixel after): stride-8 cell i centres on pixel 7 + 8 i,
+    // stride-16 cell j on 15 + 16 j.
+    const mid = BUILTIN_BACKBONES.find((b) => b.id === 'mobilenet_v2_mid')!;
+    expect(gridGeometry(mid)).toEqual({ layer2: { scale: 0.5, offset: -0.5 }, pixels: { scale: 0.125, offset: -0.875 } });
+    // Default offsets (stride/2 - 0.5) on exact grids are torch's align_corners=False resize.
+    expect(gridGeometry(manifest)).toEqual({ layer2: { scale: 0.5, offset: -0.25 }, pixels: { scale: 0.125, offset: -3.5 / 8 } });
+
+    // A stand-in backbone whose cells see blocks shifted by half a stride, as such a graph does.
+    const shifted = (input: Float32Array, stride: number, H: number, W: number): FeatureMap => {
+      const gh = H / stride, gw = W / stride, half = stride / 2;
+      const data = new Float32Array(3 * gh * gw);
+      for (let c = 0; c < 3; c++)
+        for (let y = half; y < H; y++)
+          for (let x = half; x < W; x++) {
+            const cy = Math.floor((y - half) / stride), cx = Math.floor((x - half) / stride);
+            data[c * gh * gw + cy * gw + cx] += input[c * H * W + y * W + x] / (stride * stride);
+          }
+      return { data, channels: 3, height: gh, width: gw };
+    };
+    const m: BackboneManifest = { ...manifest, taps: [{ ...manifest.taps[0], offsetPx: 7.5 }, { ...manifest.taps[1], offsetPx: 15.5 }], receptiveFieldOffsetPx: 7.5 };
+    const bb: Backbone = { manifest: m, run: async (x, H = S, W = S) => [shifted(x, 8, H, W), shifted(x, 16, H, W)] };
+    /** Centre of mass along x of the map above half its maximum (the defect spans x 36..45, centre 40.5). */
+    const centreX = async (alignGrids: boolean) => {
+      const pc = new PatchCore(bb, cpuKernels, { ...config, alignGrids, coresetRatio: 1 });
+      await pc.fit([1, 2, 3, 4].map((i) => texture(i)), 4);
+      const { map } = await pc.score(texture(300, true));
+      const max = Math.max(...map.data);
+      let sw = 0, sx = 0;
+      for (let i = 0; i < map.data.length; i++) if (map.data[i] > max / 2) (sw += map.data[i]), (sx += map.data[i] * (i % map.width));
+      return sx / sw;
+    };
+    const aligned = await centreX(true);
+    const plain = await centreX(false);
+    expect(Math.abs(aligned - 40.5)).toBeLessThan(1.5);
+    // The plain resize draws each cell where a block of [8i, 8i + 8) would sit, 4 px before what it saw.
+    expect(aligned - plain).toBeGreaterThan(2);
   });
 
   it('cancelling a build rejects with AbortError', async () => {

@@ -6,13 +6,32 @@ import { coresetSize, resizeMode, type EngineConfig } from './config';
 import { preprocess, type BackboneInput, type RgbaImage } from './preprocess';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
-import type { AnomalyMap, FeatureMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
+import type { AnomalyMap, AxisMapping, FeatureMap, GridMapping, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 /** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
 export interface Backbone {
   readonly manifest: BackboneManifest;
   run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
 }
+
+/**
+ * Where the backbone's feature cells sit on its input, from the manifest: stride-8 cell i centres on input pixel
+ * off8 + 8 i, stride-16 cell j on off16 + 16 j (pixel i spans i - 0.5..i + 0.5). Gives the two resamplings that
+ * keep features and scores where the backbone saw them: the stride-16 map onto the stride-8 grid (eq. 3) and
+ * patch scores onto input pixels (sec. 3.3). With the default offsets (stride/2 - 0.5) and grids of exactly
+ * input/stride cells both equal torch's align_corners=False resize.
+ */
+export function gridGeometry(manifest: BackboneManifest): { layer2: AxisMapping; pixels: AxisMapping } {
+  const [t1, t2] = manifest.taps;
+  const off1 = t1.offsetPx ?? manifest.receptiveFieldOffsetPx;
+  const off2 = t2.offsetPx ?? t2.stride / 2 - 0.5;
+  return {
+    layer2: { scale: t1.stride / t2.stride, offset: (off1 - off2) / t2.stride },
+    pixels: { scale: 1 / t1.stride, offset: -off1 / t1.stride },
+  };
+}
+
+const both = (m: AxisMapping): GridMapping => ({ y: m, x: m });
 
 export interface ScoredImage {
   /** Image-level anomaly score (eq. 7 re-weighted max patch score, or the plain max when b = 0). */
@@ -51,7 +70,10 @@ export class PatchCore {
       maxAspect: this.config.maxAspect,
     });
     const maps = await this.backbone.run(input.data, input.height, input.width);
-    const features = await this.kernels.aggregate(maps, this.config.aggregate);
+    const aggregate = this.config.alignGrids
+      ? { ...this.config.aggregate, layer2: both(gridGeometry(this.backbone.manifest).layer2) }
+      : this.config.aggregate;
+    const features = await this.kernels.aggregate(maps, aggregate);
     return { ...features, input: { width: input.width, height: input.height } };
   }
 
@@ -120,7 +142,8 @@ export class PatchCore {
     const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
     const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
     const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
-    const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels);
+    const cells = this.config.alignGrids ? both(gridGeometry(this.backbone.manifest).pixels) : undefined;
+    const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, cells);
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
   }
 }

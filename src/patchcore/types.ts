@@ -73,6 +73,18 @@ export interface Progress {
 
 export type ProgressFn = (p: Progress) => void;
 
+/** Where output sample o falls on an input axis: src = scale * o + offset, in input samples (centres at integers). */
+export interface AxisMapping {
+  scale: number;
+  offset: number;
+}
+
+/** An AxisMapping per axis. */
+export interface GridMapping {
+  y: AxisMapping;
+  x: AxisMapping;
+}
+
 export interface AggregateOptions {
   /** Neighbourhood size p of eq. 1 (3 = 3x3 average, stride 1, zero padding, count_include_pad). */
   patchSize: number;
@@ -83,6 +95,12 @@ export interface AggregateOptions {
   layerDim: number | 'native';
   /** Optional final adaptive average pooling of the concatenated vector; 'none' keeps it. */
   targetDim: number | 'none';
+  /**
+   * Where each stride-8 cell samples the (averaged) stride-16 map, in stride-16 cells. Default: torch's bilinear
+   * resize (align_corners=False). PatchCore passes the backbone's receptive-field geometry when the config's
+   * alignGrids is on (see gridGeometry in patchcore.ts).
+   */
+  layer2?: GridMapping;
 }
 
 export interface CoresetOptions {

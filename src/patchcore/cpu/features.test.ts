@@ -27,6 +27,22 @@ describe('locally aware patch features (eq. 1-3)', () => {
     expect(first).toEqual([1, 1.25, 1.75, 2]);
   });
 
+  it('samples the stride-16 map where an explicit mapping says (receptive-field placement)', () => {
+    // Layer 2 holds, per cell, the input pixel its cell centres on: 15 + 16 j (mobilenet_v2_mid's stride-16 tap).
+    // Layer-1 cell i centres on 7 + 8 i, so with the geometry's mapping each stride-8 cell reads its own position.
+    const w2 = 6, w1 = 12;
+    const l2 = map(1, 1, w2, Array.from({ length: w2 }, (_, j) => 15 + 16 * j));
+    const l1 = map(1, 1, w1, new Array(w1).fill(0));
+    const layer2 = { y: { scale: 0.5, offset: -0.5 }, x: { scale: 0.5, offset: -0.5 } };
+    const f = aggregate([l1, l2], { patchSize: 1, layerDim: 'native', targetDim: 'none', layer2 });
+    const got = Array.from({ length: w1 }, (_, i) => f.data[i * 2 + 1]);
+    // Cell 0 (pixel 7) lies before the first stride-16 centre (15): the edge value repeats there.
+    expect(got).toEqual([15, ...Array.from({ length: w1 - 2 }, (_, i) => 7 + 8 * (i + 1)), 15 + 16 * (w2 - 1)]);
+    // The plain resize reads each cell 4 px (a quarter stride-16 cell) further on.
+    const plain = aggregate([l1, l2], { patchSize: 1, layerDim: 'native', targetDim: 'none' });
+    expect(plain.data[5 * 2 + 1] - f.data[5 * 2 + 1]).toBeCloseTo(4, 6);
+  });
+
   it('stores channels last, layer 1 then layer 2', () => {
     const l1 = map(2, 1, 2, [1, 2, 10, 20]); // channel 0: [1,2], channel 1: [10,20]
     const l2 = map(3, 1, 1, [7, 8, 9]);

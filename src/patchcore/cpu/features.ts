@@ -61,7 +61,7 @@ function poolInto(src: Float32Array | Float64Array, srcOff: number, dst: Float32
 
 /**
  * Eq. 1-3 for one image. maps[0] is the stride-8 map and defines the grid; maps[1] (stride 16) is averaged on its
- * own grid first, then resampled (bilinear, align_corners=False). Per-layer pooling to `layerDim` happens before
+ * own grid first, then resampled bilinearly (opts.layer2, default align_corners=False). Per-layer pooling to `layerDim` happens before
  * the concatenation [layer 1, layer 2]; `targetDim` pools the concatenated vector.
  */
 export function aggregate(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): PatchFeatures {
@@ -80,8 +80,8 @@ export function aggregate(maps: readonly [FeatureMap, FeatureMap], opts: Aggrega
   const bins2 = d2 === c2 ? null : adaptiveBins(c2, d2);
   const binsOut = dOut === dCat ? null : adaptiveBins(dCat, dOut);
 
-  const ty = linearTaps(m2.height, gh);
-  const tx = linearTaps(m2.width, gw);
+  const ty = linearTaps(m2.height, gh, opts.layer2?.y);
+  const tx = linearTaps(m2.width, gw, opts.layer2?.x);
   const cells = gh * gw;
   const out = new Float32Array(cells * dOut);
   const cat = binsOut ? new Float32Array(dCat) : null;

@@ -1,6 +1,7 @@
 // Dispatch of features.wgsl: eq. 1-3 turns the two backbone maps of one image into its patch features.
 import type { AggregateOptions, FeatureMap, PatchFeatures } from '../types';
 import shader from './features.wgsl?raw';
+import { torchMapping } from '../cpu/resize';
 import { bindGroup, destroyAll, grid1d, guarded, pipelinesFor, readBack, storageBuffer, uniformU32, uploadStorage } from './util';
 
 export type AggregateFn = (maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions) => Promise<PatchFeatures>;
@@ -61,10 +62,13 @@ export function createAggregate(device: GPUDevice): AggregateFn {
         return dst;
       });
       const out = keep(storageBuffer(device, cells * dOut * 4, 'patch features'));
+      const my = opts.layer2?.y ?? torchMapping(m2.height, m1.height);
+      const mx = opts.layer2?.x ?? torchMapping(m2.width, m1.width);
+      const floats = new Uint32Array(Float32Array.of(my.scale, my.offset, mx.scale, mx.offset).buffer);
       const params = keep(
         uniformU32(
           device,
-          [m1.channels, m1.height, m1.width, d1, m2.channels, m2.height, m2.width, d2, dCat, dOut, 0, 0],
+          [m1.channels, m1.height, m1.width, d1, m2.channels, m2.height, m2.width, d2, dCat, dOut, 0, 0, ...floats],
           'assemble params',
         ),
       );

@@ -27,6 +27,8 @@ struct AssembleParams {
   c1: u32, h1: u32, w1: u32, d1: u32,
   c2: u32, h2: u32, w2: u32, d2: u32,
   dCat: u32, dOut: u32, _pad0: u32, _pad1: u32,
+  // Where stride-8 cell (y, x) samples the stride-16 map: (scaleY * y + offsetY, scaleX * x + offsetX).
+  scaleY: f32, offsetY: f32, scaleX: f32, offsetX: f32,
 }
 
 @group(0) @binding(0) var<uniform> lp: LocalParams;
@@ -69,26 +71,26 @@ fn localAverage(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: 
   dst[i] = sum / f32(lp.patchSize * lp.patchSize);
 }
 
-// Bilinear sample position of one output cell in the layer-2 map (torch align_corners=False).
+// Bilinear sample position of one output cell in the layer-2 map (the host passes torch's align_corners=False
+// mapping, or the backbone cells' receptive-field geometry).
 struct Bilinear {
   i00: u32, i01: u32, i10: u32, i11: u32,
   wy0: f32, wy1: f32, wx0: f32, wx1: f32,
 }
 
-fn sourceIndex(dst: u32, inSize: u32, outSize: u32) -> f32 {
-  let scale = f32(inSize) / f32(outSize);
-  return max((f32(dst) + 0.5) * scale - 0.5, 0.0);
+fn sourceIndex(dst: u32, scale: f32, offset: f32) -> f32 {
+  return max(scale * f32(dst) + offset, 0.0);
 }
 
 fn bilinearAt(y: u32, x: u32) -> Bilinear {
-  let sy = sourceIndex(y, ap.h2, ap.h1);
-  let sx = sourceIndex(x, ap.w2, ap.w1);
+  let sy = sourceIndex(y, ap.scaleY, ap.offsetY);
+  let sx = sourceIndex(x, ap.scaleX, ap.offsetX);
   let y0 = min(u32(sy), ap.h2 - 1u);
   let x0 = min(u32(sx), ap.w2 - 1u);
   let y1 = min(y0 + 1u, ap.h2 - 1u);
   let x1 = min(x0 + 1u, ap.w2 - 1u);
-  let ly = sy - f32(y0);
-  let lx = sx - f32(x0);
+  let ly = min(sy - f32(y0), 1.0);
+  let lx = min(sx - f32(x0), 1.0);
   var b: Bilinear;
   b.i00 = y0 * ap.w2 + x0;
   b.i01 = y0 * ap.w2 + x1;
