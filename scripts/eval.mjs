@@ -40,6 +40,7 @@ function parseArgs(argv) {
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--reweight') a.reweight = Number(v());
     else if (k === '--no-align') a.alignGrids = false;
+    else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else if (!a.folder) a.folder = k;
@@ -102,6 +103,7 @@ function printTable(m) {
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
   console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
+  for (const s of m.shift_scan ?? []) console.log(`maps moved ${s.shift_px} px down/right: pixel AUROC ${pct(s.pixel_auroc)}, PRO ${pct(s.pro)}`);
   if (m.unreadable.length) {
     console.log(`\n${m.unreadable.length} file(s) could not be read and were skipped:`);
     for (const u of m.unreadable) console.log(`  ${u.file}: ${u.reason}`);
@@ -165,6 +167,7 @@ async function main() {
       train: set.train.map(rel),
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
+      shiftScan: a.shiftScan,
       config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids },
       execution: a.execution,
       kernels: a.kernels,

@@ -21,6 +21,11 @@ export interface EvalSpec {
   /** WASM kernels: GEMV coreset steps from this many points on. */
   coresetGemvFrom?: number;
   overlaysPerType?: number;
+  /**
+   * Diagnostic: also compute pixel AUROC and PRO with every input-scale map translated by each of these many
+   * pixels (down and right; negative: up and left), to see where the maps sit against the masks.
+   */
+  shiftScan?: number[];
 }
 
 interface Mask {
@@ -193,8 +198,13 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       pixel_native: nativeMetrics(idx.map((k) => nativeMaps[k]).filter(Boolean), idx.map((k) => nativeMasks[k]).filter(Boolean)),
     };
   }
+  const shift_scan = (spec.shiftScan ?? []).map((d) => {
+    const moved = pixelMaps.map((m) => translate(m, d));
+    return { shift_px: d, pixel_auroc: pixelAuroc(moved.map((m) => m.data), pixelMasks.map((m) => m.data)), pro: pro(moved, pixelMasks, 0.3) };
+  });
   return {
     ...overall,
+    ...(shift_scan.length ? { shift_scan } : {}),
     per_type: perType,
     backbone: info.backbone,
     execution_path: info.executionPath,
@@ -223,6 +233,16 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     images: perImage,
     overlays,
   };
+}
+
+/** The map moved by d pixels down and right (edge values repeat). */
+function translate(m: AnomalyMap, d: number): AnomalyMap {
+  const out = new Float32Array(m.data.length);
+  for (let y = 0; y < m.height; y++) {
+    const sy = Math.min(m.height - 1, Math.max(0, y - d));
+    for (let x = 0; x < m.width; x++) out[y * m.width + x] = m.data[sy * m.width + Math.min(m.width - 1, Math.max(0, x - d))];
+  }
+  return { data: out, width: m.width, height: m.height };
 }
 
 /** Pixel AUROC and PRO at each mask's own size (null for the crop protocol, whose masks are cropped). */
