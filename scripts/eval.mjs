@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--no-align] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
 // overall, and writes DIR/metrics.json and DIR/report.html.
@@ -22,7 +22,7 @@ function protocol(m) {
 }
 
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: true };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -39,7 +39,7 @@ function parseArgs(argv) {
     else if (k === '--limit-test') a.limitTest = Number(v());
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--reweight') a.reweight = Number(v());
-    else if (k === '--no-align') a.alignGrids = false;
+    else if (k === '--align-grids') a.alignGrids = true;
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
@@ -137,7 +137,7 @@ function reportHtml(m, title) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--no-align] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
