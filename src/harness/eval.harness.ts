@@ -182,7 +182,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
 
   const labelsArr = Float64Array.from(imageLabels);
   const scoresArr = Float64Array.from(imageScores);
-  const overall = { ...metricsFor(scoresArr, labelsArr, pixelMaps, pixelMasks), pixel_native: nativeMetrics(nativeMaps, nativeMasks) };
+  const overall = { ...metricsFor(scoresArr, labelsArr, pixelMaps, pixelMasks), pixel_native: pixelMetrics(nativeMaps, nativeMasks) };
   const perType: Record<string, unknown> = {};
   for (const type of new Set(types)) {
     if (type === 'good') continue;
@@ -195,13 +195,10 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
         idx.map((k) => pixelMaps[k]).filter(Boolean),
         idx.map((k) => pixelMasks[k]).filter(Boolean),
       ),
-      pixel_native: nativeMetrics(idx.map((k) => nativeMaps[k]).filter(Boolean), idx.map((k) => nativeMasks[k]).filter(Boolean)),
+      pixel_native: pixelMetrics(idx.map((k) => nativeMaps[k]).filter(Boolean), idx.map((k) => nativeMasks[k]).filter(Boolean)),
     };
   }
-  const shift_scan = (spec.shiftScan ?? []).map((d) => {
-    const moved = pixelMaps.map((m) => translate(m, d));
-    return { shift_px: d, pixel_auroc: pixelAuroc(moved.map((m) => m.data), pixelMasks.map((m) => m.data)), pro: pro(moved, pixelMasks, 0.3) };
-  });
+  const shift_scan = (spec.shiftScan ?? []).map((d) => ({ shift_px: d, ...pixelMetrics(pixelMaps.map((m) => translate(m, d)), pixelMasks) }));
   return {
     ...overall,
     ...(shift_scan.length ? { shift_scan } : {}),
@@ -245,8 +242,8 @@ function translate(m: AnomalyMap, d: number): AnomalyMap {
   return { data: out, width: m.width, height: m.height };
 }
 
-/** Pixel AUROC and PRO at each mask's own size (null for the crop protocol, whose masks are cropped). */
-function nativeMetrics(maps: AnomalyMap[], masks: Mask[]) {
+/** Pixel AUROC and PRO (FPR <= 0.3) of maps against their masks; null without a map per mask. */
+function pixelMetrics(maps: AnomalyMap[], masks: Mask[]): { pixel_auroc: number | null; pro: number | null } | null {
   if (!maps.length || maps.length !== masks.length) return null;
   return { pixel_auroc: pixelAuroc(maps.map((m) => m.data), masks.map((m) => m.data)), pro: pro(maps, masks, 0.3) };
 }
@@ -255,11 +252,6 @@ function metricsFor(scores: Float64Array, labels: Float64Array, maps: AnomalyMap
   const hasBoth = labels.some((l) => l === 1) && labels.some((l) => l === 0);
   const image_auroc = hasBoth ? auroc(scores, labels) : null;
   const f1 = hasBoth ? (f1Max(scores, labels)?.f1 ?? null) : null;
-  let pixel_auroc: number | null = null;
-  let proScore: number | null = null;
-  if (maps.length && maps.length === masks.length) {
-    pixel_auroc = pixelAuroc(maps.map((m) => m.data), masks.map((m) => m.data));
-    proScore = pro(maps, masks, 0.3);
-  }
-  return { image_auroc, pixel_auroc, pro: proScore, f1_max: f1 };
+  const pixel = pixelMetrics(maps, masks);
+  return { image_auroc, pixel_auroc: pixel?.pixel_auroc ?? null, pro: pixel?.pro ?? null, f1_max: f1 };
 }
