@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
 // overall, and writes DIR/metrics.json and DIR/report.html.
@@ -16,13 +16,13 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 
 /** The input protocol in words: the authors' crop, or the whole image (aspect kept or squashed). */
 function protocol(m) {
-  const grid = m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize';
+  const grid = (m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize') + (m.border_pad_px ? `, ${m.border_pad_px} px mirrored border` : '');
   if (m.center_crop) return 'centre crop' + grid;
   return (m.resize === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
 }
 
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false, borderPad: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -40,6 +40,7 @@ function parseArgs(argv) {
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--reweight') a.reweight = Number(v());
     else if (k === '--align-grids') a.alignGrids = true;
+    else if (k === '--border-pad') a.borderPad = Number(v());
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
@@ -103,6 +104,7 @@ function printTable(m) {
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
   console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
+  if (m.pixel_centre) console.log(`inside the authors' centre-crop window only: pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}`);
   for (const s of m.shift_scan ?? []) console.log(`maps moved ${s.shift_px} px down/right: pixel AUROC ${pct(s.pixel_auroc)}, PRO ${pct(s.pro)}`);
   if (m.unreadable.length) {
     console.log(`\n${m.unreadable.length} file(s) could not be read and were skipped:`);
@@ -137,7 +139,7 @@ function reportHtml(m, title) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -168,7 +170,7 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids },
+      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad },
       execution: a.execution,
       kernels: a.kernels,
       coresetGemvFrom: a.coresetGemvFrom,

@@ -1,7 +1,7 @@
 // Backbone input preparation: shapes, normalisation, area-averaging when shrinking, the aspect-keeping 'fit', and
 // the centre-crop protocol.
 import { describe, expect, it } from 'vitest';
-import { inputGeometry, preprocess, type RgbaImage } from '../patchcore/preprocess';
+import { inputGeometry, padReflect, preprocess, type RgbaImage } from '../patchcore/preprocess';
 
 function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -65,5 +65,21 @@ describe('preprocess', () => {
     expect(fit.data[10 * 448 + 224] * 255).toBeCloseTo((224 / 447) * 255, 0); // the middle column is half way
     const squash = preprocess(img, raw, { mode: 'squash' });
     expect([squash.width, squash.height]).toEqual([224, 224]);
+  });
+});
+
+describe('padReflect', () => {
+  it('mirrors without repeating the edge, per channel, and folds back on inputs narrower than the pad', () => {
+    // One row per channel: [1 2 3] -> pad 2 -> [3 2 | 1 2 3 | 2 1] (numpy 'reflect').
+    const input = { data: Float32Array.from([1, 2, 3, 10, 20, 30, 100, 200, 300]), width: 3, height: 1 };
+    const out = padReflect(input, 2);
+    expect([out.width, out.height]).toEqual([7, 5]);
+    expect(Array.from(out.data.subarray(2 * 7, 3 * 7))).toEqual([3, 2, 1, 2, 3, 2, 1]);
+    expect(Array.from(out.data.subarray(35 + 2 * 7, 35 + 3 * 7))).toEqual([30, 20, 10, 20, 30, 20, 10]);
+    // A single row mirrors onto itself vertically.
+    expect(Array.from(out.data.subarray(0, 7))).toEqual([3, 2, 1, 2, 3, 2, 1]);
+    // Pad wider than the input: 1 2 3 2 1 2 3 ... both ways.
+    expect(Array.from(padReflect(input, 4).data.subarray(4 * 11, 5 * 11))).toEqual([1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3]);
+    expect(padReflect(input, 0)).toBe(input);
   });
 });

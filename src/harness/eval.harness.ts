@@ -128,6 +128,8 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   // same thing for sets whose images share one size, different on magnetic_tile (tiles of 100-320 px).
   const nativeMaps: AnomalyMap[] = [];
   const nativeMasks: Mask[] = [];
+  const centreMaps: AnomalyMap[] = [];
+  const centreMasks: Mask[] = [];
   const hasMasks = spec.test.some((t) => t.mask);
   const overlays: { type: string; file: string; score: number; png: string }[] = [];
   const overlayCount = new Map<string, number>();
@@ -164,6 +166,11 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       } else mask = { data: new Uint8Array(r.width * r.height), width: r.width, height: r.height };
       pixelMaps.push(r.map);
       pixelMasks.push(crop ? cropMask(mask, size) : scaleMask(mask, r.map.width, r.map.height));
+      if (!crop) {
+        const w = centreWindow(r.width, r.height, size, r.map.width, r.map.height);
+        centreMaps.push(windowOf(r.map, w));
+        centreMasks.push(windowOf(pixelMasks[pixelMasks.length - 1], w));
+      }
       let map = r.map;
       if (crop) mask = pixelMasks[pixelMasks.length - 1];
       else {
@@ -198,9 +205,13 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       pixel_native: pixelMetrics(idx.map((k) => nativeMaps[k]).filter(Boolean), idx.map((k) => nativeMasks[k]).filter(Boolean)),
     };
   }
+  // Whole-image runs: the same metrics inside the window the authors' centre crop would keep, to compare protocols
+  // on the same pixels (the crop also drops the border from training, so this is not the crop run's figure).
+  const pixel_centre = crop ? null : pixelMetrics(centreMaps, centreMasks);
   const shift_scan = (spec.shiftScan ?? []).map((d) => ({ shift_px: d, ...pixelMetrics(pixelMaps.map((m) => translate(m, d)), pixelMasks) }));
   return {
     ...overall,
+    pixel_centre,
     ...(shift_scan.length ? { shift_scan } : {}),
     per_type: perType,
     backbone: info.backbone,
@@ -212,6 +223,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     center_crop: crop,
     resize: resizeMode(spec.config),
     align_grids: !!spec.config.alignGrids,
+    border_pad_px: spec.config.borderPadPx ?? 0,
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
     pixel_scale: 'input',
@@ -230,6 +242,35 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     images: perImage,
     overlays,
   };
+}
+
+interface Window {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * Where the authors' centre crop (shorter side round(S / 0.875), centre S x S) of an imgW x imgH image falls on a
+ * w x h map of the whole image.
+ */
+function centreWindow(imgW: number, imgH: number, S: number, w: number, h: number): Window {
+  const g = cropGeometry(imgW, imgH, S, true);
+  return {
+    x0: Math.round((g.left / g.width) * w),
+    x1: Math.round(((g.left + S) / g.width) * w),
+    y0: Math.round((g.top / g.height) * h),
+    y1: Math.round(((g.top + S) / g.height) * h),
+  };
+}
+
+function windowOf<T extends { data: Float32Array | Uint8Array; width: number; height: number }>(m: T, w: Window): T {
+  const width = w.x1 - w.x0;
+  const height = w.y1 - w.y0;
+  const data = new (m.data.constructor as { new (n: number): Float32Array | Uint8Array })(width * height);
+  for (let y = 0; y < height; y++) data.set(m.data.subarray((y + w.y0) * m.width + w.x0, (y + w.y0) * m.width + w.x1), y * width);
+  return { ...m, data, width, height };
 }
 
 /** The map moved by d pixels down and right (edge values repeat). */

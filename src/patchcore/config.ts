@@ -25,6 +25,12 @@ export interface EngineConfig {
    * saved before this existed keep their banks valid).
    */
   alignGrids?: boolean;
+  /**
+   * Mirror this many input pixels around the backbone input (a multiple of the largest stride, 16) and drop the
+   * padded cells again after eq. 1-3, so border patches see mirrored image content instead of the backbone's
+   * zero padding. 0 or missing: off (models saved before this existed keep their banks valid).
+   */
+  borderPadPx?: number;
   /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
   coresetRatio: number;
   /** Absolute memory size; overrides coresetRatio when set. */
@@ -53,6 +59,10 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // a magnetic_tile subset by 0.002-0.006, and shifting the maps showed the plain placement at or next to the best
   // for PRO on all three; it only helped cookie's image AUROC under the centre crop.
   alignGrids: false,
+  // Measured off (README, Accuracy): a 16 px mirrored border lifts cookie's image AUROC (seeds 0-4: 0.978 +- 0.006
+  // vs 0.946 +- 0.010) and kolektorsdd's a little, but costs a magnetic_tile subset 0.07 image AUROC and cookie and
+  // kolektorsdd some PRO.
+  borderPadPx: 0,
   coresetRatio: 0.1,
   projectionDim: 128,
   seed: 0,

@@ -123,6 +123,28 @@ describe('PatchCore pipeline', () => {
     expect(aligned - plain).toBeGreaterThan(2);
   });
 
+  it('borderPadPx runs the backbone on a mirrored border and keeps the grid, interior features and map size', async () => {
+    const sizes: number[][] = [];
+    const recording: Backbone = { manifest, run: async (x, H = S, W = S) => (sizes.push([H, W]), [blockMeans(x, 8, H, W), blockMeans(x, 16, H, W)]) };
+    const plain = new PatchCore(recording, cpuKernels, config);
+    const padded = new PatchCore(recording, cpuKernels, { ...config, borderPadPx: 16 });
+    const img = texture(7);
+    const a = await plain.extract(img);
+    const b = await padded.extract(img);
+    expect(sizes).toEqual([[S, S], [S + 32, S + 32]]);
+    expect([b.gridW, b.gridH, b.rows, b.cols]).toEqual([a.gridW, a.gridH, a.rows, a.cols]);
+    // Away from the border (3x3 average and the stride-16 resize both reach at most 2 cells) nothing changes.
+    const row = (f: typeof a, y: number, x: number) => Array.from(f.data.subarray((y * f.gridW + x) * f.cols, (y * f.gridW + x + 1) * f.cols));
+    for (let c = 0; c < a.cols; c++) expect(row(b, 4, 4)[c]).toBeCloseTo(row(a, 4, 4)[c], 4);
+    // At the corner the plain 3x3 average counts 5 zero-padded cells; the padded one averages mirrored texture.
+    expect(row(b, 0, 0)[0]).toBeGreaterThan(row(a, 0, 0)[0] * 1.5);
+    await padded.fit([1, 2, 3].map((i) => texture(i)), 3);
+    const scored = await padded.score(texture(103, true));
+    expect([scored.map.width, scored.map.height]).toEqual([S, S]);
+    expect([scored.patchScores.width, scored.patchScores.height]).toEqual([S / 8, S / 8]);
+    await expect(new PatchCore(recording, cpuKernels, { ...config, borderPadPx: 8 }).extract(img)).rejects.toThrow(/multiple of 16/);
+  });
+
   it('cancelling a build rejects with AbortError', async () => {
     const pc = new PatchCore(backbone, cpuKernels, config);
     const ctl = new AbortController();

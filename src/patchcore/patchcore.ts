@@ -3,7 +3,7 @@
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
 import type { BackboneManifest } from '../backbone/manifest';
 import { coresetSize, resizeMode, type EngineConfig } from './config';
-import { preprocess, type BackboneInput, type RgbaImage } from './preprocess';
+import { padReflect, preprocess, type BackboneInput, type RgbaImage } from './preprocess';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
 import type { AnomalyMap, AxisMapping, FeatureMap, GridMapping, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
@@ -69,11 +69,17 @@ export class PatchCore {
       mode: resizeMode(this.config),
       maxAspect: this.config.maxAspect,
     });
-    const maps = await this.backbone.run(input.data, input.height, input.width);
+    const pad = this.config.borderPadPx ?? 0;
+    const stride = this.backbone.manifest.taps[0].stride;
+    if (pad % this.backbone.manifest.taps[1].stride !== 0) {
+      throw new Error(`borderPadPx must be a multiple of ${this.backbone.manifest.taps[1].stride}, got ${pad}`);
+    }
+    const padded = padReflect(input, pad);
+    const maps = await this.backbone.run(padded.data, padded.height, padded.width);
     const aggregate = this.config.alignGrids
       ? { ...this.config.aggregate, layer2: both(gridGeometry(this.backbone.manifest).layer2) }
       : this.config.aggregate;
-    const features = await this.kernels.aggregate(maps, aggregate);
+    const features = cropCells(await this.kernels.aggregate(maps, aggregate), pad / stride);
     return { ...features, input: { width: input.width, height: input.height } };
   }
 
@@ -146,6 +152,20 @@ export class PatchCore {
     const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, cells);
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
   }
+}
+
+/** The patch features without c cells on every side (the mirrored border of a padded input). */
+export function cropCells(f: PatchFeatures, c: number): PatchFeatures {
+  if (c <= 0) return f;
+  const gridW = f.gridW - 2 * c;
+  const gridH = f.gridH - 2 * c;
+  if (gridW < 1 || gridH < 1) throw new Error(`Cannot drop ${c} cells from a ${f.gridW}x${f.gridH} grid`);
+  const data = new Float32Array(gridW * gridH * f.cols);
+  for (let y = 0; y < gridH; y++) {
+    const from = ((y + c) * f.gridW + c) * f.cols;
+    data.set(f.data.subarray(from, from + gridW * f.cols), y * gridW * f.cols);
+  }
+  return { data, rows: gridW * gridH, cols: f.cols, gridW, gridH };
 }
 
 export function gatherRows(m: MemoryBank, indices: Uint32Array): MemoryBank {

@@ -187,3 +187,30 @@ export function cropGeometry(imgW: number, imgH: number, S: number, centerCrop: 
   const height = imgH === short ? R : Math.max(R, Math.floor((R * imgH) / short));
   return { width, height, left: Math.round((width - S) / 2), top: Math.round((height - S) / 2) };
 }
+
+/**
+ * The input with p pixels mirrored around it on every side (reflection without repeating the edge, as numpy's
+ * 'reflect'; indices fold back and forth for inputs narrower than p). p = 0 returns the input.
+ */
+export function padReflect(input: BackboneInput, p: number): BackboneInput {
+  if (p <= 0) return input;
+  const { width: W, height: H, data } = input;
+  const PW = W + 2 * p;
+  const PH = H + 2 * p;
+  const fold = (i: number, n: number): number => {
+    if (n === 1) return 0;
+    const period = 2 * (n - 1);
+    const m = ((i % period) + period) % period;
+    return m < n ? m : period - m;
+  };
+  const xs = Int32Array.from({ length: PW }, (_, x) => fold(x - p, W));
+  const out = new Float32Array(3 * PW * PH);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < PH; y++) {
+      const src = c * W * H + fold(y - p, H) * W;
+      const dst = c * PW * PH + y * PW;
+      for (let x = 0; x < PW; x++) out[dst + x] = data[src + xs[x]];
+    }
+  }
+  return { data: out, width: PW, height: PH };
+}
