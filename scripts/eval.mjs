@@ -131,6 +131,7 @@ function reportHtml(m, title) {
 <p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
 <table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th>${m.pixel_native ? '<th>pixel AUROC (native size)</th><th>PRO (native size)</th>' : ''}</tr>${rows}</table>
 <p>Pixel metrics at the model's input scale: each mask resized (nearest) the way its image was${m.pixel_native ? "; the 'native size' columns resize each map to its mask's own size instead (larger files weigh more)" : ''}.</p>
+${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (the same pixels a <code>--crop</code> run is measured on): pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}.</p>` : ''}
 <h2>Image-level ROC</h2>${rocSvg(m.roc)}
 <h2>Overlays</h2><p>Left: image. Right: anomaly map (per-image normalised) with the ground-truth outline in green.</p>${grid}
 <p>Seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, per test image ${(m.seconds.score_per_image ?? 0).toFixed(3)}.</p>`;
