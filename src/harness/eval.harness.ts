@@ -268,7 +268,7 @@ function centreWindow(imgW: number, imgH: number, S: number, w: number, h: numbe
 function windowOf<T extends { data: Float32Array | Uint8Array; width: number; height: number }>(m: T, w: Window): T {
   const width = w.x1 - w.x0;
   const height = w.y1 - w.y0;
-  const data = new (m.data.constructor as { new (n: number): Float32Array | Uint8Array })(width * height);
+  const data = m.data.slice(0, width * height); // same array type; every row is overwritten below
   for (let y = 0; y < height; y++) data.set(m.data.subarray((y + w.y0) * m.width + w.x0, (y + w.y0) * m.width + w.x1), y * width);
   return { ...m, data, width, height };
 }
