@@ -57,13 +57,18 @@ try {
     { kernels: 'auto', execution: 'auto' },
     ...backends.map((k) => ({ kernels: k, execution: k === 'webgpu' ? 'webgpu' : 'wasm' })),
   ];
+  // Each path in a page of its own: workers created one after another in one page got 2-9x slower per image
+  // (probably the terminated ones' memory; not investigated further), so the figures depended on the paths' order.
   for (const p of paths) {
+    const e2ePage = await openHarness(browser, server.url, 'bench-e2e');
     try {
-      const r = await call('endToEnd', { ...p, train: quick ? 4 : 10, images: quick ? 2 : 6 });
+      const r = await e2ePage.evaluate((a) => window.harness.bench.endToEnd(a), { ...p, train: quick ? 4 : 10, images: quick ? 2 : 12 });
       results.endToEnd.push({ requested: p, ...r });
       console.log(`e2e     kernels=${p.kernels} execution=${p.execution} -> ${r.kernels}/${r.execution}: ${r.perImageMs.toFixed(0)} ms/image (bank ${r.bank}, build ${r.buildSeconds.toFixed(1)} s)`);
     } catch (e) {
       console.log(`e2e ${JSON.stringify(p)}: failed: ${e.message.split('\n')[0]}`);
+    } finally {
+      await e2ePage.close();
     }
   }
 } finally {
