@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size 224] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
 // overall, and writes DIR/metrics.json and DIR/report.html.
@@ -22,7 +22,7 @@ function protocol(m) {
 }
 
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false, borderPad: 0, inputSize: 224 };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false, borderPad: 0, inputSize: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -49,7 +49,7 @@ function parseArgs(argv) {
     else throw new Error(`Unknown argument ${k}`);
   }
   if (!['fit', 'squash'].includes(a.resize)) throw new Error(`--resize must be fit or squash, got ${a.resize}`);
-  if (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0) {
+  if (a.inputSize !== null && (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0)) {
     throw new Error(`--input-size must be a multiple of 16 from 32 to 1024, got ${a.inputSize}`);
   }
   if (!(a.maxAspect >= 1)) throw new Error(`--max-aspect must be a number >= 1, got ${a.maxAspect}`);
@@ -144,7 +144,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size 224] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -175,7 +175,7 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, inputSize: a.inputSize },
+      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
       execution: a.execution,
       kernels: a.kernels,
       coresetGemvFrom: a.coresetGemvFrom,
