@@ -30,7 +30,8 @@ const browser = await launchChromium();
 const results = { machine: { cores: (await import('node:os')).cpus().length }, coreset: [], knn: [], endToEnd: [] };
 try {
   const page = await openHarness(browser, server.url, 'bench');
-  const call = (fn, arg) => page.evaluate(([f, a]) => window.harness.bench[f](a), [fn, arg]);
+  const callIn = (pg) => (fn, arg) => pg.evaluate(([f, a]) => window.harness.bench[f](a), [fn, arg]);
+  const call = callIn(page);
 
   const sizes = quick ? [[5000, 184]] : [[20000, 184], [20000, 1024], [100000, 184], [100000, 1024]];
   for (const b of backends) {
@@ -62,7 +63,7 @@ try {
   for (const p of paths) {
     const e2ePage = await openHarness(browser, server.url, 'bench-e2e');
     try {
-      const r = await e2ePage.evaluate((a) => window.harness.bench.endToEnd(a), { ...p, train: quick ? 4 : 10, images: quick ? 2 : 12 });
+      const r = await callIn(e2ePage)('endToEnd', { ...p, train: quick ? 4 : 10, images: quick ? 2 : 12 });
       results.endToEnd.push({ requested: p, ...r });
       console.log(`e2e     kernels=${p.kernels} execution=${p.execution} -> ${r.kernels}/${r.execution}: ${r.perImageMs.toFixed(0)} ms/image (bank ${r.bank}, build ${r.buildSeconds.toFixed(1)} s)`);
     } catch (e) {

@@ -30,8 +30,7 @@ export interface WasmKernels extends Kernels {
  * magnetic_tile with its shape kept, 892k patches to 89,230: 2,720 s pruned on two free cores vs 3,336 s and
  * 5,965 s GEMV in runs that shared the cores (no clean ratio; bit-identical image scores); kolektorsdd with its
  * shape kept, 490k to 49,179: 2,641-2,840 s pruned. The GEMV wins on uniform synthetic data only; so the app always
- * uses the pruned loop, and the GEMV path is opt-in
- * (`coreset: { minPoints: 4096 }`, eval `--coreset-gemv`).
+ * uses the pruned loop, and the GEMV path is opt-in (`coreset: { minPoints: 4096 }`, eval `--coreset-gemv`).
  */
 export const CORESET_MIN_POINTS = Number.POSITIVE_INFINITY;
 
