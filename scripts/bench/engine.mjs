@@ -58,8 +58,8 @@ try {
     { kernels: 'auto', execution: 'auto' },
     ...backends.map((k) => ({ kernels: k, execution: k === 'webgpu' ? 'webgpu' : 'wasm' })),
   ];
-  // Each path in a page of its own: workers created one after another in one page got 2-9x slower per image
-  // (probably the terminated ones' memory; not investigated further), so the figures depended on the paths' order.
+  // Each path in a page of its own: workers created one after another in one page got 2-9x slower per image while
+  // V8's thread pool collected the finished workers' heaps (README, Speed), so the figures depended on the order.
   for (const p of paths) {
     const e2ePage = await openHarness(browser, server.url, 'bench-e2e');
     try {
