@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash] [--kernels auto|webgpu|cpu]
+// npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--framing fit|squash|crop] [--kernels auto|webgpu|cpu]
 //                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
@@ -17,20 +17,19 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 /** The input protocol in words: the authors' crop, or the whole image (aspect kept or squashed). */
 function protocol(m) {
   const grid = (m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize') + (m.border_pad_px ? `, ${m.border_pad_px} px mirrored border` : '');
-  if (m.center_crop) return 'centre crop' + grid;
-  return (m.resize === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
+  if (m.framing === 'crop') return 'centre crop' + grid;
+  return (m.framing === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
 }
 
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, crop: false, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, resize: 'fit', maxAspect: 3, alignGrids: false, borderPad: 0, inputSize: null };
+  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, framing: 'fit', kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, maxAspect: 3, alignGrids: false, borderPad: 0, inputSize: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
     if (k === '--backbone') a.backbone = v();
     else if (k === '--coreset') a.coreset = Number(v());
     else if (k === '--out') a.out = v();
-    else if (k === '--crop') a.crop = true;
-    else if (k === '--resize') a.resize = v();
+    else if (k === '--framing') a.framing = v();
     else if (k === '--max-aspect') a.maxAspect = Number(v());
     else if (k === '--coreset-gemv') a.coresetGemvFrom = Number(v());
     else if (k === '--kernels') a.kernels = v();
@@ -48,7 +47,7 @@ function parseArgs(argv) {
     else if (!a.folder) a.folder = k;
     else throw new Error(`Unknown argument ${k}`);
   }
-  if (!['fit', 'squash'].includes(a.resize)) throw new Error(`--resize must be fit or squash, got ${a.resize}`);
+  if (!['fit', 'squash', 'crop'].includes(a.framing)) throw new Error(`--framing must be fit, squash or crop, got ${a.framing}`);
   if (a.inputSize !== null && (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0)) {
     throw new Error(`--input-size must be a multiple of 16 from 32 to 1024, got ${a.inputSize}`);
   }
@@ -135,7 +134,7 @@ function reportHtml(m, title) {
 <p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
 <table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th>${m.pixel_native ? '<th>pixel AUROC (native size)</th><th>PRO (native size)</th>' : ''}</tr>${rows}</table>
 <p>Pixel metrics at the model's input scale: each mask resized (nearest) the way its image was${m.pixel_native ? "; the 'native size' columns resize each map to its mask's own size instead (larger files weigh more)" : ''}.</p>
-${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (the same pixels a <code>--crop</code> run is measured on): pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}.</p>` : ''}
+${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (the same pixels a <code>--framing crop</code> run is measured on): pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}.</p>` : ''}
 <h2>Image-level ROC</h2>${rocSvg(m.roc)}
 <h2>Overlays</h2><p>Left: image. Right: anomaly map (per-image normalised) with the ground-truth outline in green.</p>${grid}
 <p>Seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, per test image ${(m.seconds.score_per_image ?? 0).toFixed(3)}.</p>`;
@@ -144,7 +143,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -175,7 +174,7 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
+      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
       execution: a.execution,
       kernels: a.kernels,
       coresetGemvFrom: a.coresetGemvFrom,

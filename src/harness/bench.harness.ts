@@ -1,6 +1,6 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
-import { DEFAULT_CONFIG } from '../patchcore/config';
+import { CORESET_START_POINTS, DEFAULT_CONFIG } from '../patchcore/config';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { rng } from '../patchcore/random';
 import type { Kernels, Matrix } from '../patchcore/types';
@@ -58,7 +58,7 @@ export async function coreset(c: { backend: KernelPreference; n: number; d: numb
   let finished = true;
   try {
     await k.coreset(x, {
-      count, projectionDim: 128, seed: 0, startPoints: 10, signal: ctl.signal,
+      count, projectionDim: DEFAULT_CONFIG.projectionDim, seed: 0, startPoints: CORESET_START_POINTS, signal: ctl.signal,
       onProgress: (p) => { if (p.stage === 'coreset') done = p.done; },
     });
     done = count;

@@ -1,6 +1,6 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, resizeMode, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -115,7 +115,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   for (const s of build.skipped) unreadable.push({ file: s.name, reason: s.reason });
   report(`bank: ${build.bank.rows} x ${build.bank.cols} from ${build.trainCount} images (features ${build.seconds.features.toFixed(1)} s, coreset ${build.seconds.coreset.toFixed(1)} s)`);
 
-  const crop = spec.config.centerCrop;
+  const crop = spec.config.framing === 'crop';
   const size = spec.config.inputSize;
   const imageScores: number[] = [];
   const imageLabels: number[] = [];
@@ -181,7 +181,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       const n = overlayCount.get(t.type) ?? 0;
       if (n < (spec.overlaysPerType ?? 3)) {
         overlayCount.set(t.type, n + 1);
-        overlays.push({ type: t.type, file: t.path, score: r.score, png: await renderOverlay(blob, map, mask, crop ? size : 0) });
+        overlays.push({ type: t.type, file: t.path, score: r.score, png: await renderOverlay(blob, map, mask, r.window) });
       }
     }
     if (i % 20 === 0 || i === spec.test.length - 1) report(`score: ${i + 1}/${spec.test.length}`);
@@ -220,8 +220,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     engine_reason: info.reason,
     coreset_gemv_from: spec.coresetGemvFrom ?? null,
     coreset_ratio: spec.config.coresetRatio,
-    center_crop: crop,
-    resize: resizeMode(spec.config),
+    framing: spec.config.framing,
     align_grids: !!spec.config.alignGrids,
     border_pad_px: spec.config.borderPadPx ?? 0,
     max_aspect: spec.config.maxAspect ?? null,

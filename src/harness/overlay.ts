@@ -1,5 +1,5 @@
 // Small overlay thumbnails for the evaluation report: image, heatmap, ground-truth contour.
-import { cropGeometry } from '../patchcore/preprocess';
+import type { ImageWindow } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 
 const THUMB = 192;
@@ -22,23 +22,20 @@ export function heatColor(t: number): [number, number, number] {
 }
 
 /**
- * Renders image | image with heatmap and GT contour, side by side, as a PNG data URL. `cropSize` > 0 means the
- * map and mask cover the authors' centre crop of the image.
+ * Renders image | image with heatmap and GT contour, side by side, as a PNG data URL. The map and mask cover
+ * `window` of the image (all of it, or the authors' centre crop).
  */
 export async function renderOverlay(
   image: Blob,
   map: AnomalyMap,
   mask: { data: Uint8Array; width: number; height: number },
-  cropSize: number,
+  window: ImageWindow,
 ): Promise<string> {
   const bmp = await createImageBitmap(image);
   const c = new OffscreenCanvas(THUMB * 2, THUMB);
   const ctx = c.getContext('2d')!;
-  if (cropSize > 0) {
-    const g = cropGeometry(bmp.width, bmp.height, cropSize, true);
-    const fx = bmp.width / g.width, fy = bmp.height / g.height;
-    ctx.drawImage(bmp, g.left * fx, g.top * fy, cropSize * fx, cropSize * fy, 0, 0, THUMB, THUMB);
-  } else ctx.drawImage(bmp, 0, 0, THUMB, THUMB);
+  const { width: W, height: H } = bmp;
+  ctx.drawImage(bmp, window.x * W, window.y * H, window.w * W, window.h * H, 0, 0, THUMB, THUMB);
   ctx.drawImage(c, 0, 0, THUMB, THUMB, THUMB, 0, THUMB, THUMB);
   bmp.close();
   let lo = Infinity, hi = -Infinity;

@@ -1,34 +1,26 @@
-// The engine's defaults in one place; each value is the measured or paper choice noted beside it.
-import type { ResizeMode } from './preprocess';
+// The engine's settings and their defaults in one place. Why each default is what it is (the measurements) is in
+// docs/accuracy.md; the code only says what a setting does.
+import type { Framing } from './preprocess';
 import type { AggregateOptions } from './types';
 
 export interface EngineConfig {
   /** Backbone manifest id (see src/backbone/manifests.ts). */
   backbone: string;
-  /** Backbone input size in pixels: the shorter side ('fit') or the square's side. */
+  /** Backbone input size in pixels: the shorter side ('fit') or the square's side ('squash', 'crop'). */
   inputSize: number;
-  /** Authors' protocol: resize to round(inputSize / 0.875) then centre-crop inputSize. Default off: whole image. */
-  centerCrop: boolean;
-  /**
-   * Whole-image input shape when centerCrop is off: 'fit' keeps the aspect ratio (shorter side inputSize), 'squash'
-   * resizes to inputSize x inputSize. Models saved before 'fit' existed have no value here and mean 'squash'.
-   */
-  resize?: 'fit' | 'squash';
+  /** How an image becomes the backbone input: whole image with its shape, squashed square, or the authors' crop. */
+  framing: Framing;
   /** 'fit': the longer side is at most maxAspect * inputSize; longer images are squashed along it. */
   maxAspect?: number;
   aggregate: AggregateOptions;
   /**
-   * Place feature cells where the backbone sees them (the manifest's receptive-field offsets) when resampling the
-   * stride-16 map onto the stride-8 grid and when upsampling patch scores to the anomaly map, instead of a plain
-   * resize that assumes cell (0,0) centres at stride/2 - 0.5. On the TF 'SAME' graphs the plain resize puts the
-   * stride-8 cells 3.5 px and the stride-16 cells 7.5 px away from their true centres. Missing means off (models
-   * saved before this existed keep their banks valid).
+   * Experiment, off by default: place feature cells at their receptive-field centres (manifest offsets) when
+   * resampling the stride-16 map and upsampling patch scores, instead of a plain resize. See placement.ts.
    */
   alignGrids?: boolean;
   /**
-   * Mirror this many input pixels around the backbone input (a multiple of the largest stride, 16) and drop the
-   * padded cells again after eq. 1-3, so border patches see mirrored image content instead of the backbone's
-   * zero padding. 0 or missing: off (models saved before this existed keep their banks valid).
+   * Experiment, off by default: mirror this many pixels (a multiple of the largest stride) around the backbone
+   * input and drop the extra cells after eq. 1-3, so border patches see image content. See placement.ts.
    */
   borderPadPx?: number;
   /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
@@ -45,23 +37,14 @@ export interface EngineConfig {
   sigmaPx: number;
 }
 
+/** Defaults; each is the paper's value or the one measured best over the shared sets (docs/accuracy.md). */
 export const DEFAULT_CONFIG: EngineConfig = {
   backbone: 'mobilenet_v2_mid',
   inputSize: 224,
-  centerCrop: false,
-  // Measured (README, Accuracy): keeping the shape lifts KolektorSDD from 0.849 / 0.843 to 0.898 / 0.928.
-  resize: 'fit',
+  framing: 'fit',
   maxAspect: 3,
-  // Native channels measured better than the authors' pooling to 1024 on these small backbones
-  // (../shared/docs/reference-results.md: 184-d beats 1024-d on all four reference sets).
   aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
-  // Measured off (README, Accuracy): the geometric placement lowered pixel AUROC on bottle, cookie (whole image) and
-  // a magnetic_tile subset by 0.002-0.006, and shifting the maps showed the plain placement at or next to the best
-  // for PRO on all three; it only helped cookie's image AUROC under the centre crop.
   alignGrids: false,
-  // Measured off (README, Accuracy): a 16 px mirrored border lifts cookie's image AUROC (seeds 0-4: 0.978 +- 0.006
-  // vs 0.946 +- 0.010) and kolektorsdd's a little, but costs magnetic_tile 0.06 image AUROC (full set 0.864 -> 0.805)
-  // and cookie and kolektorsdd some PRO.
   borderPadPx: 0,
   coresetRatio: 0.1,
   projectionDim: 128,
@@ -72,14 +55,12 @@ export const DEFAULT_CONFIG: EngineConfig = {
 
 export const CORESET_RATIOS = [0.01, 0.1, 0.25] as const;
 
+/** Random points whose mean distance starts the greedy coreset's running minimum (as the authors' code). */
+export const CORESET_START_POINTS = 10;
+
 /** Memory size for n training patches under a config (at least 1, never more than n). */
 export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount'>): number {
   // floor, as the authors' int(N * percentage)
   const k = cfg.coresetCount ?? Math.floor(n * cfg.coresetRatio);
   return Math.max(1, Math.min(n, k));
-}
-
-/** The preprocess mode a config means (centerCrop wins; a missing resize is 'squash', the old behaviour). */
-export function resizeMode(cfg: Pick<EngineConfig, 'centerCrop' | 'resize'>): ResizeMode {
-  return cfg.centerCrop ? 'crop' : (cfg.resize ?? 'squash');
 }

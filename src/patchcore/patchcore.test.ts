@@ -3,7 +3,8 @@ import type { BackboneManifest } from '../backbone/manifest';
 import { DEFAULT_CONFIG, type EngineConfig } from './config';
 import { cpuKernels } from './cpu';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
-import { gridGeometry, PatchCore, type Backbone } from './patchcore';
+import { PatchCore, type Backbone } from './patchcore';
+import { gridGeometry } from './placement';
 import { rng } from './random';
 import type { FeatureMap } from './types';
 
@@ -43,7 +44,8 @@ describe('PatchCore pipeline', () => {
   it('a defective image scores above every good one, and its map peaks on the defect', async () => {
     const pc = new PatchCore(backbone, cpuKernels, config);
     const stages = new Set<string>();
-    const bank = await pc.fit(Array.from({ length: 8 }, (_, i) => texture(i)), 8, { onProgress: (p) => stages.add(p.stage) });
+    const { bank, patchCount, imageCount } = await pc.fit(Array.from({ length: 8 }, (_, i) => texture(i)), 8, { onProgress: (p) => stages.add(p.stage) });
+    expect([patchCount, imageCount]).toEqual([8 * 64, 8]);
     expect(bank.rows).toBe(Math.floor(8 * 64 * 0.25));
     expect(bank.cols).toBe(6);
     expect([...stages]).toEqual(['features', 'coreset']);
@@ -63,11 +65,12 @@ describe('PatchCore pipeline', () => {
   it("'fit' learns from images of different shapes at one scale and maps each at its own shape", async () => {
     const fitManifest = { ...manifest, inputMultiple: 16 };
     const fitBackbone: Backbone = { ...backbone, manifest: fitManifest };
-    const pc = new PatchCore(fitBackbone, cpuKernels, { ...config, resize: 'fit', maxAspect: 3 });
+    const pc = new PatchCore(fitBackbone, cpuKernels, { ...config, framing: 'fit', maxAspect: 3 });
     // Square, 2:1 landscape and 1:2 portrait good images: 8x8, 16x8 and 8x16 cells of stride 8.
     const shapes: [number, number][] = [[64, 64], [128, 64], [64, 128], [64, 64], [128, 64], [64, 128]];
-    const bank = await pc.fit(shapes.map(([w, h], i) => texture(i, false, w, h)), shapes.length);
-    expect(bank.rows).toBe(Math.floor((64 + 128 + 128 + 64 + 128 + 128) * 0.25));
+    const { bank, patchCount } = await pc.fit(shapes.map(([w, h], i) => texture(i, false, w, h)), shapes.length);
+    expect(patchCount).toBe(64 + 128 + 128 + 64 + 128 + 128);
+    expect(bank.rows).toBe(Math.floor(patchCount * 0.25));
     const wide = await pc.score(texture(200, true, 128, 64));
     expect([wide.map.width, wide.map.height]).toEqual([128, 64]);
     expect([wide.patchScores.width, wide.patchScores.height]).toEqual([16, 8]);
@@ -77,9 +80,9 @@ describe('PatchCore pipeline', () => {
     for (let i = 1; i < wide.map.data.length; i++) if (wide.map.data[i] > wide.map.data[peak]) peak = i;
     expect(peak % 128).toBeGreaterThanOrEqual(30);
     expect(peak % 128).toBeLessThan(52);
-    // A model saved before 'fit' existed (no resize field) keeps squashing, so its stored bank stays valid.
-    const old = new PatchCore(fitBackbone, cpuKernels, { ...config, resize: undefined });
-    old.bank = bank;
+    // A model saved before 'fit' existed is migrated to 'squash' (storage/model.ts), so its stored bank stays valid.
+    const old = new PatchCore(fitBackbone, cpuKernels, { ...config, framing: 'squash' });
+    old.load(bank, { imageCount: shapes.length });
     const squashed = await old.score(texture(202, false, 128, 64));
     expect([squashed.map.width, squashed.map.height]).toEqual([S, S]);
   });
@@ -142,7 +145,7 @@ describe('PatchCore pipeline', () => {
     const scored = await padded.score(texture(103, true));
     expect([scored.map.width, scored.map.height]).toEqual([S, S]);
     expect([scored.patchScores.width, scored.patchScores.height]).toEqual([S / 8, S / 8]);
-    await expect(new PatchCore(recording, cpuKernels, { ...config, borderPadPx: 8 }).extract(img)).rejects.toThrow(/multiple of 16/);
+    expect(() => new PatchCore(recording, cpuKernels, { ...config, borderPadPx: 8 })).toThrow(/multiple of 16/);
   });
 
   it('cancelling a build rejects with AbortError', async () => {
@@ -151,6 +154,46 @@ describe('PatchCore pipeline', () => {
     ctl.abort();
     await expect(pc.fit([texture(1)], 1, { signal: ctl.signal })).rejects.toMatchObject({ name: 'AbortError' });
     expect(pc.bank).toBeNull();
+  });
+
+  it('extend adds images: the bank is a coreset of every patch seen, old and new, and the counts add up', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, config);
+    await pc.fit([0, 1, 2, 3].map((i) => texture(i)), 4);
+    const before = pc.bank!;
+    const r = await pc.extend([4, 5, 6, 7].map((i) => texture(i)), 4);
+    expect([r.patchCount, r.imageCount, r.added]).toEqual([8 * 64, 8, 4]);
+    // Two coresets of 4 x 64 patches at 25% join to exactly 25% of all 512: no second selection needed.
+    expect(r.bank.rows).toBe(Math.floor(8 * 64 * 0.25));
+    expect(Array.from(r.bank.data.subarray(0, before.data.length))).toEqual(Array.from(before.data));
+    expect(pc.bank).toBe(r.bank);
+    const bad = await pc.score(texture(103, true));
+    const good = await pc.score(texture(100));
+    expect(bad.score).toBeGreaterThan(good.score);
+  });
+
+  it('extend re-selects when the union outgrows the coreset size, and estimates the patch count of older models', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, { ...config, coresetCount: 40 });
+    await pc.fit([0, 1].map((i) => texture(i)), 2);
+    expect(pc.bank!.rows).toBe(40);
+    // A model saved before its patch count was kept: 2 images, count unknown -> 2 x 64 estimated from the new ones.
+    const old = new PatchCore(backbone, cpuKernels, { ...config, coresetCount: 40 });
+    old.load(pc.bank!, { imageCount: 2 });
+    const r = await old.extend([2, 3].map((i) => texture(i)), 2);
+    expect([r.patchCount, r.imageCount]).toEqual([4 * 64, 4]);
+    expect(r.bank.rows).toBe(40); // 40 old + 40 new, re-selected down to the fixed size
+  });
+
+  it('extend leaves the model unchanged when it fails, and needs a fitted model', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, config);
+    await expect(pc.extend([texture(1)], 1)).rejects.toThrow(/build it from good images first/);
+    await pc.fit([texture(1)], 1);
+    const bank = pc.bank;
+    await expect(pc.extend([], 0)).rejects.toThrow(/could be read as images/);
+    const ctl = new AbortController();
+    ctl.abort();
+    await expect(pc.extend([texture(2)], 1, { signal: ctl.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(pc.bank).toBe(bank);
+    expect([pc.patchCount, pc.imageCount]).toEqual([64, 1]);
   });
 
   it('scoring without a memory bank says what to do', async () => {

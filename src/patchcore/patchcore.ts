@@ -2,36 +2,18 @@
 // a greedy-coreset memory bank (sec. 3.2, Algorithm 1), and nearest-neighbour scoring with eq. 7 re-weighting
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
 import type { BackboneManifest } from '../backbone/manifest';
-import { coresetSize, resizeMode, type EngineConfig } from './config';
-import { padReflect, preprocess, type BackboneInput, type RgbaImage } from './preprocess';
+import { CORESET_START_POINTS, coresetSize, type EngineConfig } from './config';
+import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
+import { cropCells, padReflect, placement, type Placement } from './placement';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
-import type { AnomalyMap, AxisMapping, FeatureMap, GridMapping, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
+import type { AnomalyMap, FeatureMap, Kernels, Matrix, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 /** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
 export interface Backbone {
   readonly manifest: BackboneManifest;
   run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
 }
-
-/**
- * Where the backbone's feature cells sit on its input, from the manifest: stride-8 cell i centres on input pixel
- * off8 + 8 i, stride-16 cell j on off16 + 16 j (pixel i spans i - 0.5..i + 0.5). Gives the two resamplings that
- * keep features and scores where the backbone saw them: the stride-16 map onto the stride-8 grid (eq. 3) and
- * patch scores onto input pixels (sec. 3.3). With the default offsets (stride/2 - 0.5) and grids of exactly
- * input/stride cells both equal torch's align_corners=False resize.
- */
-export function gridGeometry(manifest: BackboneManifest): { layer2: AxisMapping; pixels: AxisMapping } {
-  const [t1, t2] = manifest.taps;
-  const off1 = t1.offsetPx ?? manifest.receptiveFieldOffsetPx;
-  const off2 = t2.offsetPx ?? t2.stride / 2 - 0.5;
-  return {
-    layer2: { scale: t1.stride / t2.stride, offset: (off1 - off2) / t2.stride },
-    pixels: { scale: 1 / t1.stride, offset: -off1 / t1.stride },
-  };
-}
-
-const both = (m: AxisMapping): GridMapping => ({ y: m, x: m });
 
 export interface ScoredImage {
   /** Image-level anomaly score (eq. 7 re-weighted max patch score, or the plain max when b = 0). */
@@ -42,7 +24,21 @@ export interface ScoredImage {
   patchScores: AnomalyMap;
   /** Anomaly map at the backbone input resolution (the whole image, or the crop), upsampled and blurred. */
   map: AnomalyMap;
+  /** The part of the image the map covers, in fractions of its width and height (see Framing). */
+  window: ImageWindow;
 }
+
+/** What a memory bank summarises: the paper's M (all training patches) reduced to M_C. */
+export interface FitResult {
+  bank: MemoryBank;
+  /** |M|: training patches the bank was selected from, over every image the model has learnt. */
+  patchCount: number;
+  /** Good images the model has learnt from. */
+  imageCount: number;
+}
+
+/** The training state of a model without its bank; patchCount is unknown for models saved before it was kept. */
+export type ModelCounts = { patchCount?: number; imageCount: number };
 
 export interface JobOptions {
   onProgress?: ProgressFn;
@@ -55,42 +51,104 @@ export function abortError(): Error {
 
 export class PatchCore {
   bank: MemoryBank | null = null;
+  /** |M| of the current bank (0 before fit or when a loaded model did not record it). */
+  patchCount = 0;
+  imageCount = 0;
+  private readonly placement: Placement;
 
   constructor(
     readonly backbone: Backbone,
     readonly kernels: Kernels,
     readonly config: EngineConfig,
-  ) {}
+  ) {
+    this.placement = placement(config, backbone.manifest);
+  }
+
+  /** Makes a stored bank this model's memory. */
+  load(bank: MemoryBank, counts: ModelCounts): void {
+    this.bank = bank;
+    this.patchCount = counts.patchCount ?? 0;
+    this.imageCount = counts.imageCount;
+  }
 
   /** Eq. 1-3 for one image: preprocess, run the backbone, aggregate both taps into patch features. */
-  async extract(image: RgbaImage): Promise<PatchFeatures & { input: Omit<BackboneInput, 'data'> }> {
+  async extract(image: RgbaImage): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
     const input = preprocess(image, this.backbone.manifest, {
       size: this.config.inputSize,
-      mode: resizeMode(this.config),
+      framing: this.config.framing,
       maxAspect: this.config.maxAspect,
     });
-    const pad = this.config.borderPadPx ?? 0;
-    const stride = this.backbone.manifest.taps[0].stride;
-    if (pad % this.backbone.manifest.taps[1].stride !== 0) {
-      throw new Error(`borderPadPx must be a multiple of ${this.backbone.manifest.taps[1].stride}, got ${pad}`);
-    }
-    const padded = padReflect(input, pad);
+    const { padPx, padCells, layer2 } = this.placement;
+    const padded = padReflect(input, padPx);
     const maps = await this.backbone.run(padded.data, padded.height, padded.width);
-    const aggregate = this.config.alignGrids
-      ? { ...this.config.aggregate, layer2: both(gridGeometry(this.backbone.manifest).layer2) }
-      : this.config.aggregate;
-    const features = cropCells(await this.kernels.aggregate(maps, aggregate), pad / stride);
-    return { ...features, input: { width: input.width, height: input.height } };
+    const aggregate = layer2 ? { ...this.config.aggregate, layer2 } : this.config.aggregate;
+    const features = cropCells(await this.kernels.aggregate(maps, aggregate), padCells);
+    return { ...features, input: { width: input.width, height: input.height, window: input.window } };
   }
 
   /**
    * Builds the memory bank from good images: every patch feature of every image (the paper's M), then the
    * greedy coreset M_C. Images are pulled one at a time, so callers can decode lazily.
    */
-  async fit(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<MemoryBank> {
-    // M is written straight into one buffer, sized from the first image's grid times the image count (grids differ
-    // when aspect ratios do: it is then regrown to the mean grid so far times the count): no per-image copies kept
-    // around, no second full-size concatenation.
+  async fit(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<FitResult> {
+    const m = await this.collect(images, count, opts);
+    if (m.images === 0) throw new Error('No good images to learn from');
+    const bank = await this.subsample(m.features, m.features.rows, opts);
+    this.load(bank, { patchCount: m.features.rows, imageCount: m.images });
+    return { bank, patchCount: this.patchCount, imageCount: this.imageCount };
+  }
+
+  /**
+   * Adds good images to a fitted model. The paper's bank is a coreset of all training patches: the new images'
+   * patches are subsampled as fit does, joined to the bank, and the union subsampled again when it holds more
+   * than the coreset size of all patches seen so far. The model is unchanged if this throws.
+   */
+  async extend(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<FitResult & { added: number }> {
+    const old = this.bank;
+    if (!old) throw new Error('This model has no memory bank yet: build it from good images first');
+    const m = await this.collect(images, count, opts);
+    if (m.images === 0) throw new Error('None of the chosen files could be read as images.');
+    if (m.features.cols !== old.cols) {
+      throw new Error(`The new images give vectors of ${m.features.cols} values but the model has ${old.cols}; the backbone does not match.`);
+    }
+    // Models saved before the patch count was kept: estimate it from the new images' patches per image.
+    const before = this.patchCount || Math.round((m.features.rows / m.images) * this.imageCount);
+    const patchCount = Math.max(before, old.rows) + m.features.rows;
+    const fresh = await this.subsample(m.features, m.features.rows, opts);
+    const union = concatRows(old, fresh);
+    const bank = union.rows > coresetSize(patchCount, this.config) ? await this.subsample(union, patchCount, opts) : union;
+    this.load(bank, { patchCount, imageCount: this.imageCount + m.images });
+    return { bank, patchCount, imageCount: this.imageCount, added: m.images };
+  }
+
+  /** Sec. 3.3: nearest-memory distance per patch, eq. 7 image score, anomaly map with Gaussian sigma. */
+  async score(image: RgbaImage): Promise<ScoredImage> {
+    const features = await this.extract(image);
+    return this.scoreFeatures(features, features.input);
+  }
+
+  /** Scores extracted features; the map has the input's size (default: the config's square). */
+  async scoreFeatures(features: PatchFeatures, input?: { width: number; height: number; window?: ImageWindow }): Promise<ScoredImage> {
+    const bank = this.bank;
+    if (!bank) throw new Error('This model has no memory bank yet: build it from good images first');
+    if (bank.cols !== features.cols) {
+      throw new Error(`The model's memory vectors have ${bank.cols} dimensions but this backbone gives ${features.cols}`);
+    }
+    const nn = await this.kernels.nearest(features, bank);
+    const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
+    const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
+    const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
+    const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, this.placement.pixels);
+    const window = input?.window ?? { x: 0, y: 0, w: 1, h: 1 };
+    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window };
+  }
+
+  /**
+   * Every patch feature of the images (the paper's M), written straight into one buffer, sized from the first
+   * image's grid times the image count (grids differ when aspect ratios do: it is then regrown to the mean grid so
+   * far times the count): no per-image copies kept around, no second full-size concatenation.
+   */
+  private async collect(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions): Promise<{ features: Matrix; images: number }> {
     let all: Float32Array = new Float32Array(0);
     let rows = 0;
     let cols = 0;
@@ -116,63 +174,35 @@ export class PatchCore {
       done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
       opts.onProgress?.({ stage: 'features', done, total: count });
     }
-    if (done === 0) throw new Error('No good images to learn from');
-    const features: MemoryBank = { data: all.subarray(0, rows * cols), rows, cols };
-    const k = coresetSize(features.rows, this.config);
+    return { features: { data: all.subarray(0, rows * cols), rows, cols }, images: done };
+  }
+
+  /** Algorithm 1: the greedy coreset of the rows, as many as coresetSize keeps for patchCount training patches. */
+  private async subsample(features: Matrix, patchCount: number, opts: JobOptions): Promise<MemoryBank> {
     const indices = await this.kernels.coreset(features, {
-      count: k,
+      count: Math.min(features.rows, coresetSize(patchCount, this.config)),
       projectionDim: this.config.projectionDim,
       seed: this.config.seed,
-      startPoints: 10,
+      startPoints: CORESET_START_POINTS,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });
-    this.bank = gatherRows(features, indices);
-    return this.bank;
-  }
-
-  /** Sec. 3.3: nearest-memory distance per patch, eq. 7 image score, anomaly map with Gaussian sigma. */
-  async score(image: RgbaImage): Promise<ScoredImage> {
-    const features = await this.extract(image);
-    return this.scoreFeatures(features, features.input);
-  }
-
-  /** Scores extracted features; the map has the input's size (default: the config's square). */
-  async scoreFeatures(features: PatchFeatures, input?: { width: number; height: number }): Promise<ScoredImage> {
-    const bank = this.bank;
-    if (!bank) throw new Error('This model has no memory bank yet: build it from good images first');
-    if (bank.cols !== features.cols) {
-      throw new Error(`The model's memory vectors have ${bank.cols} dimensions but this backbone gives ${features.cols}`);
-    }
-    const nn = await this.kernels.nearest(features, bank);
-    const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
-    const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
-    const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
-    const cells = this.config.alignGrids ? both(gridGeometry(this.backbone.manifest).pixels) : undefined;
-    const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, cells);
-    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map };
+    return gatherRows(features, indices);
   }
 }
 
-/** The patch features without c cells on every side (the mirrored border of a padded input). */
-export function cropCells(f: PatchFeatures, c: number): PatchFeatures {
-  if (c <= 0) return f;
-  const gridW = f.gridW - 2 * c;
-  const gridH = f.gridH - 2 * c;
-  if (gridW < 1 || gridH < 1) throw new Error(`Cannot drop ${c} cells from a ${f.gridW}x${f.gridH} grid`);
-  const data = new Float32Array(gridW * gridH * f.cols);
-  for (let y = 0; y < gridH; y++) {
-    const from = ((y + c) * f.gridW + c) * f.cols;
-    data.set(f.data.subarray(from, from + gridW * f.cols), y * gridW * f.cols);
-  }
-  return { data, rows: gridW * gridH, cols: f.cols, gridW, gridH };
-}
-
-export function gatherRows(m: MemoryBank, indices: Uint32Array): MemoryBank {
+export function gatherRows(m: Matrix, indices: Uint32Array): MemoryBank {
   const data = new Float32Array(indices.length * m.cols);
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
     data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols);
   }
   return { data, rows: indices.length, cols: m.cols };
+}
+
+function concatRows(a: Matrix, b: Matrix): Matrix {
+  const data = new Float32Array((a.rows + b.rows) * a.cols);
+  data.set(a.data.subarray(0, a.rows * a.cols), 0);
+  data.set(b.data.subarray(0, b.rows * b.cols), a.rows * a.cols);
+  return { data, rows: a.rows + b.rows, cols: a.cols };
 }

@@ -19,20 +19,22 @@ export interface Normalisation {
 }
 
 /**
- * How an image becomes the backbone input:
+ * How an image becomes the backbone input (the model's framing; one field of its config):
  * - 'fit': the whole image, aspect ratio kept: shorter side = size, longer side rounded to the backbone's
  *   inputMultiple and capped at maxAspect * size. Needs a backbone with inputMultiple (else it squashes).
  * - 'squash': the whole image resized to size x size.
  * - 'crop': the authors' protocol (torchvision Resize(256) + CenterCrop(224)): shorter side to round(size / 0.875),
  *   then the centre size x size. Drops the border.
  */
-export type ResizeMode = 'fit' | 'squash' | 'crop';
+export type Framing = 'fit' | 'squash' | 'crop';
+
+export const FRAMINGS: readonly Framing[] = ['fit', 'squash', 'crop'];
 
 export interface PreprocessOptions {
   /** Shorter side (the square's side for 'squash' and 'crop'); default the manifest's inputSize. */
   size?: number;
   /** Default 'squash'. */
-  mode?: ResizeMode;
+  framing?: Framing;
   /** 'fit' only: the longest side is at most maxAspect * size (default 3). */
   maxAspect?: number;
 }
@@ -137,12 +139,12 @@ function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[
 }
 
 /** RGBA image -> normalised NCHW backbone input. Default: the whole image squashed to the manifest's square. */
-export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput {
+export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput & { window: ImageWindow } {
   const S = opts.size ?? norm.inputSize;
   if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
     throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
   }
-  const g = inputGeometry(img.width, img.height, S, opts.mode ?? 'squash', norm.inputMultiple, opts.maxAspect);
+  const g = inputGeometry(img.width, img.height, S, opts.framing ?? 'squash', norm.inputMultiple, opts.maxAspect);
   const { resizeW: RW, left, top, width: W, height: H } = g;
   const planes = resizeRegion(img, RW, g.resizeH);
   const out = new Float32Array(3 * W * H);
@@ -154,19 +156,34 @@ export function preprocess(img: RgbaImage, norm: Normalisation, opts: Preprocess
       for (let x = 0; x < W; x++) out[c * W * H + y * W + x] = (p[(y + top) * RW + x + left] - m) * inv;
     }
   }
-  return { data: out, width: W, height: H };
+  return { data: out, width: W, height: H, window: imageWindow(g) };
 }
 
 /**
- * The input geometry of an imgW x imgH image (see ResizeMode). 'fit' without a `multiple` (a backbone that only
+ * The part of the source image the backbone input (and so the anomaly map) covers, in fractions of the image's
+ * width and height: the whole image (0, 0, 1, 1) except under 'crop'. What a viewer needs to lay a map on the image.
+ */
+export interface ImageWindow {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export function imageWindow(g: InputGeometry): ImageWindow {
+  return { x: g.left / g.resizeW, y: g.top / g.resizeH, w: g.width / g.resizeW, h: g.height / g.resizeH };
+}
+
+/**
+ * The input geometry of an imgW x imgH image (see Framing). 'fit' without a `multiple` (a backbone that only
  * takes its own square) falls back to 'squash'.
  */
-export function inputGeometry(imgW: number, imgH: number, S: number, mode: ResizeMode, multiple?: number, maxAspect = 3): InputGeometry {
-  if (mode === 'crop') {
+export function inputGeometry(imgW: number, imgH: number, S: number, framing: Framing, multiple?: number, maxAspect = 3): InputGeometry {
+  if (framing === 'crop') {
     const c = cropGeometry(imgW, imgH, S, true);
     return { resizeW: c.width, resizeH: c.height, left: c.left, top: c.top, width: S, height: S };
   }
-  if (mode === 'squash' || !multiple) return { resizeW: S, resizeH: S, left: 0, top: 0, width: S, height: S };
+  if (framing === 'squash' || !multiple) return { resizeW: S, resizeH: S, left: 0, top: 0, width: S, height: S };
   const longest = Math.max(S, Math.floor((maxAspect * S) / multiple) * multiple);
   const long = (a: number, b: number) => Math.min(longest, Math.max(S, Math.round((S * a) / b / multiple) * multiple));
   const width = imgW >= imgH ? long(imgW, imgH) : S;
@@ -186,31 +203,4 @@ export function cropGeometry(imgW: number, imgH: number, S: number, centerCrop: 
   const width = imgW === short ? R : Math.max(R, Math.floor((R * imgW) / short));
   const height = imgH === short ? R : Math.max(R, Math.floor((R * imgH) / short));
   return { width, height, left: Math.round((width - S) / 2), top: Math.round((height - S) / 2) };
-}
-
-/**
- * The input with p pixels mirrored around it on every side (reflection without repeating the edge, as numpy's
- * 'reflect'; indices fold back and forth for inputs narrower than p). p = 0 returns the input.
- */
-export function padReflect(input: BackboneInput, p: number): BackboneInput {
-  if (p <= 0) return input;
-  const { width: W, height: H, data } = input;
-  const PW = W + 2 * p;
-  const PH = H + 2 * p;
-  const fold = (i: number, n: number): number => {
-    if (n === 1) return 0;
-    const period = 2 * (n - 1);
-    const m = ((i % period) + period) % period;
-    return m < n ? m : period - m;
-  };
-  const xs = Int32Array.from({ length: PW }, (_, x) => fold(x - p, W));
-  const out = new Float32Array(3 * PW * PH);
-  for (let c = 0; c < 3; c++) {
-    for (let y = 0; y < PH; y++) {
-      const src = c * W * H + fold(y - p, H) * W;
-      const dst = c * PW * PH + y * PW;
-      for (let x = 0; x < PW; x++) out[dst + x] = data[src + xs[x]];
-    }
-  }
-  return { data: out, width: PW, height: PH };
 }

@@ -98,7 +98,7 @@ export interface AggregateOptions {
   /**
    * Where each stride-8 cell samples the (averaged) stride-16 map, in stride-16 cells. Default: torch's bilinear
    * resize (align_corners=False). PatchCore passes the backbone's receptive-field geometry when the config's
-   * alignGrids is on (see gridGeometry in patchcore.ts).
+   * alignGrids is on (see placement.ts).
    */
   layer2?: GridMapping;
 }

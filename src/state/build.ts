@@ -1,8 +1,8 @@
 // Building a model: the good images (and optional labelled defective ones) the inspector dropped, the build
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
-import { DEFAULT_CONFIG, resizeMode, type EngineConfig } from '../patchcore/config';
-import type { ResizeMode } from '../patchcore/preprocess';
+import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import type { Framing } from '../patchcore/preprocess';
 import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
@@ -44,7 +44,7 @@ interface BuildState {
   folderName: string | null;
   backbone: string;
   coresetRatio: number;
-  /** How each image becomes the backbone input (see ResizeMode in patchcore/preprocess.ts). */
+  /** How each image becomes the backbone input (see Framing in patchcore/preprocess.ts). */
   framing: Framing;
   holdoutShare: number;
   falseAlarmRate: number;
@@ -129,9 +129,6 @@ function dedupe(existing: ImageItem[], added: ImageItem[]): ImageItem[] {
   });
 }
 
-/** The whole image with its aspect ratio, the whole image squashed square, or the authors' centre crop. */
-export type Framing = ResizeMode;
-
 export const useBuild = create<BuildState>()((set, get) => ({
   good: [],
   defective: [],
@@ -139,7 +136,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   folderName: null,
   backbone: DEFAULT_CONFIG.backbone,
   coresetRatio: DEFAULT_CONFIG.coresetRatio,
-  framing: resizeMode(DEFAULT_CONFIG),
+  framing: DEFAULT_CONFIG.framing,
   holdoutShare: 0.15,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
   phase: 'idle',
@@ -241,8 +238,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
       // A custom graph may take only its own input size; the built-ins all take DEFAULT_CONFIG's.
       inputSize: custom?.inputSize ?? DEFAULT_CONFIG.inputSize,
       coresetRatio: s.coresetRatio,
-      centerCrop: s.framing === 'crop',
-      resize: s.framing === 'crop' ? DEFAULT_CONFIG.resize : s.framing,
+      framing: s.framing,
     };
     const t0 = performance.now();
     const token = ++buildToken;
@@ -297,6 +293,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
         goodScores,
         defectScores: [],
         trainImageCount: r.trainCount,
+        patchCount: r.patchCount,
         thumbnails,
         createdAt: Date.now(),
       });

@@ -2,7 +2,7 @@
 // and the library list. Changing the threshold never touches the memory bank; a new bank gets a new `key`, so
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
-import { coresetSize, type EngineConfig } from '../patchcore/config';
+import type { EngineConfig } from '../patchcore/config';
 import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
@@ -38,6 +38,8 @@ export interface CurrentModel {
   /** Scores of labelled defective images the inspector supplied, if any. */
   defectScores: NamedScore[];
   trainImageCount: number;
+  /** Training patches the bank was selected from; undefined for models saved before it was kept. */
+  patchCount?: number;
   thumbnails: Thumbnail[];
   createdAt: number;
   /** Unsaved changes since the last save or open. */
@@ -73,9 +75,8 @@ interface ModelState {
   save(name?: string): Promise<ModelMeta | null>;
 
   /**
-   * Adds good images to the current saved model: a bank from the new images with the same config, joined to the
-   * old bank and re-subsampled if the union is larger than the coreset ratio keeps for all images; stored as a new
-   * bank version (atomic: on failure the stored model is unchanged) and made active. Calibration is kept.
+   * Adds good images to the current saved model (the engine's extend, in the worker); stored as a new bank version
+   * (atomic: on failure the stored model is unchanged) and made active. Calibration is kept.
    */
   extendWithGood(files: File[]): Promise<void>;
 
@@ -178,6 +179,7 @@ export const useModel = create<ModelState>()((set, get) => ({
           scoreStats: storageScoreStats(c.goodScores.map((s) => s.score)),
           thumbnails: c.thumbnails,
           trainImageCount: c.trainImageCount,
+          patchCount: c.patchCount,
           bank: c.bank,
         };
         meta = await library.save(draft);
@@ -206,58 +208,38 @@ export const useModel = create<ModelState>()((set, get) => ({
     if (files.length === 0) return;
     const libraryId = c.libraryId;
     setExt({ running: true, progress: { stage: 'starting', done: 0, total: 1 }, result: null, error: null });
-    let workerTouched = false;
     try {
       await ensureBackbone(c.config.backbone);
-      workerTouched = true; // the build below makes its own bank the worker's active model
-      markModelLoaded(null);
       const r = await engineRequest(
-        'build',
-        { images: files.map((f) => ({ name: f.webkitRelativePath || f.name, blob: f })), holdout: [], config: c.config },
+        'extend',
+        {
+          images: files.map((f) => ({ name: f.webkitRelativePath || f.name, blob: f })),
+          bank: c.bank,
+          config: c.config,
+          patchCount: c.patchCount,
+          imageCount: c.trainImageCount,
+        },
         (p) => setExt({ progress: p }),
       ).promise;
-      if (r.trainCount === 0 || r.bank.rows === 0) throw new Error('None of the chosen files could be read as images.');
-      if (r.bank.cols !== c.bank.cols) {
-        throw new Error(`The new images give vectors of ${r.bank.cols} values but the model has ${c.bank.cols}; the backbone does not match.`);
-      }
-      // The paper's memory bank is a coreset of ALL patch features: join old and new rows, and re-subsample if
-      // the union holds more than the coreset ratio keeps for the total image count.
-      const union: MemoryBank = { data: new Float32Array((c.bank.rows + r.bank.rows) * c.bank.cols), rows: c.bank.rows + r.bank.rows, cols: c.bank.cols };
-      union.data.set(c.bank.data.subarray(0, c.bank.rows * c.bank.cols), 0);
-      union.data.set(r.bank.data.subarray(0, r.bank.rows * r.bank.cols), c.bank.rows * c.bank.cols);
-      const totalImages = c.trainImageCount + r.trainCount;
-      const patchesPerImage = r.patchCount / r.trainCount;
-      const totalPatches = Math.max(union.rows, Math.round(patchesPerImage * totalImages));
-      let bank = union;
-      if (union.rows > coresetSize(totalPatches, c.config)) {
-        setExt({ progress: { stage: 'coreset', done: 0, total: 1 } });
-        bank = await engineRequest('coreset', { features: union, config: c.config, patchCount: totalPatches }, (p) => setExt({ progress: p }), [union.data.buffer]).promise;
-      }
       setExt({ progress: { stage: 'saving', done: 0, total: 1 } });
-      const meta = await library.extend(libraryId, bank, { trainImageCount: totalImages });
+      const meta = await library.extend(libraryId, r.bank, { trainImageCount: r.imageCount, patchCount: r.patchCount });
       const now = get().current;
       const { key: _key, dirty, ...rest } = now && now.key === c.key ? now : c;
       void _key;
-      const next = get().setModel({ ...rest, bank, trainImageCount: totalImages, libraryId: meta.id }, dirty);
+      const next = get().setModel({ ...rest, bank: r.bank, trainImageCount: r.imageCount, patchCount: r.patchCount, libraryId: meta.id }, dirty);
       await loadIntoEngine(next);
-      workerTouched = false;
-      const skipped = files.length - r.trainCount;
+      const skipped = r.skipped.length;
       setExt({
         result:
-          `Added ${r.trainCount} image${r.trainCount === 1 ? '' : 's'}: bank ${c.bank.rows.toLocaleString()} → ${bank.rows.toLocaleString()} vectors.` +
+          `Added ${r.added} image${r.added === 1 ? '' : 's'}: bank ${c.bank.rows.toLocaleString()} → ${r.bank.rows.toLocaleString()} vectors.` +
           (skipped > 0 ? ` ${skipped} file${skipped === 1 ? ' was' : 's were'} skipped (not readable images).` : '') +
           ' The threshold keeps its saved calibration; adjust it if needed.',
       });
-      toast(`Added ${r.trainCount} good image${r.trainCount === 1 ? '' : 's'} to “${meta.name}”.`, { tone: 'success' });
+      toast(`Added ${r.added} good image${r.added === 1 ? '' : 's'} to “${meta.name}”.`, { tone: 'success' });
       await get().refreshLibrary();
     } catch (e) {
       setExt({ error: `No images were added: ${readable(e)} The saved model is unchanged.` });
     } finally {
-      if (workerTouched) {
-        // Put the unchanged model back as the active one (lazily again if this fails too).
-        const cur = get().current;
-        if (cur) await loadIntoEngine(cur).catch(() => markModelLoaded(null));
-      }
       setExt({ running: false, progress: null });
     }
   },
@@ -390,6 +372,7 @@ function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
     goodScores: m.scoreStats.scores.map((score, i) => ({ name: `held-out #${i + 1}`, score })),
     defectScores: [],
     trainImageCount: m.trainImageCount,
+    patchCount: m.patchCount,
     thumbnails: m.thumbnails,
     createdAt: m.createdAt,
   };
@@ -397,7 +380,7 @@ function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
 
 async function loadIntoEngine(m: CurrentModel): Promise<void> {
   await ensureBackbone(m.config.backbone);
-  await engineRequest('load', { bank: m.bank, config: m.config }).promise;
+  await engineRequest('load', { bank: m.bank, config: m.config, patchCount: m.patchCount, imageCount: m.trainImageCount }).promise;
   markModelLoaded(m.key);
 }
 

@@ -187,9 +187,9 @@ describe('.patchcore export and import', () => {
       ],
       [
         'a model from a newer schema',
-        () => craft({ ...header, meta: { ...header.meta, schemaVersion: 3 } }, bank),
+        () => craft({ ...header, meta: { ...header.meta, schemaVersion: 4 } }, bank),
         'unknown-schema',
-        'This model was saved by a newer version of patchcore-web (schema 3, this app knows up to 2). Update the app to import it.',
+        'This model was saved by a newer version of patchcore-web (schema 4, this app knows up to 3). Update the app to import it.',
       ],
       [
         'a bank shorter than rows x cols',
@@ -249,6 +249,17 @@ describe('.patchcore export and import', () => {
         data: new Float32Array(bank.slice().buffer),
       });
       expect((await decodeModelFile(enc, { knownBackbones: KNOWN })).bank.data.byteLength).toBe(4096);
+    });
+
+    it('and a file written before schema 3 imports with its framing as one field', async () => {
+      const meta = header.meta as { config: Record<string, unknown> };
+      const { framing: _f, ...legacy } = meta.config;
+      void _f;
+      const old = await craft({ ...header, meta: { ...meta, schemaVersion: 2, config: { ...legacy, centerCrop: true, resize: 'fit' } } }, bank);
+      const { meta: read } = await decodeModelFile(old, { knownBackbones: KNOWN });
+      expect(read.schemaVersion).toBe(3);
+      expect(read.config.framing).toBe('crop');
+      expect(read.config).not.toHaveProperty('centerCrop');
     });
   });
 });

@@ -14,9 +14,11 @@ import {
   SCHEMA_VERSION,
   describeInvalidMeta,
   migrateV1,
+  migrateV2,
   type BankPrecision,
   type ModelMeta,
   type ModelMetaV1,
+  type ModelMetaV2,
   type Thumbnail,
 } from './model';
 
@@ -153,7 +155,8 @@ export async function decodeModelFile(
       bytes: fromBase64(t.base64),
     }));
     const withThumbs = { ...header.meta, thumbnails };
-    meta = schema === 1 ? migrateV1(withThumbs as ModelMetaV1) : (withThumbs as ModelMeta);
+    meta =
+      schema === 1 ? migrateV1(withThumbs as ModelMetaV1) : schema === 2 ? migrateV2(withThumbs as unknown as ModelMetaV2) : (withThumbs as ModelMeta);
   } catch {
     throw new LibraryError('bad-header', 'This model file is unreadable: its thumbnails or description are malformed.');
   }

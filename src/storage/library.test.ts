@@ -9,6 +9,10 @@ import { openLibrary, type LibraryOptions, type WriteStage } from './library';
 import type { ModelMetaV1 } from './model';
 import { randomBank, sampleDraft, withQuota } from './testing';
 
+/** DEFAULT_CONFIG as configs were saved before schema 3: no `framing` field. */
+const { framing: _framing, ...legacyConfig } = DEFAULT_CONFIG;
+void _framing;
+
 let dbCount = 0;
 /** A fresh database per test; returns a factory so a "reloaded page" can open its own connection. */
 function freshDb(): () => UseStore {
@@ -55,7 +59,7 @@ describe('model library', () => {
     expect(model.scoreStats).toEqual(draft.scoreStats);
     expect(model.thumbnails[1].bytes).toEqual(draft.thumbnails[1].bytes);
     expect(model.config).toEqual(DEFAULT_CONFIG);
-    expect(model.schemaVersion).toBe(2);
+    expect(model.schemaVersion).toBe(3);
   });
 
   it('lists 20 models without reading a single bank', async () => {
@@ -324,7 +328,7 @@ describe('model library', () => {
       createdAt: 1_700_000_000_000,
       updatedAt: 1_700_000_500_000,
       backbone: 'mobilenet_v2_mid',
-      config: { ...DEFAULT_CONFIG },
+      config: { ...legacyConfig, centerCrop: false }, // no `resize`: saved before 'fit' existed, so it squashed
       threshold: 1.75,
       goodScores: [1, 2, 3, 4],
       thumbnails: [],
@@ -337,18 +341,20 @@ describe('model library', () => {
 
     const lib = await openLibrary({ store: db() });
     const stored = await get('meta:legacy-1', db());
-    expect(stored.schemaVersion).toBe(2);
+    expect(stored.schemaVersion).toBe(3);
     const [listed] = await lib.list();
     expect(listed).toMatchObject({
       id: 'legacy-1',
       name: 'Hazelnut (2024)',
-      schemaVersion: 2,
+      schemaVersion: 3,
       bankPrecision: 'fp32',
       bankVersion: 1,
       backbone: { id: 'mobilenet_v2_mid', manifestHash: null },
       calibration: { threshold: 1.75 },
     });
     expect(listed.scoreStats.mean).toBe(2.5);
+    expect(listed.config.framing).toBe('squash');
+    expect(listed.config).not.toHaveProperty('centerCrop');
     const model = await lib.open('legacy-1');
     expect(bitwiseEqual(model.bank.data, bank.data)).toBe(true);
 
@@ -356,9 +362,35 @@ describe('model library', () => {
     expect(await rawKeys(db())).toEqual(['bank:legacy-1:2', 'meta:legacy-1']);
   });
 
+  it('migrates schema-2 models: the framing becomes one field, the bank stays where it is', async () => {
+    const db = freshDb();
+    const lib = await openLibrary({ store: db() });
+    const bank = randomBank(23, 20, 8);
+    const cases = [
+      [{ ...legacyConfig, centerCrop: true, resize: 'fit' }, 'crop'],
+      [{ ...legacyConfig, centerCrop: false, resize: 'fit' }, 'fit'],
+      [{ ...legacyConfig, centerCrop: false }, 'squash'],
+    ] as const;
+    const ids: string[] = [];
+    for (const [config] of cases) {
+      const saved = await lib.save(sampleDraft(bank, 'Old'));
+      const raw = await get(`meta:${saved.id}`, db());
+      await set(`meta:${saved.id}`, { ...raw, schemaVersion: 2, config }, db());
+      ids.push(saved.id);
+    }
+    const reopened = await openLibrary({ store: db() });
+    for (const [i, [, framing]] of cases.entries()) {
+      expect((await get(`meta:${ids[i]}`, db())).schemaVersion).toBe(3);
+      const m = await reopened.open(ids[i]);
+      expect(m.config.framing).toBe(framing);
+      expect(m.config).not.toHaveProperty('resize');
+      expect(bitwiseEqual(m.bank.data, bank.data)).toBe(true);
+    }
+  });
+
   it('leaves models written by a newer app version, and their banks, untouched', async () => {
     const db = freshDb();
-    await set('meta:future', { schemaVersion: 3, id: 'future', banks: ['bank:future:7'] }, db());
+    await set('meta:future', { schemaVersion: 4, id: 'future', banks: ['bank:future:7'] }, db());
     await set('bank:future:7', new Float32Array(4), db());
     const lib = await openLibrary({ store: db() });
     expect(await lib.list()).toEqual([]);

@@ -25,11 +25,13 @@ import {
   SCHEMA_VERSION,
   describeInvalidMeta,
   migrateV1,
+  migrateV2,
   type BankPrecision,
   type InspectionModel,
   type ModelDraft,
   type ModelMeta,
   type ModelMetaV1,
+  type ModelMetaV2,
   type ModelPatch,
 } from './model';
 
@@ -531,10 +533,11 @@ async function lockedSessions(): Promise<string[]> {
     .map((n) => n.slice(LOCK_PREFIX.length));
 }
 
-/** The stored meta in schema 2, or null when it is from a newer app (left untouched) or unreadable. */
+/** The stored meta in the current schema, or null when it is from a newer app (left untouched) or unreadable. */
 function upgradeMeta(raw: unknown): StoredMeta | null {
   const v = (raw as { schemaVersion?: unknown } | undefined)?.schemaVersion;
   if (v === SCHEMA_VERSION) return raw as StoredMeta;
+  if (v === 2) return migrateV2(raw as ModelMetaV2 & Omit<StoredMeta, keyof ModelMeta>) as StoredMeta;
   if (v === 1) {
     const v1 = raw as ModelMetaV1;
     return { ...migrateV1(v1), bankKey: BANK + v1.id, bankVersion: 1, bankBytes: v1.bankRows * v1.bankCols * 4 };
@@ -581,7 +584,7 @@ function summary(m: StoredMeta): ModelSummary {
 
 type MetaSource = Pick<
   ModelMeta,
-  'name' | 'description' | 'backbone' | 'config' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'
+  'name' | 'description' | 'backbone' | 'config' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount' | 'patchCount'
 >;
 
 /** A fresh ModelMeta from the fields a caller may supply (extra fields on `src`, like an old id, are ignored). */
@@ -607,6 +610,7 @@ function newMeta(
     scoreStats: src.scoreStats,
     thumbnails: src.thumbnails,
     trainImageCount: src.trainImageCount,
+    ...(src.patchCount !== undefined ? { patchCount: src.patchCount } : {}),
   };
   const problem = describeInvalidMeta(meta);
   if (problem) throw new LibraryError('invalid-model', `Cannot save "${src.name}": ${problem}.`);
@@ -621,6 +625,7 @@ function pickPatch(p: ModelPatch): ModelPatch {
   if (p.scoreStats !== undefined) out.scoreStats = p.scoreStats;
   if (p.thumbnails !== undefined) out.thumbnails = p.thumbnails;
   if (p.trainImageCount !== undefined) out.trainImageCount = p.trainImageCount;
+  if (p.patchCount !== undefined) out.patchCount = p.patchCount;
   return out;
 }
 

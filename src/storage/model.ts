@@ -2,6 +2,7 @@
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
 import type { EngineConfig } from '../patchcore/config';
+import { FRAMINGS } from '../patchcore/preprocess';
 import type { MemoryBank } from '../patchcore/types';
 
 /**
@@ -10,8 +11,10 @@ import type { MemoryBank } from '../patchcore/types';
  *    and stored as a bare Float32Array under `bank:<id>`.
  * 2: calibration object, score statistics, backbone { id, manifestHash }, fp32 or fp16 bank under
  *    versioned keys `bank:<id>:<version>`.
+ * 3: the config's framing is one field (`framing`) instead of `centerCrop` + `resize`; `patchCount` (training
+ *    patches the bank was selected from) is kept for new models.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** How the memory bank is kept at rest. fp16 halves the size; vectors are decoded to fp32 for scoring. */
 export type BankPrecision = 'fp32' | 'fp16';
@@ -62,6 +65,8 @@ export interface ModelMeta {
   thumbnails: Thumbnail[];
   /** Good images the bank was built from (grows with each "add more good images"). */
   trainImageCount: number;
+  /** Training patches the bank was selected from (the paper's |M|); absent for models saved before schema 3. */
+  patchCount?: number;
 }
 
 /** A model as the engine uses it: the metadata plus the memory bank decoded to fp32. */
@@ -80,8 +85,26 @@ export type ModelDraft = Omit<
 
 /** Metadata fields that may change without touching the bank. */
 export type ModelPatch = Partial<
-  Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount'>
+  Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount' | 'patchCount'>
 >;
+
+/** An engine config as saved before schema 3: the framing split in two (a missing `resize` meant 'squash'). */
+export type LegacyConfig = Omit<EngineConfig, 'framing'> & { centerCrop?: boolean; resize?: 'fit' | 'squash' };
+
+/** A config of any schema with its framing as one field. */
+export function upgradeConfig(c: EngineConfig | LegacyConfig): EngineConfig {
+  if ('framing' in c && c.framing) return c;
+  const { centerCrop, resize, ...rest } = c as LegacyConfig;
+  return { ...rest, framing: centerCrop ? 'crop' : (resize ?? 'squash') };
+}
+
+/** Schema 2 as it was stored (see SCHEMA_VERSION). */
+export type ModelMetaV2 = Omit<ModelMeta, 'schemaVersion' | 'config' | 'patchCount'> & { schemaVersion: 2; config: LegacyConfig };
+
+/** Schema 2 -> 3: the framing in one field. Other fields (the library's own bank keys) pass through. */
+export function migrateV2<T extends ModelMetaV2>(v2: T): Omit<T, 'schemaVersion' | 'config'> & ModelMeta {
+  return { ...v2, schemaVersion: SCHEMA_VERSION, config: upgradeConfig(v2.config) };
+}
 
 /** Schema 1 as it was stored under `meta:<id>` (see SCHEMA_VERSION). */
 export interface ModelMetaV1 {
@@ -92,7 +115,7 @@ export interface ModelMetaV1 {
   createdAt: number;
   updatedAt: number;
   backbone: string;
-  config: EngineConfig;
+  config: LegacyConfig;
   threshold: number;
   goodScores: number[];
   thumbnails: Thumbnail[];
@@ -123,10 +146,10 @@ export function scoreStats(scores: ArrayLike<number>): ScoreStats {
   };
 }
 
-/** Schema 1 -> 2. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
+/** Schema 1 -> 3. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
 export function migrateV1(v1: ModelMetaV1): ModelMeta {
-  return {
-    schemaVersion: SCHEMA_VERSION,
+  return migrateV2({
+    schemaVersion: 2,
     id: v1.id,
     name: v1.name,
     description: v1.description,
@@ -140,7 +163,7 @@ export function migrateV1(v1: ModelMetaV1): ModelMeta {
     scoreStats: scoreStats(v1.goodScores),
     thumbnails: v1.thumbnails,
     trainImageCount: v1.trainImageCount,
-  };
+  });
 }
 
 /**
@@ -183,6 +206,7 @@ export function describeInvalidMeta(m: unknown): string | null {
     return 'its backbone is not named';
   }
   if (!isObj(x.config) || typeof x.config.backbone !== 'string') return 'its engine configuration is missing';
+  if (!FRAMINGS.includes(x.config.framing as never)) return `its image framing "${String(x.config.framing)}" is not one of ${FRAMINGS.join(', ')}`;
   if (x.bankPrecision !== 'fp32' && x.bankPrecision !== 'fp16')
     return `bank precision "${String(x.bankPrecision)}" is neither fp32 nor fp16`;
   const shape = x.bankShape;
@@ -207,5 +231,6 @@ export function describeInvalidMeta(m: unknown): string | null {
     return 'its thumbnails are not images';
   }
   if (!count(x.trainImageCount)) return 'its training image count is not a count';
+  if (x.patchCount !== undefined && !count(x.patchCount)) return 'its training patch count is not a count';
   return null;
 }

@@ -2,7 +2,8 @@
 import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
-import { holdoutCount, stageLabel, useBuild, type Framing } from '../state/build';
+import type { Framing } from '../patchcore/preprocess';
+import { holdoutCount, stageLabel, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
 import { f1Suggestion, farThreshold, FALSE_ALARM_RATES, useModel } from '../state/model';
 import { useDemo } from '../state/demo';

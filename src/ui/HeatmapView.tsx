@@ -41,13 +41,12 @@ interface CanvasProps {
   bitmap: ImageBitmap;
   item: InspectItem;
   threshold: number;
-  centerCrop: boolean;
   overlay: boolean;
   cssWidth: number;
   testId: string;
 }
 
-function ImageCanvas({ bitmap, item, threshold, centerCrop, overlay, cssWidth, testId }: CanvasProps) {
+function ImageCanvas({ bitmap, item, threshold, overlay, cssWidth, testId }: CanvasProps) {
   const ref = useRef<HTMLCanvasElement>(null);
   const view = useInspect((s) => s.view);
   const cssHeight = (cssWidth * bitmap.height) / bitmap.width;
@@ -62,13 +61,13 @@ function ImageCanvas({ bitmap, item, threshold, centerCrop, overlay, cssWidth, t
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(bitmap, 0, 0, c.width, c.height);
     if (overlay && item.result) {
-      drawOverlay(ctx, item.result.map, { x: 0, y: 0, w: c.width, h: c.height }, { threshold, opacity: view.opacity, contour: view.contour, centerCrop });
+      drawOverlay(ctx, item.result.map, { x: 0, y: 0, w: c.width, h: c.height }, { threshold, opacity: view.opacity, contour: view.contour, window: item.result.window });
     }
-  }, [bitmap, item.result, threshold, centerCrop, overlay, cssWidth, cssHeight, view.opacity, view.contour]);
+  }, [bitmap, item.result, threshold, overlay, cssWidth, cssHeight, view.opacity, view.contour]);
   return <canvas ref={ref} style={{ width: cssWidth, height: cssHeight }} data-testid={testId} aria-label={overlay ? `${item.path} with anomaly heatmap` : item.path} role="img" />;
 }
 
-export function HeatmapView({ item, threshold, centerCrop }: { item: InspectItem; threshold: number; centerCrop: boolean }) {
+export function HeatmapView({ item, threshold }: { item: InspectItem; threshold: number }) {
   const view = useInspect((s) => s.view);
   const setView = useInspect((s) => s.setView);
   const zoomBy = useInspect((s) => s.zoomBy);
@@ -147,8 +146,8 @@ export function HeatmapView({ item, threshold, centerCrop }: { item: InspectItem
         {item.error && <p className="error" role="alert">{item.error}</p>}
         {bitmap && width > 0 && (
           <div className={`viewer-canvases${side ? ' is-side' : ''}`}>
-            {side && <ImageCanvas bitmap={bitmap} item={item} threshold={threshold} centerCrop={centerCrop} overlay={false} cssWidth={cssWidth} testId="original-canvas" />}
-            <ImageCanvas bitmap={bitmap} item={item} threshold={threshold} centerCrop={centerCrop} overlay cssWidth={cssWidth} testId="overlay-canvas" />
+            {side && <ImageCanvas bitmap={bitmap} item={item} threshold={threshold} overlay={false} cssWidth={cssWidth} testId="original-canvas" />}
+            <ImageCanvas bitmap={bitmap} item={item} threshold={threshold} overlay cssWidth={cssWidth} testId="overlay-canvas" />
           </div>
         )}
       </div>

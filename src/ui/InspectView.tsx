@@ -101,7 +101,7 @@ export function InspectView() {
       <div className="inspect-right">
         {selected ? (
           <section className="card">
-            <HeatmapView item={selected} threshold={model.threshold} centerCrop={model.config.centerCrop} />
+            <HeatmapView item={selected} threshold={model.threshold} />
             {selected.result && (
               <div className="row viewer-foot">
                 <span className="muted small">

@@ -6,11 +6,11 @@ import { stageLabel } from '../state/build';
 import { ProgressBar } from './ProgressBar';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
-import { resizeMode, type EngineConfig } from '../patchcore/config';
+import type { EngineConfig } from '../patchcore/config';
 
 /** How the model frames images, in two words (models saved before 'fit' existed squash). */
 function framingLabel(config: EngineConfig): string {
-  return { fit: 'shape kept', squash: 'squashed square', crop: 'centre crop' }[resizeMode(config)];
+  return { fit: 'shape kept', squash: 'squashed square', crop: 'centre crop' }[config.framing];
 }
 
 export function ModelPanel() {

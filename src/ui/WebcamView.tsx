@@ -25,7 +25,7 @@ export function WebcamView() {
   useEffect(() => {
     const last = w.last;
     if (!last || !model) return;
-    const opts = { threshold: model.threshold, opacity: 0.7, contour: true, centerCrop: model.config.centerCrop };
+    const opts = { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window };
     const c = w.status === 'frozen' ? frozen.current : overlay.current;
     if (!c) return;
     c.width = last.frame.width * 2;
@@ -46,7 +46,7 @@ export function WebcamView() {
     const tmp = new OffscreenCanvas(last.frame.width, last.frame.height);
     tmp.getContext('2d')!.putImageData(last.frame, 0, 0);
     const fail = last.result.score > model.threshold;
-    const c = composeOverlay(tmp, last.result.map, { threshold: model.threshold, opacity: 0.7, contour: true, centerCrop: model.config.centerCrop }, {
+    const c = composeOverlay(tmp, last.result.map, { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window }, {
       text: `${fail ? 'FAIL' : 'PASS'}  ${last.result.score.toFixed(3)} / ${model.threshold.toFixed(3)}`,
       fail,
     });

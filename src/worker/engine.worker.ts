@@ -5,11 +5,10 @@ import { loadCustomBackbone } from '../backbone/custom';
 import { createBackbone } from '../backbone/session';
 import { chooseKernels } from '../patchcore/kernels';
 import { residentMapsBound } from '../patchcore/gpu/features';
-import { coresetSize } from '../patchcore/config';
-import { abortError, gatherRows, PatchCore } from '../patchcore/patchcore';
+import { abortError, PatchCore } from '../patchcore/patchcore';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
-import type { BuildResult, EngineInfo, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
+import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
 
 type BackboneHandle = Awaited<ReturnType<typeof createBackbone>>;
 
@@ -93,10 +92,10 @@ async function recoverFromDeviceLoss(): Promise<void> {
   if (info && backbone) {
     info = { ...info, executionPath: backbone.executionPath, threads: backbone.threads, kernels: kernels.kernels.name, reason: `${kernels.reason.replace(/\.$/, '')} (${note}).` };
   }
-  if (model && backbone) {
-    const bank = model.bank;
-    model = new PatchCore(backbone, kernels.kernels, model.config);
-    model.bank = bank;
+  if (model?.bank && backbone) {
+    const old = model;
+    model = new PatchCore(backbone, kernels.kernels, old.config);
+    model.load(old.bank!, { patchCount: old.patchCount, imageCount: old.imageCount });
   }
 }
 
@@ -117,7 +116,7 @@ async function build(args: RequestMap['build']['args'], signal: AbortSignal, pro
   const skipped: SkippedImage[] = [];
   const t0 = now();
   let tFeatures = 0;
-  const bank = await pc.fit(decodeAll(args.images, skipped, signal), args.images.length, {
+  const fitted = await pc.fit(decodeAll(args.images, skipped, signal), args.images.length, {
     signal,
     onProgress: (p) => {
       if (p.stage !== 'features' && tFeatures === 0) tFeatures = now();
@@ -125,7 +124,6 @@ async function build(args: RequestMap['build']['args'], signal: AbortSignal, pro
     },
   });
   const tCoreset = now();
-  const trainCount = args.images.length - skipped.length;
   const holdoutScores: BuildResult['holdoutScores'] = [];
   let i = 0;
   for (const f of args.holdout) {
@@ -142,13 +140,23 @@ async function build(args: RequestMap['build']['args'], signal: AbortSignal, pro
   model = pc;
   const tEnd = now();
   return {
-    bank,
+    bank: fitted.bank,
     holdoutScores,
-    trainCount,
-    patchCount: Math.round(bank.rows / Math.max(args.config.coresetRatio, 1e-9)),
+    trainCount: fitted.imageCount,
+    patchCount: fitted.patchCount,
     skipped,
     seconds: { features: (tFeatures || tCoreset) - t0, coreset: tCoreset - (tFeatures || tCoreset), holdout: tEnd - tCoreset },
   };
+}
+
+/** Adds good images to a stored model, without changing the active one (the caller loads the result). */
+async function extend(args: RequestMap['extend']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<ExtendResult> {
+  const engine = requireEngine();
+  const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
+  pc.load(args.bank, { patchCount: args.patchCount, imageCount: args.imageCount });
+  const skipped: SkippedImage[] = [];
+  const r = await pc.extend(decodeAll(args.images, skipped, signal), args.images.length, { signal, onProgress: progress });
+  return { bank: r.bank, patchCount: r.patchCount, imageCount: r.imageCount, added: r.added, skipped };
 }
 
 async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: number; height: number }, originalSize?: { width: number; height: number }): Promise<ScoreResult> {
@@ -160,6 +168,7 @@ async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: n
     score: s.score,
     maxPatchScore: s.maxPatchScore,
     map: s.map,
+    window: s.window,
     patchScores: s.patchScores,
     width: originalSize?.width ?? img.width,
     height: originalSize?.height ?? img.height,
@@ -178,25 +187,14 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const bank = { ...r.bank, data: r.bank.data.slice() };
       return { result: { ...r, bank }, transfer: [bank.data.buffer] };
     }
-    case 'coreset': {
-      const engine = requireEngine();
-      const { features, config, patchCount } = req.args;
-      const count = Math.min(features.rows, coresetSize(patchCount, config));
-      const indices = await engine.kernels.kernels.coreset(features, {
-        count,
-        projectionDim: config.projectionDim,
-        seed: config.seed,
-        startPoints: 10,
-        onProgress: progress,
-        signal,
-      });
-      const bank = gatherRows(features, indices);
-      return { result: bank, transfer: [bank.data.buffer] };
+    case 'extend': {
+      const r = await extend(req.args, signal, progress);
+      return { result: r, transfer: [r.bank.data.buffer] };
     }
     case 'load': {
       const engine = requireEngine();
       const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
-      pc.bank = req.args.bank;
+      pc.load(req.args.bank, { patchCount: req.args.patchCount, imageCount: req.args.imageCount });
       model = pc;
       return { result: { rows: req.args.bank.rows, cols: req.args.bank.cols }, transfer: [] };
     }

@@ -2,7 +2,8 @@
 // Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
 // 'done' or 'error' for that id. Large arrays travel as transferables.
 import type { EngineConfig } from '../patchcore/config';
-import type { AnomalyMap, Kernels, Matrix, MemoryBank, Progress } from '../patchcore/types';
+import type { ImageWindow } from '../patchcore/preprocess';
+import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
 
 export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
 export type { KernelPreference } from '../patchcore/kernels';
@@ -45,17 +46,30 @@ export interface BuildResult {
   /** Image scores of the held-out good images, for calibration. */
   holdoutScores: { name: string; score: number }[];
   trainCount: number;
+  /** Training patches the bank was selected from (the paper's |M|). */
   patchCount: number;
   skipped: SkippedImage[];
   seconds: { features: number; coreset: number; holdout: number };
+}
+
+export interface ExtendResult {
+  /** The model's new bank: a coreset of every patch it has learnt, old and new. */
+  bank: MemoryBank;
+  patchCount: number;
+  imageCount: number;
+  /** Images added (the rest are in `skipped`). */
+  added: number;
+  skipped: SkippedImage[];
 }
 
 export interface ScoreResult {
   name: string;
   score: number;
   maxPatchScore: number;
-  /** Anomaly map at the backbone input resolution; the UI stretches it over the image. */
+  /** Anomaly map at the backbone input resolution; the UI stretches it over `window` of the image. */
   map: AnomalyMap;
+  /** The part of the image the map covers, in fractions of its width and height (all of it except under 'crop'). */
+  window: ImageWindow;
   patchScores: AnomalyMap;
   width: number;
   height: number;
@@ -82,13 +96,18 @@ export interface RequestMap {
   };
   build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
   /**
-   * Greedy coreset (Algorithm 1) over given feature rows, e.g. an old bank joined with a new one when good images
-   * are added to a model: keeps coresetSize(patchCount, config) rows (at most all of them) and returns them.
-   * Does not change the active model.
+   * Adds good images to a model given by its bank and counts (PatchCore.extend). Does not change the active model:
+   * the caller stores the result and loads it.
    */
-  coreset: { args: { features: Matrix; config: EngineConfig; patchCount: number }; result: MemoryBank };
+  extend: {
+    args: { images: ImageFile[]; bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number };
+    result: ExtendResult;
+  };
   /** Makes a stored memory bank the active model. */
-  load: { args: { bank: MemoryBank; config: EngineConfig }; result: { rows: number; cols: number } };
+  load: {
+    args: { bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number };
+    result: { rows: number; cols: number };
+  };
   score: { args: { image: ImageFile }; result: ScoreResult };
   /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };

@@ -1,5 +1,6 @@
 // Drawing an AnomalyMap over its image: a colour scale anchored at the decision threshold (cool and faint
 // below it, hot above it) and the outline of the region above it. Pure canvas 2D; no engine, no React.
+import type { ImageWindow } from '../../patchcore/preprocess';
 import type { AnomalyMap } from '../../patchcore/types';
 
 /** Google's Turbo colour map, polynomial fit (Mikhailov 2019); t in 0..1 -> RGB 0..255. */
@@ -79,23 +80,17 @@ export function contourSegments(map: AnomalyMap, level: number): Float32Array {
   return Float32Array.from(seg);
 }
 
-/** Where the map lies on the image: the whole image, or the authors' centre crop (short side x 0.875). */
-export function mapRegion(width: number, height: number, centerCrop: boolean): { x: number; y: number; w: number; h: number } {
-  if (!centerCrop) return { x: 0, y: 0, w: width, h: height };
-  const side = Math.min(width, height) * 0.875;
-  return { x: (width - side) / 2, y: (height - side) / 2, w: side, h: side };
-}
-
 export interface OverlayOptions {
   threshold: number;
   opacity: number;
   contour: boolean;
-  centerCrop: boolean;
+  /** The part of the image the map covers (the engine reports it with every score; see Framing). */
+  window: ImageWindow;
 }
 
 /**
  * Draws heatmap (and outline) for an image drawn at (dx, dy, dw, dh) on ctx. The map is stretched over the
- * image (or its centre crop) with bilinear smoothing.
+ * part of the image it covers (all of it, or the centre crop) with bilinear smoothing.
  */
 export function drawOverlay(
   ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
@@ -103,7 +98,8 @@ export function drawOverlay(
   dest: { x: number; y: number; w: number; h: number },
   opts: OverlayOptions,
 ): void {
-  const region = mapRegion(dest.w, dest.h, opts.centerCrop);
+  const win = opts.window;
+  const region = { x: win.x * dest.w, y: win.y * dest.h, w: win.w * dest.w, h: win.h * dest.h };
   const rx = dest.x + region.x, ry = dest.y + region.y;
   const sx = region.w / map.width, sy = region.h / map.height;
   if (opts.opacity > 0) {

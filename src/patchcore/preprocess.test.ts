@@ -1,7 +1,8 @@
 // Backbone input preparation: shapes, normalisation, area-averaging when shrinking, the aspect-keeping 'fit', and
 // the centre-crop protocol.
 import { describe, expect, it } from 'vitest';
-import { inputGeometry, padReflect, preprocess, type RgbaImage } from '../patchcore/preprocess';
+import { imageWindow, inputGeometry, preprocess, type RgbaImage } from './preprocess';
+import { padReflect } from './placement';
 
 function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -40,7 +41,7 @@ describe('preprocess', () => {
   it('centreCrop resizes to round(S/0.875) and keeps the middle: a centred square fills it', () => {
     // 256 px image with a 224 px white square in the middle: after resize to 256 and crop 224, all white.
     const img = image(256, 256, (x, y) => (x >= 16 && x < 240 && y >= 16 && y < 240 ? [255, 255, 255] : [0, 0, 0]));
-    const cropped = preprocess(img, raw, { mode: 'crop' }).data;
+    const cropped = preprocess(img, raw, { framing: 'crop' }).data;
     expect(Math.min(...cropped.subarray(0, 224 * 224))).toBeCloseTo(1, 5);
     const whole = preprocess(img, raw).data;
     expect(whole[0]).toBeLessThan(0.01); // the black border survives without the crop
@@ -57,13 +58,26 @@ describe('preprocess', () => {
     expect(inputGeometry(320, 805, 224, 'squash', 16)).toMatchObject({ width: 224, height: 224 });
   });
 
+  it('reports the window of the image the input covers: all of it, or the centre crop', () => {
+    expect(imageWindow(inputGeometry(320, 805, 224, 'fit', 16))).toEqual({ x: 0, y: 0, w: 1, h: 1 });
+    expect(imageWindow(inputGeometry(320, 805, 224, 'squash', 16))).toEqual({ x: 0, y: 0, w: 1, h: 1 });
+    // 256 x 256 -> resized to 256, centre 224: 16 px off each side.
+    expect(imageWindow(inputGeometry(256, 256, 224, 'crop'))).toEqual({ x: 16 / 256, y: 16 / 256, w: 224 / 256, h: 224 / 256 });
+    // Landscape 512 x 256 -> 512 x 256, centre 224 x 224.
+    const w = imageWindow(inputGeometry(512, 256, 224, 'crop'));
+    expect(w).toEqual({ x: 144 / 512, y: 16 / 256, w: 224 / 512, h: 224 / 256 });
+    // preprocess reports the same window with its input.
+    const img = image(512, 256, () => [0, 0, 0]);
+    expect(preprocess(img, raw, { framing: 'crop' }).window).toEqual(w);
+  });
+
   it("'fit' output is NCHW at the fitted size: a left-to-right ramp keeps its shape instead of being squeezed", () => {
     const img = image(448, 224, (x) => [Math.round((x / 447) * 255), 0, 0]);
-    const fit = preprocess(img, { ...raw, inputMultiple: 16 }, { mode: 'fit' });
+    const fit = preprocess(img, { ...raw, inputMultiple: 16 }, { framing: 'fit' });
     expect([fit.width, fit.height]).toEqual([448, 224]);
     expect(fit.data.length).toBe(3 * 448 * 224);
     expect(fit.data[10 * 448 + 224] * 255).toBeCloseTo((224 / 447) * 255, 0); // the middle column is half way
-    const squash = preprocess(img, raw, { mode: 'squash' });
+    const squash = preprocess(img, raw, { framing: 'squash' });
     expect([squash.width, squash.height]).toEqual([224, 224]);
   });
 });
