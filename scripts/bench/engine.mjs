@@ -59,7 +59,7 @@ try {
     ...backends.map((k) => ({ kernels: k, execution: k === 'webgpu' ? 'webgpu' : 'wasm' })),
   ];
   // Each path in a page of its own: workers created one after another in one page got 2-9x slower per image while
-  // the renderer's V8 thread pool was busy, most likely collecting the finished workers' heaps (README, Speed), so
+  // the renderer's V8 thread pool was busy, most likely collecting the finished workers' heaps (docs/speed.md), so
   // the figures depended on the order.
   for (const p of paths) {
     const e2ePage = await openHarness(browser, server.url, 'bench-e2e');
