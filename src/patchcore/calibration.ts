@@ -1,6 +1,37 @@
 // Choosing the pass/fail threshold from scores of held-out good images (and, when the user has them,
 // labelled defective ones). No anomalous samples are needed for the default.
 
+/** Share of the good images held out for calibration by default (the app's and the command line's). */
+export const DEFAULT_HOLDOUT_SHARE = 0.15;
+
+/**
+ * Accepted false-alarm rate on good parts that the default threshold targets. 5%: with the handful of held-out
+ * images a build has, a 1% bound is so wide that real defects pass.
+ */
+export const DEFAULT_FALSE_ALARM_RATE = 0.05;
+
+/**
+ * How many good images to hold out for calibration: `share` of them, at least 3 once there are 8 or more and at
+ * least 5 once there are 20 or more (the threshold's prediction bound widens sharply below 5 scores), at least 1
+ * from 2 images on (a threshold needs at least one unseen good score), never more than half.
+ */
+export function holdoutCount(n: number, share: number): number {
+  if (n < 2) return 0;
+  let k = Math.round(n * share);
+  if (n >= 8) k = Math.max(3, k);
+  if (n >= 20) k = Math.max(5, k);
+  k = Math.max(1, k);
+  return Math.min(k, Math.floor(n / 2));
+}
+
+/** Picks held-out images spread evenly over the list, so a folder sorted by time is sampled throughout. */
+export function splitHoldout<T>(items: T[], k: number): { train: T[]; holdout: T[] } {
+  if (k <= 0) return { train: items.slice(), holdout: [] };
+  const pick = new Set<number>();
+  for (let i = 0; i < k; i++) pick.add(Math.min(items.length - 1, Math.floor(((i + 0.5) * items.length) / k)));
+  return { train: items.filter((_, i) => !pick.has(i)), holdout: items.filter((_, i) => pick.has(i)) };
+}
+
 export interface ScoreStats {
   count: number;
   mean: number;

@@ -1,6 +1,7 @@
 // Building a model: the good images (and optional labelled defective ones) the inspector dropped, the build
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
+import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
 import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import type { Framing } from '../patchcore/preprocess';
 import type { Progress } from '../patchcore/types';
@@ -83,27 +84,8 @@ let job: Job<BuildResult> | null = null;
 /** Identifies the build in flight; a cancelled or superseded build never writes to the store again. */
 let buildToken = 0;
 
-/**
- * How many good images to hold out for calibration: `share` of them, at least 3 once there are 8 or more and at
- * least 5 once there are 20 or more (the threshold's prediction bound widens sharply below 5 scores), at least 1
- * from 2 images on (a threshold needs at least one unseen good score), never more than half.
- */
-export function holdoutCount(n: number, share: number): number {
-  if (n < 2) return 0;
-  let k = Math.round(n * share);
-  if (n >= 8) k = Math.max(3, k);
-  if (n >= 20) k = Math.max(5, k);
-  k = Math.max(1, k);
-  return Math.min(k, Math.floor(n / 2));
-}
-
-/** Picks held-out images spread evenly over the list, so a folder sorted by time is sampled throughout. */
-export function splitHoldout<T>(items: T[], k: number): { train: T[]; holdout: T[] } {
-  if (k <= 0) return { train: items.slice(), holdout: [] };
-  const pick = new Set<number>();
-  for (let i = 0; i < k; i++) pick.add(Math.min(items.length - 1, Math.floor(((i + 0.5) * items.length) / k)));
-  return { train: items.filter((_, i) => !pick.has(i)), holdout: items.filter((_, i) => pick.has(i)) };
-}
+// The held-out split lives with the calibration in patchcore/ (the command line uses it too).
+export { holdoutCount, splitHoldout };
 
 const STAGE_LABELS: Record<string, string> = {
   features: 'Extracting patch features',
@@ -137,7 +119,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   backbone: DEFAULT_CONFIG.backbone,
   coresetRatio: DEFAULT_CONFIG.coresetRatio,
   framing: DEFAULT_CONFIG.framing,
-  holdoutShare: 0.15,
+  holdoutShare: DEFAULT_HOLDOUT_SHARE,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
   phase: 'idle',
   progress: null,

@@ -3,7 +3,7 @@
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
 import type { EngineConfig } from '../patchcore/config';
-import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import { DEFAULT_FALSE_ALARM_RATE, f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { manifestHash, scoreStats as storageScoreStats } from '../storage/model';
@@ -46,8 +46,7 @@ export interface CurrentModel {
   dirty: boolean;
 }
 
-// 5%: with the handful of held-out images a build has, a 1% bound is so wide that real defects pass.
-export const DEFAULT_FALSE_ALARM_RATE = 0.05;
+export { DEFAULT_FALSE_ALARM_RATE };
 export const FALSE_ALARM_RATES = [0.001, 0.01, 0.05, 0.1] as const;
 
 export interface ExtendState {
