@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../patchcore/random';
-import { decodeBank, encodeBank, fromFp16, halfBitsToFloat, toFp16, toHalfBits } from './bank';
+import { bankFromBytes, decodeBank, encodeBank, fromFp16, halfBitsToFloat, toFp16, toHalfBits } from './bank';
 
 /** Reference rounding: binary search over the (monotone) positive half bit patterns, ties to the even pattern. */
 function referenceHalf(x: number): number {
@@ -59,5 +59,14 @@ describe('fp16 bank precision', () => {
     for (let i = 0; i < data.length; i++)
       expect(Math.abs(back.data[i] - data[i])).toBeLessThanOrEqual(data[i] * 2 ** -11 + 2 ** -25);
     expect(toFp16(fromFp16(stored.data as Uint16Array))).toEqual(stored.data);
+  });
+
+  it('reads a bank out of a larger Node Buffer (a whole file read from disk) as just its own values', () => {
+    const values = Float32Array.of(1.5, -2, 3.25, 4);
+    const file = Buffer.alloc(64);
+    Buffer.from(values.buffer).copy(file, 16);
+    const stored = bankFromBytes(file.subarray(16, 32), 'fp32', 2, 2);
+    expect(stored.data.length).toBe(4);
+    expect(Array.from(stored.data)).toEqual(Array.from(values));
   });
 });

@@ -100,7 +100,8 @@ export function bankBytes(stored: StoredBank): Uint8Array {
 /** Little-endian bytes back to a StoredBank (copies, so the result is aligned and owns its buffer). */
 export function bankFromBytes(bytes: Uint8Array, precision: BankPrecision, rows: number, cols: number): StoredBank {
   const size = BYTES_PER_VALUE[precision];
-  const copy = LITTLE_ENDIAN ? bytes.slice() : swapBytes(bytes, size);
+  // new Uint8Array(view), not view.slice(): on a Node Buffer slice() is a view of the whole file's memory.
+  const copy = LITTLE_ENDIAN ? new Uint8Array(bytes) : swapBytes(bytes, size);
   const data = precision === 'fp16' ? new Uint16Array(copy.buffer) : new Float32Array(copy.buffer);
   return { precision, rows, cols, data };
 }

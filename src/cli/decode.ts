@@ -1,0 +1,80 @@
+// Image file -> RGBA pixels in Node, with sharp (libvips), as the app's worker does with createImageBitmap
+// (src/worker/decode.ts): EXIF orientation applied, colour converted to sRGB, the longest side capped at 2048 px
+// (high-quality downscale), and messages a user can act on. The pixels then go through the same preprocess().
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { RgbaImage } from '../patchcore/preprocess';
+
+/** The browser's cap (MAX_DECODE_SIDE in src/worker/decode.ts): the backbone sees 224 px, maps are shown at this size. */
+export const MAX_DECODE_SIDE = 2048;
+
+export interface DecodedImage extends RgbaImage {
+  name: string;
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export class ImageInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImageInputError';
+  }
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
+}
+
+function kindOf(b: Uint8Array): string | null {
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'PNG';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'JPEG';
+  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP') return 'WebP';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'BMP';
+  if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'GIF';
+  return null;
+}
+
+/** Decodes image bytes to RGBA; `name` is used in error messages. */
+export async function decodeBytes(bytes: Uint8Array, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
+  if (bytes.byteLength === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
+  const kind = kindOf(bytes);
+  if (!kind) throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(bytes.byteLength)})`);
+  if (kind === 'BMP') throw new ImageInputError(`${name} is a BMP file, which the command line's decoder (sharp) does not read: convert it to PNG`);
+  try {
+    // failOn 'error': a truncated or corrupt file is an error, not a half-grey picture.
+    const img = sharp(bytes, { failOn: 'error' }).autoOrient();
+    const meta = await img.metadata();
+    const turned = (meta.orientation ?? 1) >= 5;
+    const width = turned ? meta.height : meta.width;
+    const height = turned ? meta.width : meta.height;
+    let pipe = img;
+    if (Math.max(width, height) > maxSide) {
+      const s = maxSide / Math.max(width, height);
+      pipe = pipe.resize({ width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)), fit: 'fill' });
+    }
+    const { data, info } = await pipe.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new Error(`${info.channels} channels after conversion to RGBA`);
+    return {
+      name,
+      data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      originalWidth: width,
+      originalHeight: height,
+    };
+  } catch (e) {
+    if (e instanceof ImageInputError) throw e;
+    const why = (e as Error).message.split('\n')[0];
+    throw new ImageInputError(`${name} looks like a ${kind} file but could not be decoded: it may be truncated or corrupt (${formatBytes(bytes.byteLength)}; ${why})`);
+  }
+}
+
+export async function decodeFile(file: string, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new ImageInputError(`${name} could not be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return decodeBytes(bytes, name, maxSide);
+}
