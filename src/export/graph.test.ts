@@ -130,13 +130,13 @@ describe('the exported graph', () => {
     // The declared graph interface, read back from the ONNX bytes.
     const model = onnxProto().ModelProto.decode(g.bytes);
     const elem: Record<number, string> = { 1: 'FP32', 2: 'UINT8', 9: 'BOOL' };
-    const declared = (vs: typeof model.graph.input) =>
+    const declared = (vs: NonNullable<NonNullable<typeof model.graph>['input']>) =>
       vs.map((v) => ({
-        name: v.name,
-        type: elem[v.type!.tensorType!.elemType!],
+        name: v.name!,
+        type: elem[v.type!.tensorType!.elemType!] as GraphSignature['inputs'][0]['type'],
         dims: v.type!.tensorType!.shape!.dim!.map((d) => (d.dimParam ? -1 : Number(d.dimValue))),
       }));
-    const sig: GraphSignature = { inputs: declared(model.graph!.input), outputs: declared(model.graph!.output) };
+    const sig: GraphSignature = { inputs: declared(model.graph!.input!), outputs: declared(model.graph!.output!) };
     expect(sig).toEqual(g.signature);
     for (const [list, io] of [[parsed.inputs, sig.inputs], [parsed.outputs, sig.outputs]] as const) {
       expect(list.map((e) => e.name)).toEqual(io.map((t) => t.name));
