@@ -9,7 +9,7 @@ export const IMAGE_EXT = /\.(png|jpe?g|webp|bmp)$/i;
 export interface ImagePath {
   /** Absolute path on disk. */
   file: string;
-  /** Path inside the given folder (the app's name for the image), or the file name. */
+  /** Path inside the given folder (the app's name for the image), or the file's path as given. */
   name: string;
 }
 
@@ -49,8 +49,8 @@ export function collectImages(paths: string[]): { images: ImagePath[]; skipped: 
       const found: ImagePath[] = [];
       walk(abs, abs, found, skipped);
       images.push(...found.sort(byPath));
-    } else if (IMAGE_EXT.test(abs)) images.push({ file: abs, name: basename(abs) });
-    else skipped.push({ name: basename(abs), reason: 'not a PNG, JPEG, WebP or BMP image' });
+    } else if (IMAGE_EXT.test(abs)) images.push({ file: abs, name: p });
+    else skipped.push({ name: p, reason: 'not a PNG, JPEG, WebP or BMP image' });
   }
   return { images, skipped, folderName: paths.length === 1 ? folderName : null };
 }
