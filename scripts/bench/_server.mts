@@ -2,6 +2,9 @@
 //   memory      export of a 50,000 x 184 bank model, its file size, and one run on a 1,500 x 1,000 image in a fresh
 //               process: peak RSS and the largest node output (onnxruntime's profiler)
 //   throughput  images/s of inspect on the engine (.patchcore) and on the exported graph, on a set's test images
+//   decoder     the browser's decoded pixels (headless Chromium, the built harness) vs sharp's on the same files:
+//               RGBA and normalised backbone input differences, and their effect on scores: two models built in
+//               Node from the same images, one on each decoder's pixels, scoring each decoder's test pixels
 //   parity      engine vs exported graph on every test image of the given sets: worst relative score difference,
 //               worst map difference over the map's range, verdict agreement
 import { spawnSync } from 'node:child_process';
@@ -150,6 +153,104 @@ async function parity() {
   results.parity = rows;
 }
 
+/** Every third test image (at most `limit`) and the training images of a set, decoded both ways. */
+async function decoder() {
+  const { launchChromium, openHarness } = await import('../lib/browser.mjs');
+  const { startServer } = await import('../lib/server.mjs');
+  const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
+  if (!existsSync(join(dist, 'harness.html'))) throw new Error(`${dist}/harness.html is missing: run npm run build first`);
+  const { PatchCore } = await import('../../src/patchcore/patchcore');
+  const { openEngine, backboneFiles } = await import('../../src/cli/model');
+  const { preprocess } = await import('../../src/patchcore/preprocess');
+  const { holdoutCount, splitHoldout, thresholdForFalseAlarmRate } = await import('../../src/patchcore/calibration');
+  const server = await startServer({ root: dist });
+  const browser = await launchChromium();
+  const page = await openHarness(browser, server.url, 'decoder');
+  const browserRgba = async (file: string) => {
+    const r = await page.evaluate(([n, b]) => (window as any).harness.pixels.rgba(n, b), [file, readFileSync(file).toString('base64')]);
+    const buf = Buffer.from(r.base64, 'base64');
+    return { data: new Uint8ClampedArray(buf.buffer, buf.byteOffset, buf.byteLength), width: r.width, height: r.height };
+  };
+  const sets = opt('sets', 'hazelnut_small,transistor_small,cookie,bottle,kolektorsdd').split(',');
+  const limit = Number(opt('limit', '40'));
+  const engine = await openEngine(backboneFiles('mobilenet_v2_mid'), threads);
+  const rows: unknown[] = [];
+  try {
+    for (const set of sets) {
+      if (!existsSync(join(data, set))) continue;
+      const train = collectImages([join(data, set, 'train', 'good')]).images;
+      const test = collectImages([join(data, set, 'test')]).images.filter((_, i) => i % 3 === 0).slice(0, limit);
+      const pairs = async (items: typeof train) => {
+        const out = [];
+        for (const it of items) out.push({ name: it.name, browser: await browserRgba(it.file), node: await decodeFile(it.file, it.name) });
+        return out;
+      };
+      const testPx = await pairs(test);
+      let rgbaMax = 0, rgbaSum = 0, rgbaN = 0, inMax = 0, inSum = 0, inN = 0;
+      for (const p of testPx) {
+        if (p.browser.width !== p.node.width || p.browser.height !== p.node.height) throw new Error(`${p.name}: sizes differ`);
+        for (let i = 0; i < p.node.data.length; i++) {
+          if (i % 4 === 3) continue;
+          const d = Math.abs(p.browser.data[i] - p.node.data[i]);
+          rgbaMax = Math.max(rgbaMax, d);
+          rgbaSum += d;
+          rgbaN++;
+        }
+        const a = preprocess(p.browser, MOBILENET_V2_MID, { size: 224, framing: 'fit' }).data;
+        const b = preprocess(p.node, MOBILENET_V2_MID, { size: 224, framing: 'fit' }).data;
+        for (let i = 0; i < a.length; i++) {
+          const d = Math.abs(a[i] - b[i]);
+          inMax = Math.max(inMax, d);
+          inSum += d;
+          inN++;
+        }
+      }
+      // Two models from the same images, each on one decoder's pixels, calibrated the app's way.
+      const { train: fitItems, holdout } = splitHoldout(train, holdoutCount(train.length, 0.15));
+      const trainPx = await pairs(fitItems);
+      const holdPx = await pairs(holdout);
+      const models = [];
+      for (const side of ['browser', 'node'] as const) {
+        const pc = new PatchCore(engine.backbone, engine.kernels, { ...DEFAULT_CONFIG });
+        await pc.fit(trainPx.map((p) => p[side]), trainPx.length);
+        const held = [];
+        for (const p of holdPx) held.push((await pc.score(p[side])).score);
+        models.push({ pc, threshold: thresholdForFalseAlarmRate(held, 0.05) });
+      }
+      let scoreMax = 0, sameModelMax = 0, verdictDiff = 0, verdictDiffOutsideMargin = 0;
+      for (const p of testPx) {
+        const a = (await models[0].pc.score(p.browser)).score; // browser-built model, browser pixels
+        const b = (await models[1].pc.score(p.node)).score; // Node-built model, Node pixels
+        const c = (await models[0].pc.score(p.node)).score; // browser-built model, Node pixels
+        scoreMax = Math.max(scoreMax, Math.abs(a - b) / a);
+        sameModelMax = Math.max(sameModelMax, Math.abs(a - c) / a);
+        const va = a > models[0].threshold, vb = b > models[1].threshold;
+        if (va !== vb) {
+          verdictDiff++;
+          const t = models[0].threshold;
+          if (Math.abs(a - t) > 0.01 * t && Math.abs(b - t) > 0.01 * t) verdictDiffOutsideMargin++;
+        }
+      }
+      const row = {
+        set, testImages: testPx.length, trainImages: trainPx.length,
+        rgbaMaxAbs: rgbaMax, rgbaMeanAbs: rgbaSum / rgbaN,
+        inputMaxAbs: inMax, inputMeanAbs: inSum / inN,
+        sameModelScoreMaxRel: sameModelMax,
+        twoModelsScoreMaxRel: scoreMax,
+        thresholds: models.map((m) => m.threshold),
+        verdictsDiffer: verdictDiff, verdictsDifferOutside1pc: verdictDiffOutsideMargin,
+      };
+      rows.push(row);
+      console.error(JSON.stringify(row));
+    }
+  } finally {
+    await engine.release();
+    await browser.close();
+    await server.close();
+  }
+  results.decoder = rows;
+}
+
 try {
   if (mode === 'memory-run') {
     await memoryRun();
@@ -157,6 +258,7 @@ try {
     if (mode === 'all' || mode === 'memory') await memory();
     if (mode === 'all' || mode === 'throughput') await throughput();
     if (mode === 'all' || mode === 'parity') await parity();
+    if (mode === 'decoder') await decoder();
     console.log(JSON.stringify(results, null, 2));
     mkdirSync(join(root, 'bench-results'), { recursive: true });
     writeFileSync(join(root, 'bench-results', `server-${mode}.json`), JSON.stringify(results, null, 2));

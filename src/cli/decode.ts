@@ -34,6 +34,37 @@ function kindOf(b: Uint8Array): string | null {
   return null;
 }
 
+/**
+ * The file gamma of a PNG that declares one (gAMA) without an sRGB or ICC chunk, else null. Browsers colour-manage
+ * such a file (pure power-law transfer -> sRGB) and libvips does not; MVTec's PNGs all carry gAMA 1/2.2, which
+ * shifts dark values by up to 8 levels if left alone (docs/server.md).
+ */
+export function pngGamma(b: Uint8Array): number | null {
+  if (kindOf(b) !== 'PNG') return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let gamma: number | null = null;
+  for (let i = 8; i + 8 <= b.length; ) {
+    const len = dv.getUint32(i);
+    const type = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+    if (type === 'IDAT' || type === 'IEND') break;
+    if (type === 'sRGB' || type === 'iCCP') return null;
+    if (type === 'gAMA' && i + 12 <= b.length) gamma = dv.getUint32(i + 8) / 100000;
+    i += 12 + len;
+  }
+  return gamma && gamma > 0 ? gamma : null;
+}
+
+/** 8-bit lookup table: a value encoded with file gamma g (v = linear^g) re-encoded with the sRGB curve. */
+function gammaToSrgb(g: number): Uint8Array {
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) {
+    const lin = Math.pow(v / 255, 1 / g);
+    const s = lin <= 0.0031308 ? 12.92 * lin : 1.055 * Math.pow(lin, 1 / 2.4) - 0.055;
+    lut[v] = Math.round(255 * Math.min(1, Math.max(0, s)));
+  }
+  return lut;
+}
+
 /** Decodes image bytes to RGBA; `name` is used in error messages. */
 export async function decodeBytes(bytes: Uint8Array, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
   if (bytes.byteLength === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
@@ -54,6 +85,15 @@ export async function decodeBytes(bytes: Uint8Array, name: string, maxSide = MAX
     }
     const { data, info } = await pipe.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) throw new Error(`${info.channels} channels after conversion to RGBA`);
+    const gamma = pngGamma(bytes);
+    if (gamma !== null) {
+      const lut = gammaToSrgb(gamma);
+      for (let i = 0; i < data.length; i += 4) {
+        data[i] = lut[data[i]];
+        data[i + 1] = lut[data[i + 1]];
+        data[i + 2] = lut[data[i + 2]];
+      }
+    }
     return {
       name,
       data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength),
