@@ -1,7 +1,7 @@
 // The command line's decoder (sharp) hands the engine what the browser's does: EXIF orientation applied, grey
 // images as RGBA, the 2048 px cap, PNG gamma colour-managed to sRGB as Chromium does, and readable refusals.
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeBytes, pngGamma } from './decode';
