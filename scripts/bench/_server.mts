@@ -117,6 +117,26 @@ async function throughput() {
   const g = await inspect(graph, files);
   await graph.release();
   out.graphImagesPerSecond = files.length / g.seconds;
+  // The app's WASM path in headless Chromium, same model file and images (needs the built app).
+  const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
+  if (existsSync(join(dist, 'harness.html'))) {
+    const { launchChromium, openHarness } = await import('../lib/browser.mjs');
+    const { startServer } = await import('../lib/server.mjs');
+    const server = await startServer({ root: dist });
+    const browser = await launchChromium();
+    try {
+      const page = await openHarness(browser, server.url, 'throughput');
+      const images = files.map((f) => ({ name: f, base64: readFileSync(f).toString('base64') }));
+      const r = await page.evaluate(([m, im]) => (window as any).harness.pixels.throughput(m, im), [readFileSync(model).toString('base64'), images] as const);
+      out.browserWasmImagesPerSecond = r.imagesPerSecond;
+      out.browserThreads = r.threads;
+      // Same model, two decoders and two runtimes (WASM vs native onnxruntime): how far the scores are apart.
+      out.browserVsCliScoreMaxRel = Math.max(...e.rows.map((row, i) => Math.abs(row.score - r.scores[i]) / r.scores[i]));
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  } else out.browserWasmImagesPerSecond = 'not measured: build the app first (npm run build)';
   results.throughput = out;
 }
 
@@ -178,7 +198,7 @@ async function decoder() {
   try {
     for (const set of sets) {
       if (!existsSync(join(data, set))) continue;
-      const train = collectImages([join(data, set, 'train', 'good')]).images;
+      const train = collectImages([join(data, set, 'train', 'good')]).images.slice(0, Number(opt('train', '100000')));
       const test = collectImages([join(data, set, 'test')]).images.filter((_, i) => i % 3 === 0).slice(0, limit);
       const pairs = async (items: typeof train) => {
         const out = [];
