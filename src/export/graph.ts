@@ -99,6 +99,9 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   const opset = Math.max(13, aiOnnx ? num(aiOnnx.version) : 13);
   const taken = new Set<string>([...backboneNodes.flatMap((n) => [...(n.input ?? []), ...(n.output ?? [])]), ...backboneInits.map((t) => t.name ?? '')]);
 
+  for (const own of [INPUT_NAME, OUTPUT_SCORE, OUTPUT_MAP, OUTPUT_VERDICT]) {
+    if (taken.has(own)) throw new Error(`The backbone ${manifest.id} already uses the tensor name "${own}", which the export needs for its own input or outputs`);
+  }
   const nodes: OnnxNs.INodeProto[] = [];
   const inits: OnnxNs.ITensorProto[] = [];
   let k = 0;
@@ -118,9 +121,8 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
     return { name, type: T.INT, i: v };
   };
   /** Adds a node; returns its (first) output name. */
-  const op = (type: string, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string, outputs = 1): string => {
+  const op = (type: string, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string): string => {
     const outs = [outName ?? fresh(type.toLowerCase())];
-    for (let i = 1; i < outputs; i++) outs.push(fresh(`${type.toLowerCase()}_out${i}`));
     nodes.push({ opType: type, input: inputs, output: outs, name: fresh(`n_${type}`), attribute: Object.entries(attrs).map(([n, v]) => attr(n, v)) });
     return outs[0];
   };
@@ -280,9 +282,11 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
     type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
   });
   const inputDims: (number | string)[] = ['batch', 3, ...hw];
+  // Our normalisation nodes, the backbone's, then ours again: the node list stays topologically sorted.
+  const split = nodes.findIndex((n) => n.output?.includes(manifest.inputName)) + 1;
   const graph: OnnxNs.IGraphProto = {
     name: opts.name ?? 'patchcore',
-    node: [...nodes.slice(0, nodesBeforeBackbone(nodes, manifest.inputName)), ...backboneNodes, ...nodes.slice(nodesBeforeBackbone(nodes, manifest.inputName))],
+    node: [...nodes.slice(0, split), ...backboneNodes, ...nodes.slice(split)],
     initializer: [...backboneInits, ...inits],
     input: [vi(INPUT_NAME, inputType === 'uint8' ? T.UINT8 : T.FLOAT, inputDims)],
     output: [
@@ -312,10 +316,4 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
     ],
   };
   return { bytes, signature, chunkRows };
-}
-
-/** Our nodes up to the one that produces the backbone's input come first (the graph stays topologically sorted). */
-function nodesBeforeBackbone(nodes: OnnxNs.INodeProto[], inputName: string): number {
-  const i = nodes.findIndex((n) => n.output?.includes(inputName));
-  return i + 1;
 }
