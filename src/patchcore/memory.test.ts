@@ -21,7 +21,7 @@ function blobs(seed: number, n: number, d: number): Matrix {
 const select: SelectRows = (m, count, onProgress) =>
   greedyCoreset(m, { count, projectionDim: 0, seed: 0, startPoints: CORESET_START_POINTS, onProgress });
 
-async function build(x: Matrix, config: MemoryPlanConfig, per = 50, parallel = 1, log?: number[]) {
+async function build(x: Matrix, config: MemoryPlanConfig, per = 50, parallel = 0, log?: number[]) {
   const b = new BankBuilder({
     config,
     cols: x.cols,
@@ -76,7 +76,7 @@ describe('BankBuilder (streamed memory bank)', () => {
 
   it('streams larger sets in chunks: the bank size is unchanged, its radius close to exact greedy', async () => {
     const sizes: number[] = [];
-    const r = await build(x, { ...exactConfig, coresetChunk: 700 }, 50, 1, sizes);
+    const r = await build(x, { ...exactConfig, coresetChunk: 700 }, 50, 0, sizes);
     expect(r.bank.rows).toBe(300);
     expect(r.patchCount).toBe(3000);
     // Chunks of 700 (the last one shorter), then the pool: never a selection over all 3000 rows.
@@ -89,7 +89,7 @@ describe('BankBuilder (streamed memory bank)', () => {
   });
 
   it('gives the same bank whatever the number of selections running at once', async () => {
-    const one = await build(x, { ...exactConfig, coresetChunk: 500 }, 37, 1);
+    const one = await build(x, { ...exactConfig, coresetChunk: 500 }, 37, 0);
     const three = await build(x, { ...exactConfig, coresetChunk: 500 }, 37, 3);
     expect(Array.from(three.bank.data)).toEqual(Array.from(one.bank.data));
   });
@@ -97,7 +97,7 @@ describe('BankBuilder (streamed memory bank)', () => {
   it('caps the bank at coresetMax and keeps the pool bounded by merging it', async () => {
     const sizes: number[] = [];
     const config = { coresetRatio: 0.25, coresetMax: 60, coresetChunk: 200 };
-    const r = await build(x, config, 50, 1, sizes);
+    const r = await build(x, config, 50, 0, sizes);
     expect(r.bank.rows).toBe(60);
     expect(coresetSize(3000, config)).toBe(60);
     // The pool never grows past max(4 x bank, one chunk) = 240 before it is merged.

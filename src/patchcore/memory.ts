@@ -25,7 +25,7 @@ export interface BankBuilderOptions {
   expectedPatches: number;
   /** Runs the greedy selection; several calls may be in flight at once (a worker pool runs them in parallel). */
   select: SelectRows;
-  /** How many chunk selections may run at once (default 1). */
+  /** How many chunk selections may still run while more patches stream in (default 0: none; a worker pool: its size). */
   parallel?: number;
   /** Progress of the final selection (stage 'coreset'); chunk selections report through chunksDone. */
   onProgress?: ProgressFn;
@@ -120,7 +120,7 @@ export class BankBuilder {
     const keep = Math.max(1, Math.ceil(rows * this.level1Share()));
     this.chunksStarted++;
     this.inFlight.push(keep >= rows ? Promise.resolve(m) : this.selectInto(m, keep));
-    await this.drain(Math.max(1, this.o.parallel ?? 1) - 1);
+    await this.drain(Math.max(0, this.o.parallel ?? 0));
   }
 
   /** Waits for chunk selections, oldest first (so the pool's order does not depend on timing), until `left` run. */
