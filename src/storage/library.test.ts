@@ -7,7 +7,7 @@ import { halfBitsToFloat, toHalfBits } from './bank';
 import { LibraryError } from './errors';
 import { openLibrary, type LibraryOptions, type WriteStage } from './library';
 import type { ModelMetaV1 } from './model';
-import { randomBank, sampleDraft, withQuota } from './testing';
+import { randomBank, sampleDraft, withQuota } from './library.fixture';
 
 let dbCount = 0;
 /** A fresh database per test; returns a factory so a "reloaded page" can open its own connection. */
