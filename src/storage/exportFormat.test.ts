@@ -12,7 +12,7 @@ import {
   type ExportHeader,
 } from './exportFormat';
 import { openLibrary, type ModelLibrary } from './library';
-import { randomBank, sampleDraft } from './testing';
+import { randomBank, sampleDraft } from './library.fixture';
 
 const KNOWN = ['mobilenet_v2_mid', 'resnet18_mid'];
 

@@ -7,7 +7,7 @@ import { halfBitsToFloat, toHalfBits } from './bank';
 import { LibraryError } from './errors';
 import { openLibrary, type LibraryOptions, type WriteStage } from './library';
 import type { ModelMetaV1 } from './model';
-import { randomBank, sampleDraft, withQuota } from './testing';
+import { randomBank, sampleDraft, withQuota } from './library.fixture';
 
 /** DEFAULT_CONFIG as configs were saved before schema 3: no `framing` field. */
 const { framing: _framing, ...legacyConfig } = DEFAULT_CONFIG;

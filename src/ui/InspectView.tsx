@@ -185,11 +185,11 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
               className={`tr${r.id === selectedId ? ' is-selected' : ''}`}
               onClick={() => select(r.id)}
               data-testid="result-row"
-              data-name={r.path}
+              data-name={r.name}
               data-score={r.result?.score ?? ''}
               data-verdict={fail === null ? r.status : fail ? 'fail' : 'pass'}
             >
-              <span role="gridcell" className="td-name" title={r.path}>{r.path}</span>
+              <span role="gridcell" className="td-name" title={r.name}>{r.name}</span>
               {hasLabels && <span role="gridcell" className={`td-label${r.label && r.label !== 'good' ? ' is-defect' : ''}`}>{r.label ?? ''}</span>}
               <span role="gridcell" className="td-score">
                 {r.result ? (

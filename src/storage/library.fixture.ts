@@ -1,4 +1,5 @@
-// Test support shared by the unit tests and the harness page: sample models, and a store that runs out of space.
+// Test fixtures for the model library, shared by the unit tests and the harness page (never imported by the app):
+// sample models, and a store that runs out of space.
 import type { UseStore } from 'idb-keyval';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { rng } from '../patchcore/random';
