@@ -51,6 +51,9 @@ export class BankBuilder {
   private poolRows = 0;
   private readonly inFlight: Promise<Matrix>[] = [];
   private reducedAny = false;
+  /** Measured cost of the selections so far: seconds per (rows x selected) unit. */
+  private selectSeconds = 0;
+  private selectWork = 0;
 
   constructor(private readonly o: BankBuilderOptions) {
     this.cols = o.cols;
@@ -97,6 +100,22 @@ export class BankBuilder {
     const pool: Matrix = { data: this.pool.subarray(0, this.poolRows * cols), rows: this.poolRows, cols };
     const bank = pool.rows > k ? await this.selectInto(pool, k, this.o.onProgress) : { data: pool.data.slice(), rows: pool.rows, cols };
     return { bank, patchCount: this.patchCount };
+  }
+
+  /**
+   * Seconds the remaining selections should take once every patch is in (the pool grown by the level-1 share of
+   * the patches still expected, then reduced to the bank), from the selections measured so far; null before any
+   * (exact mode has none until its one pass).
+   */
+  estimateFinishSeconds(): number | null {
+    if (this.selectWork === 0) return null;
+    const n = Math.max(this.o.expectedPatches, this.patchCount);
+    const pending = this.filled + Math.max(0, n - this.patchCount);
+    const pool = Math.min(this.poolCap(), this.poolRows + pending * this.level1Share());
+    const k = coresetSize(n, this.o.config);
+    const rate = this.selectSeconds / this.selectWork;
+    // Chunk selections are left out: they run while features stream in, so the per-image time already has them.
+    return rate * (pool > k ? pool * k : 0);
   }
 
   /** The level-1 share: LEVEL1_OVERSAMPLE x the bank's expected share of all patches, at most all. */
@@ -163,7 +182,12 @@ export class BankBuilder {
   }
 
   private async selectInto(m: Matrix, count: number, onProgress?: ProgressFn): Promise<Matrix> {
-    return gatherRows(m, await this.o.select(m, Math.min(m.rows, count), onProgress));
+    const k = Math.min(m.rows, count);
+    const t0 = performance.now();
+    const indices = await this.o.select(m, k, onProgress);
+    this.selectSeconds += (performance.now() - t0) / 1000;
+    this.selectWork += m.rows * k;
+    return gatherRows(m, indices);
   }
 }
 

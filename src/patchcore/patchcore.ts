@@ -164,6 +164,13 @@ export class PatchCore {
           signal: opts.signal,
         }));
     opts.onProgress?.({ stage: 'features', done, total: count });
+    let firstDone = 0;
+    const eta = (): number | undefined => {
+      // Per image from the second on (the first pays for warm-up), plus what the selections left will take.
+      const finish = builder?.estimateFinishSeconds();
+      if (done < 2 || finish == null) return undefined;
+      return ((performance.now() - firstDone) / 1000 / (done - 1)) * (count - done) + finish;
+    };
     for await (const image of images) {
       if (opts.signal?.aborted) throw abortError();
       const f = await this.extract(image);
@@ -186,7 +193,8 @@ export class PatchCore {
       if (f.cols !== builder.cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
       await builder.add(f.data, f.rows);
       done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
-      opts.onProgress?.({ stage: 'features', done, total: count });
+      if (done === 1) firstDone = performance.now();
+      opts.onProgress?.({ stage: 'features', done, total: count, etaSeconds: eta() });
     }
     if (!builder) return { bank: { data: new Float32Array(0), rows: 0, cols: 0 }, patchCount: 0, images: 0 };
     opts.signal?.throwIfAborted();

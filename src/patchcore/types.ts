@@ -69,6 +69,8 @@ export interface Progress {
   stage: string;
   done: number;
   total: number;
+  /** Seconds the whole job still needs, when the engine can tell (else callers extrapolate the stage). */
+  etaSeconds?: number;
 }
 
 export type ProgressFn = (p: Progress) => void;
