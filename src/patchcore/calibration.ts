@@ -20,7 +20,7 @@ export function scoreStats(scores: ArrayLike<number>): ScoreStats {
   const mean = sum / n;
   let v = 0;
   for (const s of sorted) v += (s - mean) ** 2;
-  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0;
+  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0; // sample (n - 1): the prediction bound below uses t(n - 1)
   const q = (p: number) => quantile(sorted, p);
   return {
     count: n, mean, std, min: sorted[0], max: sorted[n - 1],

@@ -6,7 +6,7 @@ import { coresetSize, type EngineConfig } from '../patchcore/config';
 import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
-import { manifestHash, scoreStats as storageScoreStats } from '../storage/model';
+import { manifestHash, storedScoreStats } from '../storage/model';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
 import { library } from './library';
@@ -175,7 +175,7 @@ export const useModel = create<ModelState>()((set, get) => ({
           backbone: { id: c.config.backbone, manifestHash: await backboneHash(c.config.backbone) },
           config: c.config,
           calibration,
-          scoreStats: storageScoreStats(c.goodScores.map((s) => s.score)),
+          scoreStats: storedScoreStats(c.goodScores.map((s) => s.score)),
           thumbnails: c.thumbnails,
           trainImageCount: c.trainImageCount,
           bank: c.bank,
