@@ -3,7 +3,8 @@
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
 import { coresetSize, type EngineConfig } from '../patchcore/config';
-import { f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import { thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { manifestHash, storedScoreStats } from '../storage/model';
@@ -92,7 +93,8 @@ let nextKey = 1;
 
 export function f1Suggestion(m: Pick<CurrentModel, 'goodScores' | 'defectScores'> | null): { threshold: number; f1: number } | null {
   if (!m || m.defectScores.length === 0 || m.goodScores.length === 0) return null;
-  return f1OptimalThreshold(m.goodScores.map((s) => s.score), m.defectScores.map((s) => s.score));
+  const good = m.goodScores.map((s) => s.score), bad = m.defectScores.map((s) => s.score);
+  return f1Max([...good, ...bad], [...good.map(() => 0), ...bad.map(() => 1)]);
 }
 
 export function farThreshold(goodScores: NamedScore[], rate: number): number {
