@@ -6,7 +6,8 @@ import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 import { EngineClient } from '../worker/client';
-import type { EngineInfo, ExecutionPreference, KernelPreference, ScoreResult } from '../worker/protocol';
+import type { ExecutionPreference } from '../backbone/session';
+import type { EngineInfo, KernelPreference, ScoreResult } from '../worker/protocol';
 import { renderOverlay } from './overlay';
 
 export interface EvalSpec {

@@ -1,13 +1,15 @@
 // Picks the implementation of the compute steps: the WGSL kernels on a hardware GPU, onnxruntime-web's WASM backend
 // everywhere else, the TypeScript twins when asked for or when WASM cannot load. Callers ask for `Kernels`; the
 // returned reason is one sentence for the UI.
+import type { ExecutionPreference } from '../backbone/session';
 import { cpuKernels } from './cpu';
 import { acquireDevice, adapterIsSoftware, adapterName, requestAdapter, webgpuAvailable } from './gpu/device';
 import { createGpuKernels } from './gpu/index';
 import type { Kernels } from './types';
 import { createWasmKernels } from './wasm/index';
 
-export type KernelPreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+/** Where to run the kernels: where the backbone may run, or plain TypeScript. */
+export type KernelPreference = ExecutionPreference | 'cpu';
 
 export interface ChooseKernelsOptions {
   /**

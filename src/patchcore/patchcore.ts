@@ -2,17 +2,12 @@
 // a greedy-coreset memory bank (sec. 3.2, Algorithm 1), and nearest-neighbour scoring with eq. 7 re-weighting
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
 import type { BackboneManifest } from '../backbone/manifest';
+import type { Backbone } from '../backbone/session';
 import { coresetSize, resizeMode, type EngineConfig } from './config';
 import { padReflect, preprocess, type BackboneInput, type RgbaImage } from './preprocess';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
-import type { AnomalyMap, AxisMapping, FeatureMap, GridMapping, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
-
-/** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
-export interface Backbone {
-  readonly manifest: BackboneManifest;
-  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
-}
+import type { AnomalyMap, AxisMapping, GridMapping, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 /**
  * Where the backbone's feature cells sit on its input, from the manifest: stride-8 cell i centres on input pixel
@@ -57,7 +52,7 @@ export class PatchCore {
   bank: MemoryBank | null = null;
 
   constructor(
-    readonly backbone: Backbone,
+    readonly backbone: Pick<Backbone, 'manifest' | 'run'>,
     readonly kernels: Kernels,
     readonly config: EngineConfig,
   ) {}

@@ -1,10 +1,9 @@
 // The one typed message protocol between the UI (or the eval harness) and the engine worker.
 // Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
 // 'done' or 'error' for that id. Large arrays travel as transferables.
+import type { ExecutionPath, ExecutionPreference } from '../backbone/session';
 import type { EngineConfig } from '../patchcore/config';
 import type { AnomalyMap, Kernels, Matrix, MemoryBank, Progress } from '../patchcore/types';
-
-export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -24,7 +23,7 @@ export interface CustomBackboneFiles {
 export interface EngineInfo {
   backbone: string;
   /** Where the backbone runs. */
-  executionPath: 'webgpu' | 'wasm';
+  executionPath: ExecutionPath;
   threads: number;
   /** Where aggregation, coreset, kNN and blur run. */
   kernels: Kernels['name'];
