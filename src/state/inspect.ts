@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import { isFail } from '../patchcore/calibration';
 import type { ScoreResult } from '../worker/protocol';
-import type { PickedFiles } from '../ui/lib/files';
+import type { PickedFiles } from './files';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
 import { useBuild } from './build';

@@ -12,7 +12,6 @@ import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
 import { library } from './library';
 import { toast } from './toasts';
-import { downloadBlob } from '../ui/lib/download';
 
 export interface NamedScore {
   name: string;
@@ -85,7 +84,8 @@ interface ModelState {
   rename(id: string, name: string): Promise<void>;
   duplicate(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  exportModel(id: string): Promise<void>;
+  /** The model as a .patchcore file for the UI to download; null (and a toast) when it cannot be exported. */
+  exportModel(id: string): Promise<{ blob: Blob; filename: string } | null>;
   importModel(file: File): Promise<void>;
 }
 
@@ -352,10 +352,10 @@ export const useModel = create<ModelState>()((set, get) => ({
 
   async exportModel(id) {
     try {
-      const { blob, filename } = await library.exportFile(id);
-      downloadBlob(blob, filename);
+      return await library.exportFile(id);
     } catch (e) {
       toast(`Could not export the model: ${readable(e)}`, { tone: 'error' });
+      return null;
     }
   },
 
