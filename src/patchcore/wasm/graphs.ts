@@ -2,7 +2,7 @@
 // so that onnxruntime-web's multi-threaded SIMD MatMul (MLAS) does the O(n * d) inner products.
 // Every graph is plain opset 13; integer results leave the graph as float (indices < 2^24), because the protobuf
 // writer only declares fp32 value infos.
-import { model, node, tensor, valueInfo } from '../../../scripts/onnx/protobuf.mjs';
+import { model, node, tensor, valueInfo } from '../../backbone/onnx/protobuf.mjs';
 
 type Chunks = ReturnType<typeof node>;
 
