@@ -32,7 +32,6 @@ function parseArgs(argv) {
     else if (k === '--crop') a.crop = true;
     else if (k === '--resize') a.resize = v();
     else if (k === '--max-aspect') a.maxAspect = Number(v());
-    else if (k === '--coreset-gemv') a.coresetGemvFrom = Number(v());
     else if (k === '--kernels') a.kernels = v();
     else if (k === '--execution') a.execution = v();
     else if (k === '--limit-train') a.limitTrain = Number(v());
@@ -144,7 +143,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--crop | --resize fit|squash [--max-aspect 3]] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -178,7 +177,6 @@ async function main() {
       config: { backbone: a.backbone, centerCrop: a.crop, resize: a.resize, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
       execution: a.execution,
       kernels: a.kernels,
-      coresetGemvFrom: a.coresetGemvFrom,
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);

@@ -19,8 +19,6 @@ export interface EvalSpec {
   config: Partial<EngineConfig>;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
-  /** WASM kernels: GEMV coreset steps from this many points on. */
-  coresetGemvFrom?: number;
   overlaysPerType?: number;
   /**
    * Diagnostic: also compute pixel AUROC and PRO with every input-scale map translated by each of these many
@@ -99,7 +97,6 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',
     kernels: spec.kernels ?? 'auto',
-    coresetGemvFrom: spec.coresetGemvFrom,
   }).promise;
   report(`engine: backbone ${info.backbone} on ${info.executionPath} (${info.threads} threads), kernels ${info.kernels}: ${info.reason}`);
 
@@ -219,7 +216,6 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     execution_path: info.executionPath,
     kernels: info.kernels,
     engine_reason: info.reason,
-    coreset_gemv_from: spec.coresetGemvFrom ?? null,
     coreset_ratio: spec.config.coresetRatio,
     center_crop: crop,
     resize: resizeMode(spec.config),

@@ -73,8 +73,6 @@ export interface RequestMap {
       custom?: CustomBackboneFiles;
       execution?: ExecutionPreference;
       kernels?: KernelPreference;
-      /** WASM kernels: run the coreset as GEMV steps from this many points on (see ChooseKernelsOptions). */
-      coresetGemvFrom?: number;
       threads?: number;
     };
     result: EngineInfo;
