@@ -1,7 +1,7 @@
 // Backbone input preparation: shapes, normalisation, area-averaging when shrinking, the aspect-keeping 'fit', and
 // the centre-crop protocol.
 import { describe, expect, it } from 'vitest';
-import { inputGeometry, padReflect, preprocess, type RgbaImage } from '../patchcore/preprocess';
+import { inputGeometry, padReflect, preprocess, type RgbaImage } from './preprocess';
 
 function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
   const data = new Uint8ClampedArray(w * h * 4);
