@@ -1,5 +1,6 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
+import type { ExecutionPreference } from '../backbone/session';
 import { CORESET_START_POINTS, DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { rng } from '../patchcore/random';
@@ -84,7 +85,7 @@ export async function knn(c: { backend: KernelPreference; queries: number; bank:
 }
 
 /** Per-image latency through the worker (decode, backbone, features, kNN, eq. 7, map) on generated demo images. */
-export async function endToEnd(c: { kernels: KernelPreference; execution: 'auto' | 'wasm' | 'webgpu'; train: number; images: number }) {
+export async function endToEnd(c: { kernels: KernelPreference; execution: ExecutionPreference; train: number; images: number }) {
   const set = await generateDemoSet({ good: c.train, testGood: Math.ceil(c.images / 2), testDefective: Math.floor(c.images / 2), size: 256 });
   const client = new EngineClient();
   try {

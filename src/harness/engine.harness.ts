@@ -1,4 +1,5 @@
 // Engine-level scenarios for Playwright that need the real worker: device loss and recovery.
+import type { ExecutionPath } from '../backbone/session';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { generateDemoSet } from '../demo/generate';
 import { EngineClient } from '../worker/client';
@@ -58,7 +59,7 @@ export async function deviceLoss() {
 export async function sharedDevice() {
   const set = await generateDemoSet({ good: 2, testGood: 0, testDefective: 1, size: 96 });
   const config = { ...DEFAULT_CONFIG, backbone: 'mobilenet_v2', coresetRatio: 0.1 };
-  const run = async (execution: 'webgpu' | 'wasm', kernels: 'webgpu' | 'cpu') => {
+  const run = async (execution: ExecutionPath, kernels: 'webgpu' | 'cpu') => {
     const client = new EngineClient();
     try {
       const info = await client.request('init', { backbone: config.backbone, kernels, execution }).promise;

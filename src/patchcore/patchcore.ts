@@ -1,20 +1,14 @@
 // PatchCore, in the paper's order: locally aware patch features from a pretrained backbone (sec. 3.1),
 // a greedy-coreset memory bank (sec. 3.2, Algorithm 1), and nearest-neighbour scoring with eq. 7 re-weighting
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
-import type { BackboneManifest } from '../backbone/manifest';
+import type { Backbone } from '../backbone/session';
 import { CORESET_START_POINTS, type EngineConfig } from './config';
 import { BankBuilder, type SelectRows } from './memory';
 import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
 import { cropCells, padReflect, placement, type Placement } from './placement';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
-import type { AnomalyMap, FeatureMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
-
-/** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
-export interface Backbone {
-  readonly manifest: BackboneManifest;
-  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
-}
+import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 export interface ScoredImage {
   /** Image-level anomaly score (eq. 7 re-weighted max patch score, or the plain max when b = 0). */
@@ -63,7 +57,7 @@ export class PatchCore {
   private readonly placement: Placement;
 
   constructor(
-    readonly backbone: Backbone,
+    readonly backbone: Pick<Backbone, 'manifest' | 'run'>,
     readonly kernels: Kernels,
     readonly config: EngineConfig,
   ) {

@@ -6,7 +6,7 @@ import type { Framing } from '../patchcore/preprocess';
 import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
-import type { PickedFiles } from '../ui/lib/files';
+import type { PickedFiles } from './files';
 import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, useEngine } from './engine';
 import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, farThreshold, useModel, type NamedScore } from './model';
 import { makeThumbnails } from './thumbnails';

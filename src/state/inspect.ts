@@ -1,8 +1,9 @@
 // Inspecting test images with the current model: the queue of dropped images, their scores and anomaly maps,
 // which one is selected, table sorting and filtering, and the view options of the heatmap.
 import { create } from 'zustand';
+import { isFail } from '../patchcore/calibration';
 import type { ScoreResult } from '../worker/protocol';
-import type { PickedFiles } from '../ui/lib/files';
+import type { PickedFiles } from './files';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
 import { useBuild } from './build';
@@ -65,14 +66,10 @@ interface InspectState {
 
 let nextId = 1;
 
-export function isFail(item: InspectItem, threshold: number): boolean | null {
-  return item.result ? item.result.score > threshold : null;
-}
-
 /** The rows of the results table in display order, honouring sort and the fails-only filter. */
 export function visibleItems(items: InspectItem[], sort: SortKey, onlyFails: boolean, threshold: number | null): InspectItem[] {
   let rows = items;
-  if (onlyFails && threshold !== null) rows = rows.filter((i) => i.result && i.result.score > threshold);
+  if (onlyFails && threshold !== null) rows = rows.filter((i) => i.result && isFail(i.result.score, threshold));
   const score = (i: InspectItem) => i.result?.score ?? -Infinity;
   const sorted = rows.slice();
   if (sort === 'score-desc') sorted.sort((a, b) => score(b) - score(a) || a.id - b.id);

@@ -120,7 +120,7 @@ describe('.patchcore export and import', () => {
         'a file cut short in the bank',
         () => good.subarray(0, good.length - 1000),
         'truncated',
-        `This model file is incomplete: it has ${Math.round((good.length - 1000) / 1000)} KB of the ${Math.round(good.length / 1000)} KB it should have. Copy or download it again.`,
+        `This model file is incomplete: it has ${Math.round((good.length - 1000) / 1000)} kB of the ${Math.round(good.length / 1000)} kB it should have. Copy or download it again.`,
       ],
       [
         'a file cut short in the header',

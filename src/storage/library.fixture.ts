@@ -4,7 +4,7 @@ import type { UseStore } from 'idb-keyval';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { rng } from '../patchcore/random';
 import type { MemoryBank } from '../patchcore/types';
-import { scoreStats, type ModelDraft, type BankPrecision } from './model';
+import { storedScoreStats, type ModelDraft, type BankPrecision } from './model';
 
 /** A seeded random bank, values roughly like post-ReLU features (0..4, with exact zeros). */
 export function randomBank(seed: number, rows: number, cols: number): MemoryBank {
@@ -32,7 +32,7 @@ export function sampleDraft(
     bankPrecision,
     bank,
     calibration: { threshold: 2.5, falseAlarmRate: 0.01 },
-    scoreStats: scoreStats([1.1, 1.3, 0.9, 1.7, 1.2, 2.1]),
+    scoreStats: storedScoreStats([1.1, 1.3, 0.9, 1.7, 1.2, 2.1]),
     thumbnails: [
       { mime: 'image/png', width: 4, height: 4, bytes: png },
       { mime: 'image/png', width: 4, height: 4, bytes: png.slice().reverse() },

@@ -1,5 +1,6 @@
 // The selected image with its anomaly map: overlay or side by side, opacity, outline, zoom (wheel or buttons).
 import { useEffect, useRef, useState } from 'react';
+import { isFail } from '../patchcore/calibration';
 import type { InspectItem } from '../state/inspect';
 import { useInspect } from '../state/inspect';
 import { drawOverlay } from './lib/heatmap';
@@ -108,7 +109,7 @@ export function HeatmapView({ item, threshold }: { item: InspectItem; threshold:
   const byHeight = bitmap ? (fitHeight * bitmap.width) / bitmap.height : Infinity;
   const fitWidth = Math.max(120, Math.min((side ? width / 2 - 8 : width) - 2, byHeight));
   const cssWidth = fitWidth * view.zoom;
-  const fail = item.result ? item.result.score > threshold : null;
+  const fail = item.result ? isFail(item.result.score, threshold) : null;
 
   return (
     <div className="viewer" data-testid="viewer">

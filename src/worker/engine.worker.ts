@@ -75,7 +75,7 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
 function pickKernels() {
   deviceLost = false;
   const shared = kernelPreference === 'auto' || kernelPreference === 'webgpu' ? backbone?.gpuDevice : undefined;
-  return chooseKernels({ prefer: kernelPreference, device: shared, coresetGemvFrom: lastInit?.coresetGemvFrom, onDeviceLost: () => (deviceLost = true) });
+  return chooseKernels({ prefer: kernelPreference, device: shared, onDeviceLost: () => (deviceLost = true) });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Exports of inspection results: a CSV of scores and verdicts, and the heatmap overlays as PNGs (one, or all
 // of them in a ZIP).
+import { isFail } from '../../patchcore/calibration';
 import type { InspectItem } from '../../state/inspect';
 import type { CurrentModel } from '../../state/model';
 import { numberDuplicates } from '../../state/names';
@@ -13,7 +14,7 @@ export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
 export function resultsCsv(items: InspectItem[], model: Pick<CurrentModel, 'threshold' | 'name'>): string {
   const rows = items
     .filter((i) => i.result)
-    .map((i) => [i.name, Number(i.result!.score.toPrecision(6)), i.result!.score > model.threshold ? 'fail' : 'pass', Number(model.threshold.toPrecision(6)), model.name]);
+    .map((i) => [i.name, Number(i.result!.score.toPrecision(6)), isFail(i.result!.score, model.threshold) ? 'fail' : 'pass', Number(model.threshold.toPrecision(6)), model.name]);
   return toCsv(CSV_HEADER, rows);
 }
 
@@ -26,7 +27,7 @@ export async function overlayPng(item: InspectItem, model: Pick<CurrentModel, 't
   if (!item.result) throw new Error(`${item.name} has not been scored yet`);
   const bmp = await createImageBitmap(item.file, { imageOrientation: 'from-image' });
   try {
-    const fail = item.result.score > model.threshold;
+    const fail = isFail(item.result.score, model.threshold);
     const canvas = composeOverlay(
       bmp,
       item.result.map,
