@@ -21,11 +21,13 @@ function blobs(seed: number, n: number, d: number): Matrix {
 const select: SelectRows = (m, count, onProgress) =>
   greedyCoreset(m, { count, projectionDim: 0, seed: 0, startPoints: CORESET_START_POINTS, onProgress });
 
-async function build(x: Matrix, config: MemoryPlanConfig, per = 50, parallel = 0, log?: number[]) {
+async function build(x: Matrix, config: MemoryPlanConfig, per = 50, parallel = 0, log?: number[], exactWork = 0) {
+  // exactWork 0: stream whenever a chunk size is set, however small the test set (see EXACT_WORK).
   const b = new BankBuilder({
     config,
     cols: x.cols,
     expectedPatches: x.rows,
+    exactWork,
     select: async (m, k, p) => {
       log?.push(m.rows);
       return select(m, k, p);
@@ -110,6 +112,7 @@ describe('BankBuilder (streamed memory bank)', () => {
       config: { coresetRatio: 0.1, coresetChunk: 400 },
       cols: 16,
       expectedPatches: 2000,
+      exactWork: 0,
       select,
       seed: { bank: first.bank, patchCount: first.patchCount },
     });
@@ -118,6 +121,12 @@ describe('BankBuilder (streamed memory bank)', () => {
     const r = await b.finish();
     expect(r.patchCount).toBe(2000);
     expect(r.bank.rows).toBe(200);
+  });
+
+  it('selects a set exactly when one pass is cheap, whatever the chunk size', async () => {
+    const small = await build(x, { ...exactConfig, coresetChunk: 700 }, 50, 0, undefined, 3000 * 300);
+    const direct = gatherRows(x, await select(x, 300));
+    expect(Array.from(small.bank.data)).toEqual(Array.from(direct.data));
   });
 
   it('refuses rows that do not match their count', async () => {

@@ -5,7 +5,8 @@
 // to the bank (level 2). Greedy k-centre selections compose this way (a k-centre coreset of a union of k-centre
 // coresets is one of the union, with twice the radius bound), and each level is exact greedy on its own rows.
 // Time and memory are linear in the patches: a chunk, the pool (bounded by merging it when it outgrows its cap)
-// and the bank. A training set that fits in one chunk is selected exactly as before (one greedy pass).
+// and the bank. A training set that fits in one chunk, or whose exact pass is cheap (EXACT_WORK), is selected
+// exactly as before (one greedy pass).
 import { coresetSize, type EngineConfig } from './config';
 import type { Matrix, MemoryBank, ProgressFn } from './types';
 
@@ -16,6 +17,12 @@ export type MemoryPlanConfig = Pick<EngineConfig, 'coresetRatio' | 'coresetCount
 
 /** Level 1 keeps this many times the bank's share of patches, so level 2 still has a choice to make. */
 const LEVEL1_OVERSAMPLE = 2;
+
+/**
+ * Sets whose one exact greedy pass costs at most this many distance evaluations (patches x bank; a few seconds on
+ * one core) are selected exactly even when a chunk size is set: streaming only pays beyond that.
+ */
+export const EXACT_WORK = 2e8;
 
 export interface BankBuilderOptions {
   config: MemoryPlanConfig;
@@ -29,6 +36,8 @@ export interface BankBuilderOptions {
   parallel?: number;
   /** Progress of the final selection (stage 'coreset'); chunk selections report through chunksDone. */
   onProgress?: ProgressFn;
+  /** Distance evaluations up to which one exact pass is used even with a chunk size (default EXACT_WORK). */
+  exactWork?: number;
   /** An existing bank to grow (extend): its rows start the pool, `patchCount` the patches it stands for. */
   seed?: { bank: MemoryBank; patchCount: number };
 }
@@ -58,7 +67,9 @@ export class BankBuilder {
   constructor(private readonly o: BankBuilderOptions) {
     this.cols = o.cols;
     const chunk = o.config.coresetChunk ?? 0;
-    this.chunkRows = chunk > 0 ? chunk : Number.POSITIVE_INFINITY;
+    const n = Math.max(1, o.expectedPatches);
+    const affordable = !o.seed && n * coresetSize(n, o.config) <= (o.exactWork ?? EXACT_WORK);
+    this.chunkRows = chunk > 0 && !affordable ? chunk : Number.POSITIVE_INFINITY;
     this.patchCount = o.seed?.patchCount ?? 0;
     this.chunk = new Float32Array(0);
     this.pool = new Float32Array(0);
