@@ -100,3 +100,52 @@ export async function sharedDevice() {
     lost: gpu.lost,
   };
 }
+
+/**
+ * A streamed build (config.coresetChunk): the same generated images built with one exact greedy pass and streamed
+ * through the worker's pool of selection workers; then a streamed build cancelled mid-way, timed from cancel to
+ * the rejection. Reports bank sizes, the engine's whole-build estimate, and test scores under both banks.
+ */
+export async function streamedBuild(c: { images: number; chunk: number }) {
+  const set = await generateDemoSet({ good: c.images, testGood: 2, testDefective: 2, size: 160 });
+  const client = new EngineClient();
+  try {
+    await client.request('init', { backbone: DEFAULT_CONFIG.backbone, execution: 'wasm', kernels: 'wasm' }).promise;
+    const images = set.good.map(asFile);
+    const scores = async () => Promise.all(set.test.map(async (t) => (await client.request('score', { image: asFile(t.file) }).promise).score));
+    const exact = await client.request('build', { images, holdout: [], config: { ...DEFAULT_CONFIG, coresetChunk: 0 } }).promise;
+    const exactScores = await scores();
+    let engineEtas = 0;
+    const streamedConfig = { ...DEFAULT_CONFIG, coresetChunk: c.chunk };
+    const streamed = await client.request('build', { images, holdout: [], config: streamedConfig }, (p) => {
+      if (p.etaSeconds !== undefined) engineEtas++;
+    }).promise;
+    const streamedScores = await scores();
+
+    let cancelledAt = 0;
+    const job = client.request('build', { images, holdout: [], config: streamedConfig }, (p) => {
+      if (!cancelledAt && p.stage === 'features' && p.done >= Math.floor(c.images / 2)) {
+        cancelledAt = performance.now();
+        job.cancel();
+      }
+    });
+    const cancel = await job.promise.then(
+      () => ({ name: 'completed', seconds: 0 }),
+      (e: Error) => ({ name: e.name, seconds: (performance.now() - cancelledAt) / 1000 }),
+    );
+    // The engine still works after a cancelled streamed build.
+    const after = (await client.request('score', { image: asFile(set.test[0].file) }).promise).score;
+    return {
+      exact: { rows: exact.bank.rows, patches: exact.patchCount },
+      streamed: { rows: streamed.bank.rows, patches: streamed.patchCount },
+      engineEtas,
+      exactScores,
+      streamedScores,
+      labels: set.test.map((t) => (t.defective ? 1 : 0)),
+      cancel,
+      scoreAfterCancel: after,
+    };
+  } finally {
+    client.terminate();
+  }
+}
