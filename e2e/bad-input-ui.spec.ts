@@ -4,24 +4,12 @@
 // src/storage/exportFormat.ts.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { formatBytes } from '../src/lib/format';
 import { openApp, pipeConsole, runDemo } from './helpers/app';
 import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodeJpeg, encodePng } from './helpers/imageBytes';
 import { shot } from './helpers/shots';
-
-/** Same wording as formatBytes in src/worker/decode.ts. */
-function imageSize(n: number): string {
-  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
-}
-
-/** Same wording as formatBytes in src/storage/errors.ts. */
-function fileSize(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${Math.round(n / 1e3)} KB`;
-  return `${n} bytes`;
-}
 
 const file = (name: string, bytes: Buffer, mime: string): NodeImage => ({ name, mime, base64: bytes.toString('base64') });
 
@@ -107,7 +95,7 @@ test('bad files dropped on Inspect and bad model files imported show their messa
   ]);
   expect(await errorShown(page, 'bad_empty.png')).toBe('bad_empty.png is empty (0 bytes), so it is not an image');
   expect(await errorShown(page, 'bad_notes.png')).toBe(`bad_notes.png is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${notes.length} bytes)`);
-  expect(await errorShown(page, 'bad_cut.jpg')).toBe(`bad_cut.jpg looks like a JPEG file but could not be decoded: it may be truncated or corrupt (${imageSize(cut.length)})`);
+  expect(await errorShown(page, 'bad_cut.jpg')).toBe(`bad_cut.jpg looks like a JPEG file but could not be decoded: it may be truncated or corrupt (${formatBytes(cut.length)})`);
   for (const name of ['odd_deep16.png', 'odd_cmyk.jpg', 'odd_tiny.png']) {
     await expect(row(page, name)).toHaveAttribute('data-verdict', /^(pass|fail)$/, { timeout: 120_000 });
     expect(Number.isFinite(Number(await row(page, name).getAttribute('data-score'))), `${name} score`).toBe(true);
@@ -125,7 +113,7 @@ test('bad files dropped on Inspect and bad model files imported show their messa
   const half = exported.subarray(0, Math.floor(exported.length / 2));
   await importInput.setInputFiles({ name: 'half.patchcore', mimeType: 'application/octet-stream', buffer: half });
   await expect(toasts.locator('.toast.is-error').filter({ hasText: 'half.patchcore' }).locator('span').first()).toHaveText(
-    `half.patchcore could not be imported: This model file is incomplete: it has ${fileSize(half.length)} of the ${fileSize(exported.length)} it should have. Copy or download it again.`,
+    `half.patchcore could not be imported: This model file is incomplete: it has ${formatBytes(half.length)} of the ${formatBytes(exported.length)} it should have. Copy or download it again.`,
   );
   await shot(page, 'bad-input-ui');
 

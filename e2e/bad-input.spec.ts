@@ -3,16 +3,12 @@
 // Every fixture is written here, byte by byte (e2e/helpers/imageBytes.ts).
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
+import { formatBytes } from '../src/lib/format';
 import { pipeConsole } from './helpers/app';
 import { encodeJpeg, encodePng } from './helpers/imageBytes';
 
 type H = { harness: { decode: typeof import('../src/harness/decode.harness') } };
 type Outcome = Awaited<ReturnType<H['harness']['decode']['score']>>;
-
-/** Same wording as src/worker/decode.ts. */
-function size(n: number): string {
-  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
-}
 
 const photo = (w: number, h: number) =>
   encodeJpeg({ width: w, height: h, components: 3, block: (x, y, c) => (c === 0 ? 60 + ((x * 7 + y * 13) % 150) : 118 + ((x + y) % 20)) });
@@ -84,12 +80,12 @@ test.describe('bad input reaching the engine', () => {
   test('a truncated JPEG or PNG is refused as truncated or corrupt', async () => {
     const jpg = photo(256, 192);
     const cut = jpg.subarray(0, Math.floor(jpg.length * 0.6));
-    expect(refused(await score('cut.jpg', cut))).toBe(`cut.jpg looks like a JPEG file but could not be decoded: it may be truncated or corrupt (${size(cut.length)})`);
+    expect(refused(await score('cut.jpg', cut))).toBe(`cut.jpg looks like a JPEG file but could not be decoded: it may be truncated or corrupt (${formatBytes(cut.length)})`);
     const headerOnly = jpg.subarray(0, 300);
     expect(refused(await score('header.jpg', headerOnly))).toBe(`header.jpg looks like a JPEG file but could not be decoded: it may be truncated or corrupt (300 bytes)`);
     const png = encodePng({ width: 200, height: 150, colorType: 2, bitDepth: 8, sample: (x, y, c) => ((x * 3 + y * (c + 1)) % 256) / 255 });
     const half = png.subarray(0, Math.floor(png.length / 2));
-    expect(refused(await score('half.png', half))).toBe(`half.png looks like a PNG file but could not be decoded: it may be truncated or corrupt (${size(half.length)})`);
+    expect(refused(await score('half.png', half))).toBe(`half.png looks like a PNG file but could not be decoded: it may be truncated or corrupt (${formatBytes(half.length)})`);
   });
 
   test('a build skips unreadable files with their reasons and trains on the rest', async () => {
@@ -167,7 +163,7 @@ test.describe('bad input reaching the engine', () => {
       const r = await score(name, huge);
       sampling = false;
       await sampler;
-      console.log(`12000 x 12000 ${kind} (${size(huge.length)}): ${((Date.now() - t0) / 1000).toFixed(1)} s, browser memory ${before.toFixed(0)} -> peak ${peak.toFixed(0)} MB`);
+      console.log(`12000 x 12000 ${kind} (${formatBytes(huge.length)}): ${((Date.now() - t0) / 1000).toFixed(1)} s, browser memory ${before.toFixed(0)} -> peak ${peak.toFixed(0)} MB`);
       const ok = accepted(r);
       expect([ok.width, ok.height]).toEqual([12000, 12000]);
       expect(peak - before, 'extra browser memory while decoding, MB').toBeLessThan(limitMb);

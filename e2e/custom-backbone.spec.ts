@@ -4,7 +4,7 @@
 import { expect, test } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { model, node, tensor, valueInfo } from '../scripts/onnx/protobuf.mjs';
+import { model, node, tensor, valueInfo } from '../src/backbone/onnx/protobuf.mjs';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
 import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';

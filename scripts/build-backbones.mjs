@@ -36,6 +36,7 @@ function stampKey() {
   for (const f of readdirSync(onnxDir).filter((f) => f.endsWith('.mjs') && !f.endsWith('.test.mjs')).sort()) {
     h.update(f).update(readFileSync(join(onnxDir, f)));
   }
+  h.update('protobuf.mjs').update(readFileSync(join(root, 'src', 'backbone', 'onnx', 'protobuf.mjs'))); // the converter's writer
   h.update(readFileSync(import.meta.filename));
   return `${h.digest('hex').slice(0, 16)}/nsfwjs@${nsfwjsVersion()}/${INPUT_SIZE}`;
 }

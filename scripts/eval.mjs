@@ -28,10 +28,11 @@ function parseArgs(argv) {
     const v = () => argv[++i];
     if (k === '--backbone') a.backbone = v();
     else if (k === '--coreset') a.coreset = Number(v());
+    else if (k === '--coreset-max') a.coresetMax = Number(v());
+    else if (k === '--coreset-chunk') a.coresetChunk = Number(v());
     else if (k === '--out') a.out = v();
     else if (k === '--framing') a.framing = v();
     else if (k === '--max-aspect') a.maxAspect = Number(v());
-    else if (k === '--coreset-gemv') a.coresetGemvFrom = Number(v());
     else if (k === '--kernels') a.kernels = v();
     else if (k === '--execution') a.execution = v();
     else if (k === '--limit-train') a.limitTrain = Number(v());
@@ -143,7 +144,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--coreset-gemv MIN_POINTS] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -174,10 +175,9 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
+      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax || undefined } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
       execution: a.execution,
       kernels: a.kernels,
-      coresetGemvFrom: a.coresetGemvFrom,
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);

@@ -4,7 +4,7 @@
 //   add / concat {inputs, output}; maxpool / avgpool {input, output, kernel, strides, pads}
 // Shapes are tracked per tensor (C,H,W) so TF 'SAME' pads become explicit for the chosen input size, and the
 // centre of cell (0,0) of every tensor is tracked in input pixels (InceptionV3's 'valid' stem shifts it).
-import { model, node, tensor, valueInfo } from './protobuf.mjs';
+import { model, node, tensor, valueInfo } from '../../src/backbone/onnx/protobuf.mjs';
 import { loadNsfwModel } from './nsfwjs.mjs';
 
 /** What each backbone cuts at. Normalisation is left to the manifest (mean = std = 0.5 for all three). */

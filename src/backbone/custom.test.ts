@@ -1,6 +1,6 @@
 // A user's own ONNX backbone loads with a matching manifest, and every kind of mismatch is explained in words.
 import { describe, expect, it } from 'vitest';
-import { model, node, tensor, valueInfo } from '../../scripts/onnx/protobuf.mjs';
+import { model, node, tensor, valueInfo } from './onnx/protobuf.mjs';
 import { loadCustomBackbone, parseManifest } from './custom';
 
 const S = 64;

@@ -2,15 +2,18 @@
 // otherwise), loads the ONNX graph and turns an NCHW input into the two feature maps. Works in a page, a Web
 // Worker and node (vitest), since 'onnxruntime-web/webgpu' carries the WASM CPU EP in the same binary.
 import * as ort from 'onnxruntime-web/webgpu';
-import type { FeatureMap } from '../patchcore/types';
 import type { BackboneManifest } from './manifest';
 import { detectGpu } from './gpuAdapter';
+import type { FeatureMap } from './types';
 
 export type ExecutionPath = 'webgpu' | 'wasm';
 
+/** Where to run the backbone. 'auto': WebGPU only on a hardware adapter, else WASM; 'webgpu' forces it, even on SwiftShader. */
+export type ExecutionPreference = 'auto' | ExecutionPath;
+
 export interface BackboneOptions {
-  /** 'auto' (default): WebGPU only on a hardware adapter, else WASM. 'webgpu' forces it, even on SwiftShader. */
-  prefer?: 'auto' | 'webgpu' | 'wasm';
+  /** Default 'auto'. */
+  prefer?: ExecutionPreference;
   /**
    * WASM threads. Fixed by the first session of a page/worker (ORT initialises its runtime once).
    * Default: all cores (max 8) when crossOriginIsolated, else 1.
@@ -25,6 +28,7 @@ export interface BackboneOptions {
   gpuOutputs?: boolean;
 }
 
+/** A backbone ready to run; PatchCore needs only `manifest` and `run`. */
 export interface Backbone {
   manifest: BackboneManifest;
   executionPath: ExecutionPath;

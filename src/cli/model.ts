@@ -15,7 +15,7 @@ import type { MemoryBank, Progress } from '../patchcore/types';
 import { createWasmKernels, type WasmKernels } from '../patchcore/wasm/index';
 import { decodeBank, encodeBank } from '../storage/bank';
 import { decodeModelFile, encodeModelFile } from '../storage/exportFormat';
-import { SCHEMA_VERSION, manifestHash, scoreStats, type ModelMeta, type Thumbnail } from '../storage/model';
+import { SCHEMA_VERSION, manifestHash, storedScoreStats, type ModelMeta, type Thumbnail } from '../storage/model';
 import { decodeFile, ImageInputError } from './decode';
 import { collectImages, type ImagePath, type Skipped } from './files';
 import { createNodeBackbone, defaultThreads, nodeKernelRuntime, type NodeBackbone } from './ort';
@@ -195,7 +195,7 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
       bankPrecision: 'fp32',
       bankShape: { rows: fitted.bank.rows, cols: fitted.bank.cols },
       calibration: { threshold: thresholdForFalseAlarmRate(scores.map((s) => s.score), rate), falseAlarmRate: rate },
-      scoreStats: scoreStats(scores.map((s) => s.score)),
+      scoreStats: storedScoreStats(scores.map((s) => s.score)),
       thumbnails: await thumbnails(train),
       trainImageCount: fitted.imageCount,
       patchCount: fitted.patchCount,

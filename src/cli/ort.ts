@@ -3,8 +3,8 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { BackboneManifest } from '../backbone/manifest';
-import type { Backbone } from '../patchcore/patchcore';
-import type { FeatureMap } from '../patchcore/types';
+import type { Backbone } from '../backbone/session';
+import type { FeatureMap } from '../backbone/types';
 import type { KernelRuntime } from '../patchcore/wasm/runtime';
 
 /** Intra-op threads of every session: all cores unless PATCHCORE_THREADS says otherwise. */
@@ -34,7 +34,7 @@ export function nodeKernelRuntime(threads = defaultThreads()): KernelRuntime {
   };
 }
 
-export interface NodeBackbone extends Backbone {
+export interface NodeBackbone extends Pick<Backbone, 'manifest' | 'run'> {
   threads: number;
   release(): Promise<void>;
 }

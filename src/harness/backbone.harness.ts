@@ -3,9 +3,9 @@
 import { detectGpu, type GpuInfo } from '../backbone/gpuAdapter';
 import type { BackboneManifest } from '../backbone/manifest';
 import { builtinManifest } from '../backbone/manifests';
-import { createBackbone, type Backbone } from '../backbone/session';
+import { createBackbone, type Backbone, type ExecutionPath } from '../backbone/session';
 import { preprocess, type RgbaImage } from '../patchcore/preprocess';
-import type { FeatureMap } from '../patchcore/types';
+import type { FeatureMap } from '../backbone/types';
 
 export async function environment(): Promise<{ crossOriginIsolated: boolean; cores: number; gpu: GpuInfo }> {
   return { crossOriginIsolated, cores: navigator.hardwareConcurrency, gpu: await detectGpu() };
@@ -198,7 +198,7 @@ export interface BenchResult {
 }
 
 /** Throughput of one backbone on one execution path. Threads are fixed per page: use a fresh page per setting. */
-export async function bench(id: string, prefer: 'wasm' | 'webgpu', threads: number, minMs = 3000, maxRuns = 50): Promise<BenchResult> {
+export async function bench(id: string, prefer: ExecutionPath, threads: number, minMs = 3000, maxRuns = 50): Promise<BenchResult> {
   const manifest = builtinManifest(id);
   const bytes = await fetchBytes(manifest.url);
   const t0 = performance.now();

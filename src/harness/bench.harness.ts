@@ -1,6 +1,7 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
-import { CORESET_START_POINTS, DEFAULT_CONFIG } from '../patchcore/config';
+import type { ExecutionPreference } from '../backbone/session';
+import { CORESET_START_POINTS, DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { rng } from '../patchcore/random';
 import type { Kernels, Matrix } from '../patchcore/types';
@@ -84,7 +85,7 @@ export async function knn(c: { backend: KernelPreference; queries: number; bank:
 }
 
 /** Per-image latency through the worker (decode, backbone, features, kNN, eq. 7, map) on generated demo images. */
-export async function endToEnd(c: { kernels: KernelPreference; execution: 'auto' | 'wasm' | 'webgpu'; train: number; images: number }) {
+export async function endToEnd(c: { kernels: KernelPreference; execution: ExecutionPreference; train: number; images: number }) {
   const set = await generateDemoSet({ good: c.train, testGood: Math.ceil(c.images / 2), testDefective: Math.floor(c.images / 2), size: 256 });
   const client = new EngineClient();
   try {
@@ -107,7 +108,8 @@ export async function endToEnd(c: { kernels: KernelPreference; execution: 'auto'
  * A build from `images` generated parts, for `npm run bench -- build`: the node side samples the browser's memory
  * while this runs. Returns stage timings and the bank size.
  */
-export async function build(c: { images: number; size: number; kernels: KernelPreference }) {
+export async function build(c: { images: number; size: number; kernels: KernelPreference; config?: Partial<EngineConfig> }) {
+  const config: EngineConfig = { ...DEFAULT_CONFIG, ...c.config };
   const t0 = performance.now();
   const set = await generateDemoSet({ good: c.images, testGood: 0, testDefective: 0, size: c.size });
   const generateSeconds = (performance.now() - t0) / 1000;
@@ -115,15 +117,29 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
   try {
     const info = await client.request('init', { backbone: DEFAULT_CONFIG.backbone, kernels: c.kernels }).promise;
     const stages: Record<string, number> = {};
+    // The whole-build estimate the UI shows (the engine's, else the stage's), sampled at every progress message.
+    const etas: { at: number; eta: number }[] = [];
     const t1 = performance.now();
-    const r = await client.request('build', { images: set.good.map((f) => ({ name: f.name, blob: f })), holdout: [], config: DEFAULT_CONFIG }, (p) => {
-      stages[p.stage] ??= (performance.now() - t1) / 1000;
+    let stageStart = t1;
+    let stage = '';
+    const r = await client.request('build', { images: set.good.map((f) => ({ name: f.name, blob: f })), holdout: [], config }, (p) => {
+      const now = performance.now();
+      if (p.stage !== stage) [stage, stageStart] = [p.stage, now];
+      stages[p.stage] ??= (now - t1) / 1000;
+      const elapsed = (now - stageStart) / 1000;
+      const eta = p.etaSeconds ?? (p.done > 0 && elapsed > 0.2 ? (elapsed / p.done) * (p.total - p.done) : null);
+      if (eta !== null) etas.push({ at: (now - t1) / 1000, eta });
     }).promise;
+    const buildSeconds = (performance.now() - t1) / 1000;
+    // How far the estimate was off, from 10% of the build's time onward: |at + eta - actual| / actual.
+    const late = etas.filter((e) => e.at >= 0.1 * buildSeconds);
+    const etaWorstError = late.length ? Math.max(...late.map((e) => Math.abs(e.at + e.eta - buildSeconds) / buildSeconds)) : null;
     return {
       kernels: info.kernels, execution: info.executionPath, images: c.images, generateSeconds,
-      buildSeconds: (performance.now() - t1) / 1000, stagesStartedAt: stages, seconds: r.seconds,
-      bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.trainCount * 784,
-      featureBytes: r.trainCount * 784 * r.bank.cols * 4,
+      buildSeconds, stagesStartedAt: stages, seconds: r.seconds, etaWorstError, etaSamples: etas.length,
+      bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.patchCount,
+      featureBytes: r.patchCount * r.bank.cols * 4,
+      config: { coresetRatio: config.coresetRatio, coresetMax: config.coresetMax ?? null, coresetChunk: config.coresetChunk ?? 0 },
     };
   } finally {
     client.terminate();

@@ -1,4 +1,5 @@
 // Engine-level scenarios for Playwright that need the real worker: device loss and recovery.
+import type { ExecutionPath } from '../backbone/session';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { generateDemoSet } from '../demo/generate';
 import { EngineClient } from '../worker/client';
@@ -58,7 +59,7 @@ export async function deviceLoss() {
 export async function sharedDevice() {
   const set = await generateDemoSet({ good: 2, testGood: 0, testDefective: 1, size: 96 });
   const config = { ...DEFAULT_CONFIG, backbone: 'mobilenet_v2', coresetRatio: 0.1 };
-  const run = async (execution: 'webgpu' | 'wasm', kernels: 'webgpu' | 'cpu') => {
+  const run = async (execution: ExecutionPath, kernels: 'webgpu' | 'cpu') => {
     const client = new EngineClient();
     try {
       const info = await client.request('init', { backbone: config.backbone, kernels, execution }).promise;
@@ -98,4 +99,53 @@ export async function sharedDevice() {
     residentMaps: [gpu.resident, cpu.resident],
     lost: gpu.lost,
   };
+}
+
+/**
+ * A streamed build (config.coresetChunk): the same generated images built with one exact greedy pass and streamed
+ * through the worker's pool of selection workers; then a streamed build cancelled mid-way, timed from cancel to
+ * the rejection. Reports bank sizes, the engine's whole-build estimate, and test scores under both banks.
+ */
+export async function streamedBuild(c: { images: number; chunk: number }) {
+  const set = await generateDemoSet({ good: c.images, testGood: 2, testDefective: 2, size: 160 });
+  const client = new EngineClient();
+  try {
+    await client.request('init', { backbone: DEFAULT_CONFIG.backbone, execution: 'wasm', kernels: 'wasm' }).promise;
+    const images = set.good.map(asFile);
+    const scores = async () => Promise.all(set.test.map(async (t) => (await client.request('score', { image: asFile(t.file) }).promise).score));
+    const exact = await client.request('build', { images, holdout: [], config: { ...DEFAULT_CONFIG, coresetChunk: 0 } }).promise;
+    const exactScores = await scores();
+    let engineEtas = 0;
+    const streamedConfig = { ...DEFAULT_CONFIG, coresetChunk: c.chunk };
+    const streamed = await client.request('build', { images, holdout: [], config: streamedConfig }, (p) => {
+      if (p.etaSeconds !== undefined) engineEtas++;
+    }).promise;
+    const streamedScores = await scores();
+
+    let cancelledAt = 0;
+    const job = client.request('build', { images, holdout: [], config: streamedConfig }, (p) => {
+      if (!cancelledAt && p.stage === 'features' && p.done >= Math.floor(c.images / 2)) {
+        cancelledAt = performance.now();
+        job.cancel();
+      }
+    });
+    const cancel = await job.promise.then(
+      () => ({ name: 'completed', seconds: 0 }),
+      (e: Error) => ({ name: e.name, seconds: (performance.now() - cancelledAt) / 1000 }),
+    );
+    // The engine still works after a cancelled streamed build.
+    const after = (await client.request('score', { image: asFile(set.test[0].file) }).promise).score;
+    return {
+      exact: { rows: exact.bank.rows, patches: exact.patchCount },
+      streamed: { rows: streamed.bank.rows, patches: streamed.patchCount },
+      engineEtas,
+      exactScores,
+      streamedScores,
+      labels: set.test.map((t) => (t.defective ? 1 : 0)),
+      cancel,
+      scoreAfterCancel: after,
+    };
+  } finally {
+    client.terminate();
+  }
 }

@@ -6,7 +6,8 @@ import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 import { EngineClient } from '../worker/client';
-import type { EngineInfo, ExecutionPreference, KernelPreference, ScoreResult } from '../worker/protocol';
+import type { ExecutionPreference } from '../backbone/session';
+import type { EngineInfo, KernelPreference, ScoreResult } from '../worker/protocol';
 import { renderOverlay } from './overlay';
 
 export interface EvalSpec {
@@ -18,8 +19,6 @@ export interface EvalSpec {
   config: Partial<EngineConfig>;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
-  /** WASM kernels: GEMV coreset steps from this many points on. */
-  coresetGemvFrom?: number;
   overlaysPerType?: number;
   /**
    * Diagnostic: also compute pixel AUROC and PRO with every input-scale map translated by each of these many
@@ -98,7 +97,6 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',
     kernels: spec.kernels ?? 'auto',
-    coresetGemvFrom: spec.coresetGemvFrom,
   }).promise;
   report(`engine: backbone ${info.backbone} on ${info.executionPath} (${info.threads} threads), kernels ${info.kernels}: ${info.reason}`);
 
@@ -218,7 +216,6 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     execution_path: info.executionPath,
     kernels: info.kernels,
     engine_reason: info.reason,
-    coreset_gemv_from: spec.coresetGemvFrom ?? null,
     coreset_ratio: spec.config.coresetRatio,
     framing: spec.config.framing,
     align_grids: !!spec.config.alignGrids,

@@ -7,7 +7,8 @@ import { acquireDevice, type GpuHandle } from '../patchcore/gpu/device';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { createGpuKernels, type GpuKernelOptions, type GpuKernels } from '../patchcore/gpu/index';
 import { projectionMatrix, rng, startIndices } from '../patchcore/random';
-import type { AggregateOptions, FeatureMap, Matrix, Progress } from '../patchcore/types';
+import type { FeatureMap } from '../backbone/types';
+import type { AggregateOptions, Matrix, Progress } from '../patchcore/types';
 
 let handle: Promise<GpuHandle> | null = null;
 let defaultKernels: GpuKernels | null = null;

@@ -13,7 +13,7 @@ import {
 } from '../storage/library';
 import type { BankPrecision } from '../storage/model';
 import { sha256Hex } from '../storage/model';
-import { randomBank, sampleDraft } from '../storage/testing';
+import { randomBank, sampleDraft } from '../storage/library.fixture';
 import type { MemoryBank } from '../patchcore/types';
 
 let library: Promise<ModelLibrary> | null = null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { f1OptimalThreshold, normalQuantile, quantile, scoreStats, studentTQuantile, thresholdForFalseAlarmRate } from './calibration';
+import { isFail, normalQuantile, quantile, scoreStats, studentTQuantile, thresholdForFalseAlarmRate } from './calibration';
+import { f1Max } from './metrics';
 
 describe('calibration', () => {
   it('normal and t quantiles match tabulated values', () => {
@@ -30,9 +31,21 @@ describe('calibration', () => {
     expect(tMany).toBeCloseTo(Math.max(...many), 4);
   });
 
-  it('the F1-optimal threshold separates perfectly separable scores', () => {
-    const r = f1OptimalThreshold([1, 2, 3], [5, 6]);
+  it('the F1-optimal threshold separates perfectly separable scores midway', () => {
+    const r = f1Max([1, 2, 3, 5, 6], [0, 0, 0, 1, 1])!;
     expect(r.f1).toBe(1);
     expect(r.threshold).toBe(4);
+  });
+
+  it('an image fails only when its score is above the threshold', () => {
+    expect(isFail(2.5, 2.4)).toBe(true);
+    expect(isFail(2.4, 2.4)).toBe(false);
+    expect(isFail(2.3, 2.4)).toBe(false);
+  });
+
+  it('no held-out good image fails at the false-alarm threshold', () => {
+    const good = [12.7, 12.9, 13.1, 12.8];
+    const t = thresholdForFalseAlarmRate(good, 0.01);
+    expect(good.some((s) => isFail(s, t))).toBe(false);
   });
 });

@@ -1,5 +1,11 @@
 // Choosing the pass/fail threshold from scores of held-out good images (and, when the user has them,
-// labelled defective ones). No anomalous samples are needed for the default.
+// labelled defective ones; see metrics.ts f1Max), and the verdict itself. No anomalous samples are needed for the
+// default.
+
+/** The verdict, the one place it is decided: an image fails when its score is above the threshold; equal passes. */
+export function isFail(score: number, threshold: number): boolean {
+  return score > threshold;
+}
 
 /** Share of the good images held out for calibration by default (the app's and the command line's). */
 export const DEFAULT_HOLDOUT_SHARE = 0.15;
@@ -51,7 +57,7 @@ export function scoreStats(scores: ArrayLike<number>): ScoreStats {
   const mean = sum / n;
   let v = 0;
   for (const s of sorted) v += (s - mean) ** 2;
-  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0;
+  const std = n > 1 ? Math.sqrt(v / (n - 1)) : 0; // sample (n - 1): the prediction bound below uses t(n - 1)
   const q = (p: number) => quantile(sorted, p);
   return {
     count: n, mean, std, min: sorted[0], max: sorted[n - 1],
@@ -117,20 +123,4 @@ export function thresholdForFalseAlarmRate(goodScores: ArrayLike<number>, rate: 
   const t = studentTQuantile(1 - rate, s.count - 1);
   const bound = s.mean + t * s.std * Math.sqrt(1 + 1 / s.count);
   return Math.max(bound, s.max * (1 + 1e-6));
-}
-
-/** Threshold that maximises F1 when defective examples are available (midpoint between adjacent scores). */
-export function f1OptimalThreshold(goodScores: ArrayLike<number>, badScores: ArrayLike<number>): { threshold: number; f1: number } {
-  const all = [...Array.from(goodScores, (s) => ({ s, y: 0 })), ...Array.from(badScores, (s) => ({ s, y: 1 }))].sort((a, b) => b.s - a.s);
-  const positives = badScores.length;
-  if (positives === 0) throw new Error('F1-optimal threshold needs at least one defective image');
-  let tp = 0, fp = 0, best = { threshold: all[0].s, f1: 0 };
-  for (let i = 0; i < all.length; i++) {
-    if (all[i].y) tp++; else fp++;
-    if (i + 1 < all.length && all[i + 1].s === all[i].s) continue; // ties: cut only between distinct scores
-    const f1 = (2 * tp) / (2 * tp + fp + (positives - tp));
-    const next = i + 1 < all.length ? all[i + 1].s : all[i].s - 1e-6;
-    if (f1 > best.f1) best = { threshold: (all[i].s + next) / 2, f1 };
-  }
-  return best;
 }

@@ -25,8 +25,15 @@ export interface EngineConfig {
   borderPadPx?: number;
   /** Fraction of all training patches kept in the memory bank (paper: 1%, 10%, 25%). */
   coresetRatio: number;
-  /** Absolute memory size; overrides coresetRatio when set. */
+  /** Absolute memory size; overrides coresetRatio (and coresetMax) when set. */
   coresetCount?: number;
+  /** Ceiling on the memory size: coresetRatio of the patches, at most this many vectors. Missing: no ceiling. */
+  coresetMax?: number;
+  /**
+   * Patches per level-1 chunk of the streamed selection (memory.ts); missing or 0: one exact greedy pass over every
+   * patch, holding them all.
+   */
+  coresetChunk?: number;
   /** Random projection dimension for coreset distances (paper: 128). */
   projectionDim: number;
   /** Seed for projection and coreset start. */
@@ -59,8 +66,8 @@ export const CORESET_RATIOS = [0.01, 0.1, 0.25] as const;
 export const CORESET_START_POINTS = 10;
 
 /** Memory size for n training patches under a config (at least 1, never more than n). */
-export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount'>): number {
+export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax'>): number {
   // floor, as the authors' int(N * percentage)
-  const k = cfg.coresetCount ?? Math.floor(n * cfg.coresetRatio);
+  const k = cfg.coresetCount ?? Math.min(Math.floor(n * cfg.coresetRatio), cfg.coresetMax ?? Number.POSITIVE_INFINITY);
   return Math.max(1, Math.min(n, k));
 }

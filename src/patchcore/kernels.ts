@@ -1,13 +1,15 @@
 // Picks the implementation of the compute steps: the WGSL kernels on a hardware GPU, onnxruntime-web's WASM backend
 // everywhere else, the TypeScript twins when asked for or when WASM cannot load. Callers ask for `Kernels`; the
 // returned reason is one sentence for the UI.
+import type { ExecutionPreference } from '../backbone/session';
 import { cpuKernels } from './cpu';
 import { acquireDevice, adapterIsSoftware, adapterName, requestAdapter, webgpuAvailable } from './gpu/device';
 import { createGpuKernels } from './gpu/index';
 import type { Kernels } from './types';
 import { createWasmKernels } from './wasm/index';
 
-export type KernelPreference = 'auto' | 'webgpu' | 'wasm' | 'cpu';
+/** Where to run the kernels: where the backbone may run, or plain TypeScript. */
+export type KernelPreference = ExecutionPreference | 'cpu';
 
 export interface ChooseKernelsOptions {
   /**
@@ -19,11 +21,6 @@ export interface ChooseKernelsOptions {
   device?: GPUDevice;
   /** The device was lost (driver reset, GPU process crash): call chooseKernels again and restart the job. */
   onDeviceLost?: (info: GPUDeviceLostInfo) => void;
-  /**
-   * WASM path: from this many points on, the coreset runs one multi-threaded GEMV per step instead of the pruned
-   * TypeScript loop (default never; see CORESET_MIN_POINTS). For benches and evaluations of large sets.
-   */
-  coresetGemvFrom?: number;
 }
 
 export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ kernels: Kernels; reason: string }> {
@@ -33,7 +30,7 @@ export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ 
   /** The CPU through onnxruntime-web's WASM backend; the twins if that runtime cannot load here. */
   const wasm = async (why: string) => {
     try {
-      const kernels = await createWasmKernels(opts.coresetGemvFrom !== undefined ? { coreset: { minPoints: opts.coresetGemvFrom } } : {});
+      const kernels = await createWasmKernels();
       const threads = kernels.threads > 1 ? `${kernels.threads} threads` : 'one thread';
       return { kernels: kernels as Kernels, reason: `${why}; running on the CPU (WebAssembly, ${threads}).` };
     } catch (e) {

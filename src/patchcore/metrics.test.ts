@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from './random';
+import { isFail } from './calibration';
 import { auroc, connectedComponents, f1Max, pixelAuroc, pro, rocCurve } from './metrics';
 
 describe('AUROC', () => {
@@ -54,10 +55,31 @@ describe('AUROC', () => {
 });
 
 describe('F1-max', () => {
-  it('finds the best threshold (predict defective when score >= threshold)', () => {
-    expect(f1Max([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toEqual({ f1: 0.8, threshold: 0.35 });
+  it('finds the best threshold, midway below the lowest score it flags (defective when score > threshold)', () => {
+    const best = f1Max([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])!;
+    expect(best.f1).toBe(0.8);
+    expect(best.threshold).toBeCloseTo((0.35 + 0.1) / 2, 12);
     expect(f1Max([0.2, 0.9, 0.9], [0, 1, 0])!.f1).toBeCloseTo(2 / 3, 12);
     expect(f1Max([0.2, 0.9], [0, 0])).toBeNull();
+  });
+
+  it('gives a threshold whose verdicts reach the F1 it reports, also when every image must be flagged', () => {
+    const cases: [number[], number[]][] = [
+      [[0.1, 0.4, 0.35, 0.8, 0.35, 0.2], [0, 0, 1, 1, 0, 1]],
+      [[1, 2, 3], [1, 1, 1]],
+      [[3, 1, 2, 2, 5], [1, 0, 1, 0, 1]],
+    ];
+    for (const [scores, labels] of cases) {
+      const { f1, threshold } = f1Max(scores, labels)!;
+      let tp = 0, fp = 0, fn = 0;
+      scores.forEach((s, i) => {
+        const fail = isFail(s, threshold);
+        if (fail && labels[i]) tp++;
+        else if (fail) fp++;
+        else if (labels[i]) fn++;
+      });
+      expect((2 * tp) / (2 * tp + fp + fn)).toBeCloseTo(f1, 12);
+    }
   });
 });
 

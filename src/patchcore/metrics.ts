@@ -86,15 +86,22 @@ export interface RocPoint {
   threshold: number;
 }
 
-/** Walks distinct thresholds from the highest score down; calls `at` with cumulative counts after each one. */
-function sweep(split: Split<Float32Array | Float64Array>, at: (tp: number, fp: number, threshold: number) => void): void {
+/**
+ * Walks distinct scores from the highest down; calls `at` with the cumulative counts at or above each one, that
+ * score, and the next lower distinct score (-Infinity after the lowest).
+ */
+function sweep(
+  split: Split<Float32Array | Float64Array>,
+  at: (tp: number, fp: number, score: number, nextBelow: number) => void,
+): void {
   const { pos, neg } = split;
   let p = pos.length - 1, q = neg.length - 1;
+  const top = () => Math.max(p >= 0 ? pos[p] : -Infinity, q >= 0 ? neg[q] : -Infinity);
   while (p >= 0 || q >= 0) {
-    const v = Math.max(p >= 0 ? pos[p] : -Infinity, q >= 0 ? neg[q] : -Infinity);
+    const v = top();
     while (p >= 0 && pos[p] === v) p--;
     while (q >= 0 && neg[q] === v) q--;
-    at(pos.length - 1 - p, neg.length - 1 - q, v);
+    at(pos.length - 1 - p, neg.length - 1 - q, v, top());
   }
 }
 
@@ -123,17 +130,22 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, m
 }
 
 /**
- * Largest F1 over all thresholds (predict defective when score >= threshold), with that threshold; the lowest
- * such threshold on ties, as anomalib's F1AdaptiveThreshold picks it. Null when there is no positive.
+ * Largest F1 over all thresholds, with the threshold that gives it under the app's verdict (isFail: defective when
+ * score > threshold): midway between the lowest score flagged and the next lower one (just below the lowest score
+ * when all are flagged), so a rerun's small score changes keep the verdicts. On equal F1 the highest threshold
+ * (fewest flagged) wins. Null when there is no positive. The F1 value does not depend on where the threshold sits.
  */
 export function f1Max(scores: ArrayLike<number>, labels: ArrayLike<number>): { f1: number; threshold: number } | null {
   const split = splitSorted([scores], [labels], (n) => new Float64Array(n));
   const nPos = split.pos.length;
   if (nPos === 0) return null;
   let best = { f1: -1, threshold: Infinity };
-  sweep(split, (tp, fp, threshold) => {
+  sweep(split, (tp, fp, lowestFlagged, nextBelow) => {
     const f1 = (2 * tp) / (2 * tp + fp + (nPos - tp));
-    if (f1 >= best.f1) best = { f1, threshold };
+    if (f1 <= best.f1) return;
+    const below = nextBelow > -Infinity ? nextBelow : lowestFlagged - 1e-6;
+    const mid = (lowestFlagged + below) / 2;
+    best = { f1, threshold: mid < lowestFlagged ? mid : below }; // adjacent doubles: the midpoint rounds up
   });
   return best;
 }

@@ -1,19 +1,14 @@
 // PatchCore, in the paper's order: locally aware patch features from a pretrained backbone (sec. 3.1),
 // a greedy-coreset memory bank (sec. 3.2, Algorithm 1), and nearest-neighbour scoring with eq. 7 re-weighting
 // and a smoothed anomaly map (sec. 3.3). Framework-free: the worker, the eval harness and the tests drive it.
-import type { BackboneManifest } from '../backbone/manifest';
-import { CORESET_START_POINTS, coresetSize, type EngineConfig } from './config';
+import type { Backbone } from '../backbone/session';
+import { CORESET_START_POINTS, type EngineConfig } from './config';
+import { BankBuilder, type SelectRows } from './memory';
 import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
 import { cropCells, padReflect, placement, type Placement } from './placement';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
-import type { AnomalyMap, FeatureMap, Kernels, Matrix, MemoryBank, PatchFeatures, ProgressFn } from './types';
-
-/** Anything that turns a normalised NCHW input into the [stride-8, stride-16] feature maps. */
-export interface Backbone {
-  readonly manifest: BackboneManifest;
-  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
-}
+import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 export interface ScoredImage {
   /** Image-level anomaly score (eq. 7 re-weighted max patch score, or the plain max when b = 0). */
@@ -43,6 +38,11 @@ export type ModelCounts = { patchCount?: number; imageCount: number };
 export interface JobOptions {
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /**
+   * Runs the greedy selections elsewhere (a pool of workers, several at once); default: this model's kernels, one
+   * at a time.
+   */
+  selector?: { select: SelectRows; parallel: number };
 }
 
 export function abortError(): Error {
@@ -57,7 +57,7 @@ export class PatchCore {
   private readonly placement: Placement;
 
   constructor(
-    readonly backbone: Backbone,
+    readonly backbone: Pick<Backbone, 'manifest' | 'run'>,
     readonly kernels: Kernels,
     readonly config: EngineConfig,
   ) {
@@ -87,38 +87,29 @@ export class PatchCore {
   }
 
   /**
-   * Builds the memory bank from good images: every patch feature of every image (the paper's M), then the
-   * greedy coreset M_C. Images are pulled one at a time, so callers can decode lazily.
+   * Builds the memory bank from good images: every patch feature of every image (the paper's M), reduced to the
+   * greedy coreset M_C (streamed in chunks when the config sets coresetChunk, see memory.ts). Images are pulled
+   * one at a time, so callers can decode lazily.
    */
   async fit(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<FitResult> {
-    const m = await this.collect(images, count, opts);
+    const m = await this.learn(images, count, null, opts);
     if (m.images === 0) throw new Error('No good images to learn from');
-    const bank = await this.subsample(m.features, m.features.rows, opts);
-    this.load(bank, { patchCount: m.features.rows, imageCount: m.images });
-    return { bank, patchCount: this.patchCount, imageCount: this.imageCount };
+    this.load(m.bank, { patchCount: m.patchCount, imageCount: m.images });
+    return { bank: m.bank, patchCount: this.patchCount, imageCount: this.imageCount };
   }
 
   /**
-   * Adds good images to a fitted model. The paper's bank is a coreset of all training patches: the new images'
-   * patches are subsampled as fit does, joined to the bank, and the union subsampled again when it holds more
-   * than the coreset size of all patches seen so far. The model is unchanged if this throws.
+   * Adds good images to a fitted model. The paper's bank is a coreset of all training patches: the old bank joins
+   * the new images' patches (streamed as fit does) and the union is reduced to the coreset size of every patch
+   * seen so far. The model is unchanged if this throws.
    */
   async extend(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions = {}): Promise<FitResult & { added: number }> {
     const old = this.bank;
     if (!old) throw new Error('This model has no memory bank yet: build it from good images first');
-    const m = await this.collect(images, count, opts);
+    const m = await this.learn(images, count, { bank: old, patchCount: this.patchCount, imageCount: this.imageCount }, opts);
     if (m.images === 0) throw new Error('None of the chosen files could be read as images.');
-    if (m.features.cols !== old.cols) {
-      throw new Error(`The new images give vectors of ${m.features.cols} values but the model has ${old.cols}; the backbone does not match.`);
-    }
-    // Models saved before the patch count was kept: estimate it from the new images' patches per image.
-    const before = this.patchCount || Math.round((m.features.rows / m.images) * this.imageCount);
-    const patchCount = Math.max(before, old.rows) + m.features.rows;
-    const fresh = await this.subsample(m.features, m.features.rows, opts);
-    const union = concatRows(old, fresh);
-    const bank = union.rows > coresetSize(patchCount, this.config) ? await this.subsample(union, patchCount, opts) : union;
-    this.load(bank, { patchCount, imageCount: this.imageCount + m.images });
-    return { bank, patchCount, imageCount: this.imageCount, added: m.images };
+    this.load(m.bank, { patchCount: m.patchCount, imageCount: this.imageCount + m.images });
+    return { bank: m.bank, patchCount: m.patchCount, imageCount: this.imageCount, added: m.images };
   }
 
   /** Sec. 3.3: nearest-memory distance per patch, eq. 7 image score, anomaly map with Gaussian sigma. */
@@ -144,65 +135,66 @@ export class PatchCore {
   }
 
   /**
-   * Every patch feature of the images (the paper's M), written straight into one buffer, sized from the first
-   * image's grid times the image count (grids differ when aspect ratios do: it is then regrown to the mean grid so
-   * far times the count): no per-image copies kept around, no second full-size concatenation.
+   * Every patch feature of the images (the paper's M) streamed into a BankBuilder, which keeps only what the
+   * selection needs, then the bank. `seed`: the model being extended.
    */
-  private async collect(images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>, count: number, opts: JobOptions): Promise<{ features: Matrix; images: number }> {
-    let all: Float32Array = new Float32Array(0);
-    let rows = 0;
-    let cols = 0;
+  private async learn(
+    images: AsyncIterable<RgbaImage> | Iterable<RgbaImage>,
+    count: number,
+    seed: { bank: MemoryBank; patchCount: number; imageCount: number } | null,
+    opts: JobOptions,
+  ): Promise<{ bank: MemoryBank; patchCount: number; images: number }> {
+    let builder: BankBuilder | null = null;
     let done = 0;
+    const select: SelectRows =
+      opts.selector?.select ??
+      ((features, k, onProgress) =>
+        this.kernels.coreset(features, {
+          count: k,
+          projectionDim: this.config.projectionDim,
+          seed: this.config.seed,
+          startPoints: CORESET_START_POINTS,
+          onProgress,
+          signal: opts.signal,
+        }));
     opts.onProgress?.({ stage: 'features', done, total: count });
+    let firstDone = 0;
+    const eta = (): number | undefined => {
+      // Per image from the second on (the first pays for warm-up), plus what the selections left will take.
+      const finish = builder?.estimateFinishSeconds();
+      if (done < 2 || finish == null) return undefined;
+      return ((performance.now() - firstDone) / 1000 / (done - 1)) * (count - done) + finish;
+    };
     for await (const image of images) {
       if (opts.signal?.aborted) throw abortError();
       const f = await this.extract(image);
-      if (done === 0) {
-        cols = f.cols;
-        all = new Float32Array(Math.max(1, count) * f.rows * cols);
+      if (!builder) {
+        if (seed && seed.bank.cols !== f.cols) {
+          throw new Error(`The new images give vectors of ${f.cols} values but the model has ${seed.bank.cols}; the backbone does not match.`);
+        }
+        // Models saved before the patch count was kept: estimate it from the new images' patches per image.
+        const seedPatches = seed ? Math.max(seed.patchCount || f.rows * seed.imageCount, seed.bank.rows) : 0;
+        builder = new BankBuilder({
+          config: this.config,
+          cols: f.cols,
+          expectedPatches: seedPatches + f.rows * Math.max(1, count),
+          select,
+          parallel: opts.selector?.parallel,
+          onProgress: opts.onProgress,
+          seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
+        });
       }
-      if (f.cols !== cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
-      if ((rows + f.rows) * cols > all.length) {
-        const need = rows + f.rows;
-        const estimate = Math.ceil((need / (done + 1)) * Math.max(count, done + 1) * 1.05);
-        const grown = new Float32Array(Math.max(Math.ceil(all.length * 1.25), need * cols, estimate * cols));
-        grown.set(all);
-        all = grown;
-      }
-      all.set(f.data.subarray(0, f.rows * cols), rows * cols);
-      rows += f.rows;
+      if (f.cols !== builder.cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
+      await builder.add(f.data, f.rows);
       done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
-      opts.onProgress?.({ stage: 'features', done, total: count });
+      if (done === 1) firstDone = performance.now();
+      opts.onProgress?.({ stage: 'features', done, total: count, etaSeconds: eta() });
     }
-    return { features: { data: all.subarray(0, rows * cols), rows, cols }, images: done };
-  }
-
-  /** Algorithm 1: the greedy coreset of the rows, as many as coresetSize keeps for patchCount training patches. */
-  private async subsample(features: Matrix, patchCount: number, opts: JobOptions): Promise<MemoryBank> {
-    const indices = await this.kernels.coreset(features, {
-      count: Math.min(features.rows, coresetSize(patchCount, this.config)),
-      projectionDim: this.config.projectionDim,
-      seed: this.config.seed,
-      startPoints: CORESET_START_POINTS,
-      onProgress: opts.onProgress,
-      signal: opts.signal,
-    });
-    return gatherRows(features, indices);
+    if (!builder) return { bank: { data: new Float32Array(0), rows: 0, cols: 0 }, patchCount: 0, images: 0 };
+    opts.signal?.throwIfAborted();
+    const r = await builder.finish();
+    return { ...r, images: done };
   }
 }
 
-export function gatherRows(m: Matrix, indices: Uint32Array): MemoryBank {
-  const data = new Float32Array(indices.length * m.cols);
-  for (let i = 0; i < indices.length; i++) {
-    const r = indices[i];
-    data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols);
-  }
-  return { data, rows: indices.length, cols: m.cols };
-}
-
-function concatRows(a: Matrix, b: Matrix): Matrix {
-  const data = new Float32Array((a.rows + b.rows) * a.cols);
-  data.set(a.data.subarray(0, a.rows * a.cols), 0);
-  data.set(b.data.subarray(0, b.rows * b.cols), a.rows * a.cols);
-  return { data, rows: a.rows + b.rows, cols: a.cols };
-}
+export { gatherRows } from './memory';

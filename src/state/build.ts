@@ -7,7 +7,7 @@ import type { Framing } from '../patchcore/preprocess';
 import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
-import type { PickedFiles } from '../ui/lib/files';
+import type { PickedFiles } from './files';
 import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, useEngine } from './engine';
 import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, farThreshold, useModel, type NamedScore } from './model';
 import { makeThumbnails } from './thumbnails';
@@ -20,10 +20,10 @@ export interface ImageItem {
   path: string;
 }
 
-export interface BuildProgress extends Progress {
+export interface BuildProgress extends Omit<Progress, 'etaSeconds'> {
   startedAt: number;
   stageStartedAt: number;
-  /** Seconds left in the current stage, from the rate so far; null until there is a rate. */
+  /** Seconds left: the engine's whole-build estimate, else the current stage's rate so far; null until known. */
   etaSeconds: number | null;
 }
 
@@ -242,7 +242,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
         const sameStage = prev?.stage === p.stage;
         const stageStartedAt = sameStage ? prev.stageStartedAt : now;
         const elapsed = (now - stageStartedAt) / 1000;
-        const etaSeconds = p.done > 0 && elapsed > 0.2 ? (elapsed / p.done) * Math.max(0, p.total - p.done) : null;
+        // The engine's whole-build estimate when it has one, else this stage extrapolated.
+        const etaSeconds = p.etaSeconds ?? (p.done > 0 && elapsed > 0.2 ? (elapsed / p.done) * Math.max(0, p.total - p.done) : null);
         set({ progress: { ...p, startedAt: prev?.startedAt ?? t0, stageStartedAt, etaSeconds } });
       };
       job = engineRequest(

@@ -1,11 +1,13 @@
 // Inspecting test images with the current model: the queue of dropped images, their scores and anomaly maps,
 // which one is selected, table sorting and filtering, and the view options of the heatmap.
 import { create } from 'zustand';
+import { isFail } from '../patchcore/calibration';
 import type { ScoreResult } from '../worker/protocol';
-import type { PickedFiles } from '../ui/lib/files';
+import type { PickedFiles } from './files';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
 import { useBuild } from './build';
+import { uniqueNames } from './names';
 
 /** Resolves once no build is running, so scoring never swaps the engine's backbone under a build. */
 function whenBuildIdle(): Promise<void> {
@@ -25,7 +27,8 @@ export type ItemStatus = 'queued' | 'scoring' | 'done' | 'error';
 export interface InspectItem {
   id: number;
   file: File;
-  path: string;
+  /** Unique among the items: the path inside the dropped folder ("crack/000.png"), or the file name ("000 (2).png"). */
+  name: string;
   status: ItemStatus;
   result: ScoreResult | null;
   /** Key of the model that produced `result`. */
@@ -63,19 +66,15 @@ interface InspectState {
 
 let nextId = 1;
 
-export function isFail(item: InspectItem, threshold: number): boolean | null {
-  return item.result ? item.result.score > threshold : null;
-}
-
 /** The rows of the results table in display order, honouring sort and the fails-only filter. */
 export function visibleItems(items: InspectItem[], sort: SortKey, onlyFails: boolean, threshold: number | null): InspectItem[] {
   let rows = items;
-  if (onlyFails && threshold !== null) rows = rows.filter((i) => i.result && i.result.score > threshold);
+  if (onlyFails && threshold !== null) rows = rows.filter((i) => i.result && isFail(i.result.score, threshold));
   const score = (i: InspectItem) => i.result?.score ?? -Infinity;
   const sorted = rows.slice();
   if (sort === 'score-desc') sorted.sort((a, b) => score(b) - score(a) || a.id - b.id);
   else if (sort === 'score-asc') sorted.sort((a, b) => score(a) - score(b) || a.id - b.id);
-  else if (sort === 'name') sorted.sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }));
+  else if (sort === 'name') sorted.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   return sorted;
 }
 
@@ -90,8 +89,12 @@ export const useInspect = create<InspectState>()((set, get) => ({
 
   add(picked, labels) {
     const folderLabels = labels ?? labelsFromFolders(picked.images.map((i) => i.path));
-    const items: InspectItem[] = picked.images.map(({ file, path }, k) => ({
-      id: nextId++, file, path, status: 'queued', result: null, modelKey: null, error: null, label: folderLabels[k] ?? null,
+    // The collectors take a single top folder off the paths; with it back, a folder dropped after another that has
+    // the same file names can keep its folder name instead of a number.
+    const paths = picked.images.map((i) => (picked.folderName ? `${picked.folderName}/${i.path}` : i.path));
+    const names = uniqueNames(paths, get().items.map((i) => i.name));
+    const items: InspectItem[] = picked.images.map(({ file }, k) => ({
+      id: nextId++, file, name: names[k], status: 'queued', result: null, modelKey: null, error: null, label: folderLabels[k] ?? null,
     }));
     set({
       items: [...get().items, ...items],
@@ -156,7 +159,7 @@ export const useInspect = create<InspectState>()((set, get) => ({
         patch(next.id, { status: 'scoring', error: null });
         try {
           await ensureModelLoaded();
-          const r = await engineRequest('score', { image: { name: next.path, blob: next.file } }).promise;
+          const r = await engineRequest('score', { image: { name: next.name, blob: next.file } }).promise;
           patch(next.id, { status: 'done', result: compact(r), modelKey: model.key });
         } catch (e) {
           const msg = (e as Error).message ?? String(e);

@@ -3,15 +3,15 @@
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
 import type { EngineConfig } from '../patchcore/config';
-import { DEFAULT_FALSE_ALARM_RATE, f1OptimalThreshold, thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import { DEFAULT_FALSE_ALARM_RATE, thresholdForFalseAlarmRate } from '../patchcore/calibration';
+import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
-import { manifestHash, scoreStats as storageScoreStats } from '../storage/model';
+import { manifestHash, storedScoreStats } from '../storage/model';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
 import { library } from './library';
 import { toast } from './toasts';
-import { downloadBlob } from '../ui/lib/download';
 
 export interface NamedScore {
   name: string;
@@ -84,7 +84,8 @@ interface ModelState {
   rename(id: string, name: string): Promise<void>;
   duplicate(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  exportModel(id: string): Promise<void>;
+  /** The model as a .patchcore file for the UI to download; null (and a toast) when it cannot be exported. */
+  exportModel(id: string): Promise<{ blob: Blob; filename: string } | null>;
   importModel(file: File): Promise<void>;
 }
 
@@ -92,7 +93,8 @@ let nextKey = 1;
 
 export function f1Suggestion(m: Pick<CurrentModel, 'goodScores' | 'defectScores'> | null): { threshold: number; f1: number } | null {
   if (!m || m.defectScores.length === 0 || m.goodScores.length === 0) return null;
-  return f1OptimalThreshold(m.goodScores.map((s) => s.score), m.defectScores.map((s) => s.score));
+  const good = m.goodScores.map((s) => s.score), bad = m.defectScores.map((s) => s.score);
+  return f1Max([...good, ...bad], [...good.map(() => 0), ...bad.map(() => 1)]);
 }
 
 export function farThreshold(goodScores: NamedScore[], rate: number): number {
@@ -175,7 +177,7 @@ export const useModel = create<ModelState>()((set, get) => ({
           backbone: { id: c.config.backbone, manifestHash: await backboneHash(c.config.backbone) },
           config: c.config,
           calibration,
-          scoreStats: storageScoreStats(c.goodScores.map((s) => s.score)),
+          scoreStats: storedScoreStats(c.goodScores.map((s) => s.score)),
           thumbnails: c.thumbnails,
           trainImageCount: c.trainImageCount,
           patchCount: c.patchCount,
@@ -331,10 +333,10 @@ export const useModel = create<ModelState>()((set, get) => ({
 
   async exportModel(id) {
     try {
-      const { blob, filename } = await library.exportFile(id);
-      downloadBlob(blob, filename);
+      return await library.exportFile(id);
     } catch (e) {
       toast(`Could not export the model: ${readable(e)}`, { tone: 'error' });
+      return null;
     }
   },
 

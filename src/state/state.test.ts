@@ -25,20 +25,20 @@ describe('held-out calibration images', () => {
   });
 });
 
-function item(id: number, path: string, score: number | null): InspectItem {
+function item(id: number, name: string, score: number | null): InspectItem {
   return {
-    id, path, file: new File([], path), status: score === null ? 'queued' : 'done', modelKey: 1, error: null, label: null,
-    result: score === null ? null : { name: path, score, maxPatchScore: score, map: { data: new Float32Array(1), width: 1, height: 1 }, patchScores: { data: new Float32Array(1), width: 1, height: 1 }, width: 1, height: 1, window: { x: 0, y: 0, w: 1, h: 1 }, seconds: 0 },
+    id, name, file: new File([], name), status: score === null ? 'queued' : 'done', modelKey: 1, error: null, label: null,
+    result: score === null ? null : { name, score, maxPatchScore: score, map: { data: new Float32Array(1), width: 1, height: 1 }, patchScores: { data: new Float32Array(1), width: 1, height: 1 }, width: 1, height: 1, window: { x: 0, y: 0, w: 1, h: 1 }, seconds: 0 },
   };
 }
 
 describe('results table', () => {
   const items = [item(1, 'b.png', 2), item(2, 'a.png', 5), item(3, 'c.png', null), item(4, 'd.png', 3)];
   it('sorts by score with unscored images last', () => {
-    expect(visibleItems(items, 'score-desc', false, 2.5).map((i) => i.path)).toEqual(['a.png', 'd.png', 'b.png', 'c.png']);
+    expect(visibleItems(items, 'score-desc', false, 2.5).map((i) => i.name)).toEqual(['a.png', 'd.png', 'b.png', 'c.png']);
   });
   it('shows only images above the threshold when filtering fails', () => {
-    expect(visibleItems(items, 'added', true, 2.5).map((i) => i.path)).toEqual(['a.png', 'd.png']);
+    expect(visibleItems(items, 'added', true, 2.5).map((i) => i.name)).toEqual(['a.png', 'd.png']);
   });
 });
 

@@ -25,14 +25,6 @@ export class LibraryError extends Error {
   }
 }
 
-/** "63.2 MB", "812 KB", "17 bytes": decimal units, as browsers and file managers show storage. */
-export function formatBytes(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
-  if (n >= 1e3) return `${Math.round(n / 1e3)} KB`;
-  return `${n} bytes`;
-}
-
 /** IndexedDB reports a full disk or origin quota as a QuotaExceededError DOMException (legacy code 22). */
 export function isQuotaError(e: unknown): boolean {
   if (typeof e !== 'object' || e === null) return false;

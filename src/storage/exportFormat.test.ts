@@ -12,7 +12,7 @@ import {
   type ExportHeader,
 } from './exportFormat';
 import { openLibrary, type ModelLibrary } from './library';
-import { randomBank, sampleDraft } from './testing';
+import { randomBank, sampleDraft } from './library.fixture';
 
 const KNOWN = ['mobilenet_v2_mid', 'resnet18_mid'];
 
@@ -120,7 +120,7 @@ describe('.patchcore export and import', () => {
         'a file cut short in the bank',
         () => good.subarray(0, good.length - 1000),
         'truncated',
-        `This model file is incomplete: it has ${Math.round((good.length - 1000) / 1000)} KB of the ${Math.round(good.length / 1000)} KB it should have. Copy or download it again.`,
+        `This model file is incomplete: it has ${Math.round((good.length - 1000) / 1000)} kB of the ${Math.round(good.length / 1000)} kB it should have. Copy or download it again.`,
       ],
       [
         'a file cut short in the header',

@@ -9,7 +9,8 @@
 //   B      bank      rows x cols values, fp32 or fp16 per header.bank, row-major, little-endian
 //   end-32 32 bytes  SHA-256 of every byte before it
 import { BYTES_PER_VALUE, bankBytes, bankFromBytes, type StoredBank } from './bank';
-import { LibraryError, formatBytes } from './errors';
+import { formatBytes } from '../lib/format';
+import { LibraryError } from './errors';
 import {
   SCHEMA_VERSION,
   describeInvalidMeta,

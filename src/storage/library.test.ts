@@ -7,7 +7,7 @@ import { halfBitsToFloat, toHalfBits } from './bank';
 import { LibraryError } from './errors';
 import { openLibrary, type LibraryOptions, type WriteStage } from './library';
 import type { ModelMetaV1 } from './model';
-import { randomBank, sampleDraft, withQuota } from './testing';
+import { randomBank, sampleDraft, withQuota } from './library.fixture';
 
 /** DEFAULT_CONFIG as configs were saved before schema 3: no `framing` field. */
 const { framing: _framing, ...legacyConfig } = DEFAULT_CONFIG;
@@ -289,7 +289,7 @@ describe('model library', () => {
     expect(err).toBeInstanceOf(LibraryError);
     expect((err as LibraryError).code).toBe('quota');
     expect((err as LibraryError).message).toBe(
-      'Not enough browser storage to save "Bottle v2": it needs 516 KB, 200 KB is free. Delete or export older models.',
+      'Not enough browser storage to save "Bottle v2": it needs 516 kB, 200 kB is free. Delete or export older models.',
     );
     const failedExtend = await lib.extend(first.id, big).catch((e: unknown) => e);
     expect((failedExtend as LibraryError).code).toBe('quota');
@@ -299,7 +299,7 @@ describe('model library', () => {
     // A browser that reports room but still refuses (a full disk under a large quota) is not contradicted.
     reportedFree = 5_000_000;
     expect(await lib.save(sampleDraft(big, 'Bottle v2')).catch((e: LibraryError) => e.message)).toBe(
-      'Not enough browser storage to save "Bottle v2": it needs 516 KB and the browser refused it, although it reports 5.0 MB free (the disk itself may be full). Delete or export older models.',
+      'Not enough browser storage to save "Bottle v2": it needs 516 kB and the browser refused it, although it reports 5.0 MB free (the disk itself may be full). Delete or export older models.',
     );
 
     expect(await rawKeys(db())).toEqual(before);
@@ -310,7 +310,7 @@ describe('model library', () => {
     // Freeing space (delete + purge) lets the same save through.
     await lib.delete(first.id);
     const trashNote = await lib.save(sampleDraft(big, 'Bottle v2')).catch((e: LibraryError) => e.message);
-    expect(trashNote).toMatch(/Models deleted in this session still hold 51 KB until you empty the trash or reload\.$/);
+    expect(trashNote).toMatch(/Models deleted in this session still hold 51 kB until you empty the trash or reload\.$/);
     await lib.purgeDeleted();
     const fits = randomBank(19, 300, 128);
     await lib.save(sampleDraft(fits, 'Bottle v2'));

@@ -17,9 +17,10 @@
 // is one openLibrary() (one page load); other tabs' sessions are seen as alive through Web Locks, so a tab never
 // purges another tab's undoable deletes or the bank it is in the middle of saving.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { formatBytes } from '../lib/format';
 import type { MemoryBank } from '../patchcore/types';
 import { decodeBank, encodeBank, storedBankBytes, type StoredBank } from './bank';
-import { LibraryError, formatBytes, isQuotaError } from './errors';
+import { LibraryError, isQuotaError } from './errors';
 import { decodeModelFile, encodeModelFile } from './exportFormat';
 import {
   SCHEMA_VERSION,

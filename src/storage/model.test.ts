@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BackboneManifest } from '../backbone/manifest';
-import { canonicalJson, manifestHash, scoreStats } from './model';
+import { canonicalJson, manifestHash, storedScoreStats } from './model';
 
 const manifest: BackboneManifest = {
   id: 'mobilenet_v2_mid',
@@ -39,12 +39,16 @@ describe('manifest hash', () => {
 
 describe('score statistics', () => {
   it('summarise the held-out good scores with numpy-style quantiles', () => {
-    const s = scoreStats([4, 1, 3, 2, 5]);
+    const s = storedScoreStats([4, 1, 3, 2, 5]);
     expect(s.mean).toBe(3);
-    expect(s.std).toBeCloseTo(Math.sqrt(2), 12);
+    expect(s.std).toBeCloseTo(Math.sqrt(2.5), 12); // sample standard deviation (n - 1)
     expect(s.quantiles.p50).toBe(3);
     expect(s.quantiles.p90).toBeCloseTo(4.6, 12);
     expect(s.quantiles.max).toBe(5);
     expect(s.scores).toEqual([4, 1, 3, 2, 5]);
+  });
+
+  it('are all zeros, in the stored shape, for a model without held-out scores', () => {
+    expect(storedScoreStats([])).toEqual({ scores: [], mean: 0, std: 0, quantiles: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } });
   });
 });

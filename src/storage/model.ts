@@ -1,6 +1,7 @@
 // What a saved inspection model is, how older saved models are read (schema migrations), and the small pure
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
+import { scoreStats } from '../patchcore/calibration';
 import type { EngineConfig } from '../patchcore/config';
 import { FRAMINGS } from '../patchcore/preprocess';
 import type { MemoryBank } from '../patchcore/types';
@@ -29,8 +30,11 @@ export interface Calibration {
   f1Threshold?: number;
 }
 
-/** Image scores of the held-out good images and their summary, to place a new score in context. */
-export interface ScoreStats {
+/**
+ * Image scores of the held-out good images and their summary, to place a new score in context: the stored form of
+ * patchcore/calibration.ts's ScoreStats (schema 2 keys; see storedScoreStats).
+ */
+export interface StoredScoreStats {
   scores: number[];
   mean: number;
   std: number;
@@ -61,7 +65,7 @@ export interface ModelMeta {
   bankPrecision: BankPrecision;
   bankShape: { rows: number; cols: number };
   calibration: Calibration;
-  scoreStats: ScoreStats;
+  scoreStats: StoredScoreStats;
   thumbnails: Thumbnail[];
   /** Good images the bank was built from (grows with each "add more good images"). */
   trainImageCount: number;
@@ -124,26 +128,12 @@ export interface ModelMetaV1 {
   bankCols: number;
 }
 
-/** Summary statistics of scores; quantiles by linear interpolation between order statistics (numpy default). */
-export function scoreStats(scores: ArrayLike<number>): ScoreStats {
+/** calibration.ts's summary of `scores` in the stored shape; all zeros for no scores (a model may have none). */
+export function storedScoreStats(scores: ArrayLike<number>): StoredScoreStats {
   const s = Array.from(scores);
-  const n = s.length;
-  if (n === 0) return { scores: [], mean: 0, std: 0, quantiles: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } };
-  const mean = s.reduce((a, b) => a + b, 0) / n;
-  const std = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  const sorted = [...s].sort((a, b) => a - b);
-  const q = (p: number) => {
-    const pos = p * (n - 1);
-    const lo = Math.floor(pos);
-    const hi = Math.min(n - 1, lo + 1);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-  };
-  return {
-    scores: s,
-    mean,
-    std,
-    quantiles: { p50: q(0.5), p90: q(0.9), p95: q(0.95), p99: q(0.99), max: sorted[n - 1] },
-  };
+  if (s.length === 0) return { scores: [], mean: 0, std: 0, quantiles: { p50: 0, p90: 0, p95: 0, p99: 0, max: 0 } };
+  const { mean, std, max, quantiles: q } = scoreStats(s);
+  return { scores: s, mean, std, quantiles: { p50: q.q50, p90: q.q90, p95: q.q95, p99: q.q99, max } };
 }
 
 /** Schema 1 -> 3. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
@@ -160,7 +150,7 @@ export function migrateV1(v1: ModelMetaV1): ModelMeta {
     bankPrecision: 'fp32',
     bankShape: { rows: v1.bankRows, cols: v1.bankCols },
     calibration: { threshold: v1.threshold },
-    scoreStats: scoreStats(v1.goodScores),
+    scoreStats: storedScoreStats(v1.goodScores),
     thumbnails: v1.thumbnails,
     trainImageCount: v1.trainImageCount,
   });

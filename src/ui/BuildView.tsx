@@ -1,7 +1,7 @@
 // The Build tab: good images in, options, a cancellable build with progress, then calibration and saving.
 import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
-import { CORESET_RATIOS } from '../patchcore/config';
+import { CORESET_RATIOS, DEFAULT_CONFIG } from '../patchcore/config';
 import type { Framing } from '../patchcore/preprocess';
 import { holdoutCount, stageLabel, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
@@ -90,7 +90,10 @@ export function BuildView() {
                 </label>
               ))}
             </div>
-            <span className="field-help">{RATIO_HELP[b.coresetRatio] ?? ''}</span>
+            <span className="field-help">
+              {RATIO_HELP[b.coresetRatio] ?? ''}
+              {DEFAULT_CONFIG.coresetMax ? ` The share of all training patches, at most ${DEFAULT_CONFIG.coresetMax.toLocaleString()} vectors, so large builds stay fast and scoring does not slow down.` : ''}
+            </span>
           </fieldset>
           <label className="field">
             <span className="field-label">Image framing</span>

@@ -1,6 +1,7 @@
 // A drop target for images and folders with "choose files" and "choose folder" buttons as the keyboard path.
 import { useRef, useState, type DragEvent, type ReactNode } from 'react';
-import { collectDropped, collectPicked, type PickedFiles } from './lib/files';
+import type { PickedFiles } from '../state/files';
+import { collectDropped, collectPicked } from './lib/files';
 
 interface Props {
   onFiles(picked: PickedFiles): void;

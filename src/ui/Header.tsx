@@ -1,6 +1,6 @@
 // App name, what the engine chose (backbone, execution path, kernels and why), and browser storage use.
 import { useEngine } from '../state/engine';
-import { formatBytes } from './lib/format';
+import { formatBytes } from '../lib/format';
 
 export function Header() {
   const { status, info, error, storage } = useEngine();

@@ -1,5 +1,6 @@
 // The selected image with its anomaly map: overlay or side by side, opacity, outline, zoom (wheel or buttons).
 import { useEffect, useRef, useState } from 'react';
+import { isFail } from '../patchcore/calibration';
 import type { InspectItem } from '../state/inspect';
 import { useInspect } from '../state/inspect';
 import { drawOverlay } from './lib/heatmap';
@@ -64,7 +65,7 @@ function ImageCanvas({ bitmap, item, threshold, overlay, cssWidth, testId }: Can
       drawOverlay(ctx, item.result.map, { x: 0, y: 0, w: c.width, h: c.height }, { threshold, opacity: view.opacity, contour: view.contour, window: item.result.window });
     }
   }, [bitmap, item.result, threshold, overlay, cssWidth, cssHeight, view.opacity, view.contour]);
-  return <canvas ref={ref} style={{ width: cssWidth, height: cssHeight }} data-testid={testId} aria-label={overlay ? `${item.path} with anomaly heatmap` : item.path} role="img" />;
+  return <canvas ref={ref} style={{ width: cssWidth, height: cssHeight }} data-testid={testId} aria-label={overlay ? `${item.name} with anomaly heatmap` : item.name} role="img" />;
 }
 
 export function HeatmapView({ item, threshold }: { item: InspectItem; threshold: number }) {
@@ -81,11 +82,11 @@ export function HeatmapView({ item, threshold }: { item: InspectItem; threshold:
     setBitmap(null); // never show the previous image under this one's name while it loads (or if it cannot)
     bitmapOf(item.file)
       .then((b) => live && setBitmap(b))
-      .catch(() => live && setError(`${item.path} could not be shown: the browser cannot decode it.`));
+      .catch(() => live && setError(`${item.name} could not be shown: the browser cannot decode it.`));
     return () => {
       live = false;
     };
-  }, [item.file, item.path]);
+  }, [item.file, item.name]);
 
   // Plain wheel scrolls the page; Ctrl + wheel (and trackpad pinch, which Chromium reports as Ctrl + wheel)
   // zooms. React's wheel listeners are passive, so this one is attached by hand to be able to preventDefault.
@@ -108,13 +109,13 @@ export function HeatmapView({ item, threshold }: { item: InspectItem; threshold:
   const byHeight = bitmap ? (fitHeight * bitmap.width) / bitmap.height : Infinity;
   const fitWidth = Math.max(120, Math.min((side ? width / 2 - 8 : width) - 2, byHeight));
   const cssWidth = fitWidth * view.zoom;
-  const fail = item.result ? item.result.score > threshold : null;
+  const fail = item.result ? isFail(item.result.score, threshold) : null;
 
   return (
     <div className="viewer" data-testid="viewer">
       <div className="viewer-bar">
         <div className="viewer-title">
-          <strong title={item.path}>{item.path}</strong>
+          <strong title={item.name}>{item.name}</strong>
           {item.result && (
             <span className={`verdict ${fail ? 'is-fail' : 'is-pass'}`} data-testid="viewer-verdict">
               {fail ? 'FAIL' : 'PASS'} · {formatScore(item.result.score)}

@@ -1,6 +1,7 @@
 // Score histogram of good (and defective) images with the threshold line; drag the line (or use the arrow keys
 // on it) to move the threshold.
 import { useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
+import { isFail } from '../patchcore/calibration';
 import type { NamedScore } from '../state/model';
 import { formatScore } from './lib/format';
 
@@ -59,8 +60,8 @@ export function Histogram({ good, defective, threshold, onThreshold, domain, tes
     e.preventDefault();
   };
   const tx = x(Math.max(lo, Math.min(hi, threshold)));
-  const goodOver = good.filter((s) => s.score > threshold).length;
-  const badUnder = defective.filter((s) => s.score <= threshold).length;
+  const goodOver = good.filter((s) => isFail(s.score, threshold)).length;
+  const badUnder = defective.filter((s) => !isFail(s.score, threshold)).length;
 
   return (
     <figure className="histogram" data-testid={testId}>

@@ -1,5 +1,6 @@
 // The Inspect tab: drop test images, see each one's score and verdict, look at the heatmap, export results.
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { isFail } from '../patchcore/calibration';
 import { useInspect, visibleItems, type InspectItem, type SortKey } from '../state/inspect';
 import { useModel } from '../state/model';
 import { useUi } from '../state/ui';
@@ -35,7 +36,7 @@ export function InspectView() {
     );
   }
 
-  const fails = scored.filter((i) => i.result!.score > model.threshold).length;
+  const fails = scored.filter((i) => isFail(i.result!.score, model.threshold)).length;
   const labelled = scored.filter((i) => i.label);
   const defects = labelled.filter((i) => i.label !== 'good');
   const goods = labelled.filter((i) => i.label === 'good');
@@ -62,8 +63,8 @@ export function InspectView() {
                 <strong>{scored.length}</strong> scored · <span className="fail-text">{fails} fail</span> · <span className="pass-text">{scored.length - fails} pass</span>
                 {labelled.length > 0 && (
                   <span className="muted" data-testid="label-summary">
-                    {' '}· caught {defects.filter((i) => i.result!.score > model.threshold).length}/{defects.length} defective, flagged{' '}
-                    {goods.filter((i) => i.result!.score > model.threshold).length}/{goods.length} good
+                    {' '}· caught {defects.filter((i) => isFail(i.result!.score, model.threshold)).length}/{defects.length} defective, flagged{' '}
+                    {goods.filter((i) => isFail(i.result!.score, model.threshold)).length}/{goods.length} good
                   </span>
                 )}
               </div>
@@ -176,7 +177,7 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
           <span role="columnheader">Verdict</span>
         </div>
         {rows.map((r) => {
-          const fail = r.result ? r.result.score > threshold : null;
+          const fail = r.result ? isFail(r.result.score, threshold) : null;
           return (
             <div
               key={r.id}
@@ -185,11 +186,11 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
               className={`tr${r.id === selectedId ? ' is-selected' : ''}`}
               onClick={() => select(r.id)}
               data-testid="result-row"
-              data-name={r.path}
+              data-name={r.name}
               data-score={r.result?.score ?? ''}
               data-verdict={fail === null ? r.status : fail ? 'fail' : 'pass'}
             >
-              <span role="gridcell" className="td-name" title={r.path}>{r.path}</span>
+              <span role="gridcell" className="td-name" title={r.name}>{r.name}</span>
               {hasLabels && <span role="gridcell" className={`td-label${r.label && r.label !== 'good' ? ' is-defect' : ''}`}>{r.label ?? ''}</span>}
               <span role="gridcell" className="td-score">
                 {r.result ? (

@@ -4,6 +4,7 @@ import { useRef, useState } from 'react';
 import { useModel } from '../state/model';
 import { stageLabel } from '../state/build';
 import { ProgressBar } from './ProgressBar';
+import { downloadBlob } from './lib/download';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
 import type { EngineConfig } from '../patchcore/config';
@@ -157,7 +158,7 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
       <div className="library-actions">
         <button type="button" className="btn btn-tiny" onClick={() => { setName(meta.name); setEditing(true); }} aria-label={`Rename ${meta.name}`}>Rename</button>
         <button type="button" className="btn btn-tiny" onClick={() => void duplicate(meta.id)} aria-label={`Duplicate ${meta.name}`}>Duplicate</button>
-        <button type="button" className="btn btn-tiny" onClick={() => void exportModel(meta.id)} aria-label={`Export ${meta.name}`}>Export</button>
+        <button type="button" className="btn btn-tiny" onClick={() => void exportModel(meta.id).then((file) => file && downloadBlob(file.blob, file.filename))} aria-label={`Export ${meta.name}`}>Export</button>
         <button type="button" className="btn btn-tiny btn-danger" onClick={() => void remove(meta.id)} aria-label={`Delete ${meta.name}`}>Delete</button>
       </div>
     </li>

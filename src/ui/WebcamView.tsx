@@ -1,5 +1,6 @@
 // The Webcam tab: live heatmap and verdict over the camera picture, frame rate, freeze, snapshot.
 import { useEffect, useRef } from 'react';
+import { isFail } from '../patchcore/calibration';
 import { useModel } from '../state/model';
 import { useWebcam } from '../state/webcam';
 import { useUi } from '../state/ui';
@@ -45,7 +46,7 @@ export function WebcamView() {
     if (!last || !model) return;
     const tmp = new OffscreenCanvas(last.frame.width, last.frame.height);
     tmp.getContext('2d')!.putImageData(last.frame, 0, 0);
-    const fail = last.result.score > model.threshold;
+    const fail = isFail(last.result.score, model.threshold);
     const c = composeOverlay(tmp, last.result.map, { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window }, {
       text: `${fail ? 'FAIL' : 'PASS'}  ${last.result.score.toFixed(3)} / ${model.threshold.toFixed(3)}`,
       fail,
@@ -55,7 +56,7 @@ export function WebcamView() {
   };
 
   const live = w.status === 'live' || w.status === 'frozen';
-  const fail = w.last && model ? w.last.result.score > model.threshold : null;
+  const fail = w.last && model ? isFail(w.last.result.score, model.threshold) : null;
 
   return (
     <div className="view webcam-view">

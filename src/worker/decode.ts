@@ -1,6 +1,7 @@
 // Turning a dropped file into RGBA pixels off the main thread, with messages a user can act on. Image sizes are
 // read from the file header first, so a 12000 x 12000 photo is decoded straight to a safe size instead of
 // allocating half a gigabyte.
+import { formatBytes } from '../lib/format';
 import type { RgbaImage } from '../patchcore/preprocess';
 
 /** Longest side kept after decoding; the backbone sees 224 px, the map is shown at this size at most. */
@@ -88,10 +89,6 @@ export function exifOrientation(b: Uint8Array): number {
     i += 2 + len;
   }
   return 1;
-}
-
-function formatBytes(n: number): string {
-  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
 }
 
 /** Decodes an image file to RGBA, honouring EXIF orientation and capping the longest side at maxSide. */

@@ -5,7 +5,10 @@ import { loadCustomBackbone } from '../backbone/custom';
 import { createBackbone } from '../backbone/session';
 import { chooseKernels } from '../patchcore/kernels';
 import { residentMapsBound } from '../patchcore/gpu/features';
-import { abortError, PatchCore } from '../patchcore/patchcore';
+import { CORESET_START_POINTS, type EngineConfig } from '../patchcore/config';
+import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
+import type { Kernels } from '../patchcore/types';
+import { SelectionPool } from './selectionPool';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
 import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
@@ -72,7 +75,7 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
 function pickKernels() {
   deviceLost = false;
   const shared = kernelPreference === 'auto' || kernelPreference === 'webgpu' ? backbone?.gpuDevice : undefined;
-  return chooseKernels({ prefer: kernelPreference, device: shared, coresetGemvFrom: lastInit?.coresetGemvFrom, onDeviceLost: () => (deviceLost = true) });
+  return chooseKernels({ prefer: kernelPreference, device: shared, onDeviceLost: () => (deviceLost = true) });
 }
 
 /**
@@ -110,19 +113,34 @@ async function* decodeAll(files: ImageFile[], skipped: SkippedImage[], signal: A
   }
 }
 
+/**
+ * Where a build's greedy selections run: streamed builds (config.coresetChunk) use a pool of selection workers, one
+ * per core the backbone can spare, so chunks are selected while features continue; exact builds use the kernels.
+ */
+function selectorFor(config: EngineConfig, kernels: Kernels, signal: AbortSignal): { selector?: JobOptions['selector']; close(): void } {
+  if (!config.coresetChunk || kernels.name === 'webgpu' || typeof Worker === 'undefined') return { close() {} };
+  const cores = navigator.hardwareConcurrency || 1;
+  const pool = new SelectionPool(Math.max(1, cores - 1), { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal);
+  return { selector: { select: pool.select, parallel: pool.size }, close: () => pool.close() };
+}
+
 async function build(args: RequestMap['build']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<BuildResult> {
   const engine = requireEngine();
   const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
   const skipped: SkippedImage[] = [];
   const t0 = now();
   let tFeatures = 0;
-  const fitted = await pc.fit(decodeAll(args.images, skipped, signal), args.images.length, {
-    signal,
-    onProgress: (p) => {
-      if (p.stage !== 'features' && tFeatures === 0) tFeatures = now();
-      progress(p);
-    },
-  });
+  const sel = selectorFor(args.config, engine.kernels.kernels, signal);
+  const fitted = await pc
+    .fit(decodeAll(args.images, skipped, signal), args.images.length, {
+      signal,
+      selector: sel.selector,
+      onProgress: (p) => {
+        if (p.stage !== 'features' && tFeatures === 0) tFeatures = now();
+        progress(p);
+      },
+    })
+    .finally(() => sel.close());
   const tCoreset = now();
   const holdoutScores: BuildResult['holdoutScores'] = [];
   let i = 0;
@@ -155,7 +173,10 @@ async function extend(args: RequestMap['extend']['args'], signal: AbortSignal, p
   const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
   pc.load(args.bank, { patchCount: args.patchCount, imageCount: args.imageCount });
   const skipped: SkippedImage[] = [];
-  const r = await pc.extend(decodeAll(args.images, skipped, signal), args.images.length, { signal, onProgress: progress });
+  const sel = selectorFor(args.config, engine.kernels.kernels, signal);
+  const r = await pc
+    .extend(decodeAll(args.images, skipped, signal), args.images.length, { signal, onProgress: progress, selector: sel.selector })
+    .finally(() => sel.close());
   return { bank: r.bank, patchCount: r.patchCount, imageCount: r.imageCount, added: r.added, skipped };
 }
 

@@ -1,11 +1,10 @@
 // The one typed message protocol between the UI (or the eval harness) and the engine worker.
 // Every request carries an id; the worker answers with zero or more 'progress' messages and then exactly one
 // 'done' or 'error' for that id. Large arrays travel as transferables.
+import type { ExecutionPath, ExecutionPreference } from '../backbone/session';
 import type { EngineConfig } from '../patchcore/config';
 import type { ImageWindow } from '../patchcore/preprocess';
 import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
-
-export type ExecutionPreference = 'auto' | 'webgpu' | 'wasm';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -25,7 +24,7 @@ export interface CustomBackboneFiles {
 export interface EngineInfo {
   backbone: string;
   /** Where the backbone runs. */
-  executionPath: 'webgpu' | 'wasm';
+  executionPath: ExecutionPath;
   threads: number;
   /** Where aggregation, coreset, kNN and blur run. */
   kernels: Kernels['name'];
@@ -88,8 +87,6 @@ export interface RequestMap {
       custom?: CustomBackboneFiles;
       execution?: ExecutionPreference;
       kernels?: KernelPreference;
-      /** WASM kernels: run the coreset as GEMV steps from this many points on (see ChooseKernelsOptions). */
-      coresetGemvFrom?: number;
       threads?: number;
     };
     result: EngineInfo;

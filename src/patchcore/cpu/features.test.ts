@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeatureMap } from '../types';
+import type { FeatureMap } from '../../backbone/types';
 import { adaptiveBins, aggregate } from './features';
 
 const map = (channels: number, height: number, width: number, values: number[]): FeatureMap => ({

@@ -1,6 +1,7 @@
 // Locally aware patch features (paper eq. 1-3): a p x p neighbourhood mean of each backbone map, the stride-16
 // map resampled bilinearly onto the stride-8 grid, optional adaptive average pooling of channels, concatenation.
-import type { AggregateOptions, FeatureMap, PatchFeatures } from '../types';
+import type { FeatureMap } from '../../backbone/types';
+import type { AggregateOptions, PatchFeatures } from '../types';
 import { linearTaps } from './resize';
 
 /**

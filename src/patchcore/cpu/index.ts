@@ -1,5 +1,6 @@
 // The TypeScript twins of the WGSL kernels behind the `Kernels` interface: the no-GPU path and the test oracle.
-import { onCpu, type Kernels } from '../types';
+import { onCpu } from '../../backbone/types';
+import type { Kernels } from '../types';
 import { gaussianBlur } from './blur';
 import { greedyCoreset } from './coreset';
 import { aggregate } from './features';

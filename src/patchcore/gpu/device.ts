@@ -103,17 +103,9 @@ export async function acquireDevice(opts: AcquireOptions = {}, adapter?: GPUAdap
   return { device, adapter: chosen, info, software, description: describeAdapter(info, software) };
 }
 
-const releasedByUs = new WeakSet<GPUDevice>();
-
-/** Destroys a device on purpose (no onLost callback). Any other loss, destroy() by someone else included, is reported. */
-export function releaseDevice(device: GPUDevice): void {
-  releasedByUs.add(device);
-  device.destroy();
-}
-
+/** Reports any loss of the device, destroy() by someone else included. */
 function watchLoss(device: GPUDevice, onLost?: (info: GPUDeviceLostInfo) => void): void {
   void device.lost.then((info) => {
-    if (releasedByUs.has(device)) return;
     console.warn(`WebGPU device lost: ${info.message}`);
     onLost?.(info);
   });

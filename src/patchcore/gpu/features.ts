@@ -1,5 +1,6 @@
 // Dispatch of features.wgsl: eq. 1-3 turns the two backbone maps of one image into its patch features.
-import type { AggregateOptions, FeatureMap, PatchFeatures } from '../types';
+import type { FeatureMap } from '../../backbone/types';
+import type { AggregateOptions, PatchFeatures } from '../types';
 import shader from './features.wgsl?raw';
 import { torchMapping } from '../cpu/resize';
 import { bindGroup, destroyAll, grid1d, guarded, pipelinesFor, readBack, storageBuffer, uniformU32, uploadStorage } from './util';

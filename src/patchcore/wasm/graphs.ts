@@ -2,7 +2,7 @@
 // so that onnxruntime-web's multi-threaded SIMD MatMul (MLAS) does the O(n * d) inner products.
 // Every graph is plain opset 13; integer results leave the graph as float (indices < 2^24), because the protobuf
 // writer only declares fp32 value infos.
-import { model, node, tensor, valueInfo } from '../../../scripts/onnx/protobuf.mjs';
+import { model, node, tensor, valueInfo } from '../../backbone/onnx/protobuf.mjs';
 
 type Chunks = ReturnType<typeof node>;
 
@@ -66,46 +66,6 @@ export function knnGraph(
   }
   const bytes = model({ name: 'knn', nodes, initializers, inputs: [valueInfo('Q', ['M', cols])], outputs });
   return { bytes, chunks };
-}
-
-/**
- * One farthest-first step's inner products. Initializers per chunk of points: the shifted points transposed,
- * P_c [D, rows] (a constant right-hand side, which MLAS pre-packs: ~17x faster than [rows, D] @ [D, 1]), and their
- * norms [rows]. Input `C` [1, D] = -2 * (shifted centre). Output per chunk: |p|^2 - 2 p.c as [1, rows].
- */
-export function gemvGraph(
-  points: { data: Float32Array; rows: number; cols: number },
-  shift: Float32Array,
-  norms: Float32Array,
-  chunkRows: number,
-): { bytes: Uint8Array; outputs: string[] } {
-  const { data, rows, cols } = points;
-  const nodes: Chunks[] = [];
-  const initializers: Chunks[] = [];
-  const outs: Chunks[] = [];
-  const names: string[] = [];
-  for (let c = 0, r0 = 0; r0 < rows; c++, r0 += chunkRows) {
-    const r1 = Math.min(rows, r0 + chunkRows);
-    initializers.push(tensor(`P${c}`, [cols, r1 - r0], transposedRows(data, cols, r0, r1, 1, shift)));
-    initializers.push(tensor(`N${c}`, [r1 - r0], norms.subarray(r0, r1)));
-    nodes.push(node('MatMul', ['C', `P${c}`], [`S${c}`], `matmul${c}`));
-    nodes.push(node('Add', [`S${c}`, `N${c}`], [`G${c}`], `add${c}`));
-    outs.push(valueInfo(`G${c}`, [1, r1 - r0]));
-    names.push(`G${c}`);
-  }
-  const bytes = model({ name: 'gemv', nodes, initializers, inputs: [valueInfo('C', [1, cols])], outputs: outs });
-  return { bytes, outputs: names };
-}
-
-/** features [M, inDim] @ P [inDim, outDim]: the coreset's random projection. */
-export function projectionGraph(P: { data: Float32Array; rows: number; cols: number }): Uint8Array {
-  return model({
-    name: 'projection',
-    nodes: [node('MatMul', ['F', 'P'], ['Y'], 'matmul')],
-    initializers: [tensor('P', [P.rows, P.cols], P.data)],
-    inputs: [valueInfo('F', ['M', P.rows])],
-    outputs: [valueInfo('Y', ['M', P.cols])],
-  });
 }
 
 /** The smallest graph there is: proves the runtime loads here and tells how many threads it got. */

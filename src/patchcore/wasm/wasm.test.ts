@@ -1,10 +1,9 @@
 // The WASM kernels against their TypeScript twins on the same seeded inputs: same nearest memory vectors and
-// distances, same coreset indices, and the coreset loop stays cancellable.
+// distances.
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpuKernels } from '../cpu';
-import { naiveGreedyCoreset } from '../cpu/coreset';
 import { rng } from '../random';
-import type { Matrix, Progress } from '../types';
+import type { Matrix } from '../types';
 import { createWasmKernels } from './index';
 
 function uniform(rows: number, cols: number, seed: number, lo = 0, hi = 1): Matrix {
@@ -25,8 +24,8 @@ function blobs(n: number, d: number, k: number, seed: number, offset = 0): Matri
   return { data, rows: n, cols: d };
 }
 
-// Small chunks so that every test crosses chunk boundaries of both graphs.
-const wasm = await createWasmKernels({ knn: { chunkRows: 1500 }, coreset: { minPoints: 0, chunkRows: 1000, projectRows: 700 } });
+// Small chunks so that every test crosses chunk boundaries of the kNN graph.
+const wasm = await createWasmKernels({ knn: { chunkRows: 1500 } });
 afterAll(() => wasm.release());
 
 describe('nearest memory vector on WASM', () => {
@@ -66,49 +65,5 @@ describe('nearest memory vector on WASM', () => {
     expect(Array.from(r1again.indices)).toEqual(Array.from(r1.indices));
     expect(Array.from(r2.indices)).toEqual(Array.from((await cpuKernels.nearest(q, b2)).indices));
     await expect(wasm.nearest(uniform(2, 5, 1), b1)).rejects.toThrow(/5 dimensions but the memory bank has 24/);
-  });
-});
-
-const opts = (count: number, projectionDim: number, seed = 7) => ({ count, projectionDim, seed, startPoints: 10 });
-
-describe('greedy coreset on WASM', () => {
-  it('selects exactly the naive loop\'s indices without projection (random, clustered, far-off, duplicates)', async () => {
-    const dup = uniform(25, 48, 9);
-    const r = rng(10);
-    const duplicates: Matrix = { data: new Float32Array(800 * 48), rows: 800, cols: 48 };
-    for (let i = 0; i < 800; i++) { const s = Math.floor(r() * 25); duplicates.data.set(dup.data.subarray(s * 48, (s + 1) * 48), i * 48); }
-    const cases: [string, Matrix, number][] = [
-      ['uniform 64-d', uniform(2500, 64, 1), 250],
-      ['blobs 40-d', blobs(3000, 40, 30, 4), 400],
-      ['blobs 128-d at offset 50', blobs(2000, 128, 10, 3, 50), 300],
-      ['duplicates (ties at 0)', duplicates, 60],
-      ['plane in 3-d', uniform(2500, 3, 5), 600],
-    ];
-    for (const [name, f, count] of cases) {
-      const want = naiveGreedyCoreset(f, opts(count, 0));
-      const got = await wasm.coreset(f, opts(count, 0));
-      expect(Array.from(got), name).toEqual(Array.from(want));
-    }
-  });
-
-  it('matches the twin with the seeded projection to 128 dimensions on random and clustered features', async () => {
-    for (const [name, f, count] of [['uniform 184-d', uniform(3000, 184, 2), 300], ['blobs 184-d', blobs(3000, 184, 12, 6), 300]] as const) {
-      const want = await cpuKernels.coreset(f, opts(count, 128));
-      const got = await wasm.coreset(f, opts(count, 128));
-      expect(Array.from(got), name).toEqual(Array.from(want));
-    }
-  });
-
-  it('reports progress and stops with an AbortError when cancelled', async () => {
-    const f = uniform(20000, 32, 3);
-    const seen: Progress[] = [];
-    const ctl = new AbortController();
-    const job = wasm.coreset(f, { ...opts(5000, 0), signal: ctl.signal, onProgress: (p) => seen.push(p) });
-    setTimeout(() => ctl.abort(), 300);
-    await expect(job).rejects.toMatchObject({ name: 'AbortError' });
-    expect(seen.every((p) => p.stage === 'coreset' && p.total === 5000)).toBe(true);
-    const done = await wasm.coreset(uniform(3000, 8, 4), { ...opts(30, 0), onProgress: (p) => seen.push(p) });
-    expect(done.length).toBe(30);
-    expect(seen.at(-1)).toEqual({ stage: 'coreset', done: 30, total: 30 });
   });
 });

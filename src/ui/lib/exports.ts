@@ -1,7 +1,9 @@
 // Exports of inspection results: a CSV of scores and verdicts, and the heatmap overlays as PNGs (one, or all
 // of them in a ZIP).
+import { isFail } from '../../patchcore/calibration';
 import type { InspectItem } from '../../state/inspect';
 import type { CurrentModel } from '../../state/model';
+import { numberDuplicates } from '../../state/names';
 import { toCsv } from './csv';
 import { canvasToPng, downloadBlob, safeFileName } from './download';
 import { composeOverlay } from './heatmap';
@@ -12,7 +14,7 @@ export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
 export function resultsCsv(items: InspectItem[], model: Pick<CurrentModel, 'threshold' | 'name'>): string {
   const rows = items
     .filter((i) => i.result)
-    .map((i) => [i.path, Number(i.result!.score.toPrecision(6)), i.result!.score > model.threshold ? 'fail' : 'pass', Number(model.threshold.toPrecision(6)), model.name]);
+    .map((i) => [i.name, Number(i.result!.score.toPrecision(6)), isFail(i.result!.score, model.threshold) ? 'fail' : 'pass', Number(model.threshold.toPrecision(6)), model.name]);
   return toCsv(CSV_HEADER, rows);
 }
 
@@ -22,10 +24,10 @@ export function downloadCsv(items: InspectItem[], model: Pick<CurrentModel, 'thr
 }
 
 export async function overlayPng(item: InspectItem, model: Pick<CurrentModel, 'threshold' | 'config'>, opacity: number): Promise<Blob> {
-  if (!item.result) throw new Error(`${item.path} has not been scored yet`);
+  if (!item.result) throw new Error(`${item.name} has not been scored yet`);
   const bmp = await createImageBitmap(item.file, { imageOrientation: 'from-image' });
   try {
-    const fail = item.result.score > model.threshold;
+    const fail = isFail(item.result.score, model.threshold);
     const canvas = composeOverlay(
       bmp,
       item.result.map,
@@ -38,12 +40,27 @@ export async function overlayPng(item: InspectItem, model: Pick<CurrentModel, 't
   }
 }
 
-function overlayName(path: string): string {
-  return safeFileName(path.replace(/[\\/]/g, '_').replace(/\.[^.]+$/, ''), 'image') + '.overlay.png';
+/** One download: the image's name flattened into a file name, "crack/000.png" -> "crack_000.overlay.png". */
+function overlayName(name: string): string {
+  return safeFileName(name.replace(/[\\/]/g, '_').replace(/\.[^.]+$/, ''), 'image') + '.overlay.png';
+}
+
+/**
+ * ZIP entries for the overlays of the named images, one each and all different: folders are kept as ZIP folders
+ * ("crack/000.png" -> "crack/000.overlay.png", never the same entry as "crack_000.png"), and names that still meet
+ * ("000.png" and "000.jpg", or characters made file-name-safe) are numbered.
+ */
+export function overlayEntryNames(names: readonly string[]): string[] {
+  const entries = names.map((name) => {
+    const parts = name.split('/');
+    const folders = parts.slice(0, -1).map((p) => (/^\.*$/.test(p) ? '_' : safeFileName(p, '_')));
+    return [...folders, overlayName(parts[parts.length - 1])].join('/');
+  });
+  return numberDuplicates(entries);
 }
 
 export async function downloadOverlay(item: InspectItem, model: Pick<CurrentModel, 'threshold' | 'config'>, opacity: number): Promise<void> {
-  downloadBlob(await overlayPng(item, model, opacity), overlayName(item.path));
+  downloadBlob(await overlayPng(item, model, opacity), overlayName(item.name));
 }
 
 export async function downloadAllOverlays(
@@ -53,10 +70,11 @@ export async function downloadAllOverlays(
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
   const scored = items.filter((i) => i.result);
+  const names = overlayEntryNames(scored.map((i) => i.name));
   const entries = [];
   for (let i = 0; i < scored.length; i++) {
     const png = await overlayPng(scored[i], model, opacity);
-    entries.push({ name: overlayName(scored[i].path), bytes: new Uint8Array(await png.arrayBuffer()) });
+    entries.push({ name: names[i], bytes: new Uint8Array(await png.arrayBuffer()) });
     onProgress?.(i + 1, scored.length);
   }
   downloadBlob(zipStore(entries), `${safeFileName(model.name, 'model')} overlays.zip`);

@@ -1,21 +1,8 @@
 // Turning a drop or a file picker selection into image Files, walking dropped folders recursively.
+import type { PickedFiles, PickedImage } from '../../state/files';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|bmp)$/i;
 const IMAGE_MIME = /^image\/(png|jpeg|webp|bmp|x-ms-bmp)$/i;
-
-export interface PickedImage {
-  file: File;
-  /** Path inside the dropped folder ("crack/000.png"), or the file name. */
-  path: string;
-}
-
-export interface PickedFiles {
-  images: PickedImage[];
-  /** Files that were not images, by name, so the user can see what was left out and why. */
-  ignored: { name: string; reason: string }[];
-  /** Name of the top folder when a single folder was dropped (a sensible default model name). */
-  folderName: string | null;
-}
 
 export function isImageFile(f: File): boolean {
   return IMAGE_MIME.test(f.type) || IMAGE_EXT.test(f.name);

@@ -10,14 +10,6 @@ export function formatSeconds(s: number): string {
   return `${Math.floor(m / 60)} h ${(m % 60).toString().padStart(2, '0')} min`;
 }
 
-export function formatBytes(n: number): string {
-  if (!Number.isFinite(n)) return '–';
-  if (n < 1024) return `${n} B`;
-  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1 << 30) return `${(n / (1 << 20)).toFixed(1)} MB`;
-  return `${(n / (1 << 30)).toFixed(2)} GB`;
-}
-
 /** Scores are small positive distances; three significant digits are plenty to compare with a threshold. */
 export function formatScore(s: number): string {
   if (!Number.isFinite(s)) return '–';

@@ -1,6 +1,7 @@
 // The pure pieces behind exports and the heatmap outline.
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv';
+import { overlayEntryNames } from './exports';
 import { contourSegments, heatRgba } from './heatmap';
 import { crc32 } from './zip';
 
@@ -13,6 +14,18 @@ describe('CSV export', () => {
 describe('ZIP', () => {
   it('computes the standard CRC-32', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+});
+
+describe('overlay ZIP entries', () => {
+  it('keep the image folders, so same-named images and flattened look-alikes stay apart', () => {
+    expect(overlayEntryNames(['crack/000.png', 'good/000.png', 'crack_000.png', '000 (2).png'])).toEqual([
+      'crack/000.overlay.png', 'good/000.overlay.png', 'crack_000.overlay.png', '000 (2).overlay.png',
+    ]);
+  });
+  it('are numbered where two images would still meet, and never climb out of the archive', () => {
+    expect(overlayEntryNames(['000.png', '000.jpg', 'a:b.png', 'a_b.png'])).toEqual(['000.overlay.png', '000.overlay (2).png', 'a_b.overlay.png', 'a_b.overlay (2).png']);
+    expect(overlayEntryNames(['../x.png', '/y.png'])).toEqual(['_/x.overlay.png', '_/y.overlay.png']);
   });
 });
 

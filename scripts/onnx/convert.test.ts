@@ -1,10 +1,10 @@
 // The hand-converted ONNX backbones compute what tfjs computes on the same nsfwjs weights, at both taps.
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONES, buildIR, toOnnx, type IR } from '../../scripts/onnx/convert.mjs';
-import { loadNsfwModel } from '../../scripts/onnx/nsfwjs.mjs';
-import { BUILTIN_BACKBONES, builtinManifest } from './manifests';
-import { createBackbone } from './session';
+import { BACKBONES, buildIR, toOnnx, type IR } from './convert.mjs';
+import { loadNsfwModel } from './nsfwjs.mjs';
+import { BUILTIN_BACKBONES, builtinManifest } from '../../src/backbone/manifests';
+import { createBackbone } from '../../src/backbone/session';
 
 const GRAPH_PREFIX =
   'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/';

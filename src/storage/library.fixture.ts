@@ -1,9 +1,10 @@
-// Test support shared by the unit tests and the harness page: sample models, and a store that runs out of space.
+// Test fixtures for the model library, shared by the unit tests and the harness page (never imported by the app):
+// sample models, and a store that runs out of space.
 import type { UseStore } from 'idb-keyval';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { rng } from '../patchcore/random';
 import type { MemoryBank } from '../patchcore/types';
-import { scoreStats, type ModelDraft, type BankPrecision } from './model';
+import { storedScoreStats, type ModelDraft, type BankPrecision } from './model';
 
 /** A seeded random bank, values roughly like post-ReLU features (0..4, with exact zeros). */
 export function randomBank(seed: number, rows: number, cols: number): MemoryBank {
@@ -31,7 +32,7 @@ export function sampleDraft(
     bankPrecision,
     bank,
     calibration: { threshold: 2.5, falseAlarmRate: 0.01 },
-    scoreStats: scoreStats([1.1, 1.3, 0.9, 1.7, 1.2, 2.1]),
+    scoreStats: storedScoreStats([1.1, 1.3, 0.9, 1.7, 1.2, 2.1]),
     thumbnails: [
       { mime: 'image/png', width: 4, height: 4, bytes: png },
       { mime: 'image/png', width: 4, height: 4, bytes: png.slice().reverse() },

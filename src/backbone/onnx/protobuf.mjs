@@ -1,5 +1,6 @@
 // A tiny ONNX protobuf writer: just the messages a float32 feed-forward graph needs (opset 13, fp32 tensors).
 // Field numbers are from onnx/onnx.proto3; everything is encoded by hand so the build needs no dependency.
+// Plain JavaScript (types in protobuf.d.mts) because scripts/onnx/convert.mjs runs it under bare node at install.
 
 const enc = new TextEncoder();
 const FLOAT = 1; // TensorProto.DataType.FLOAT
