@@ -5,6 +5,7 @@
 //   state                   zustand stores                                   4
 //   worker, storage         the engine's worker; the IndexedDB model library  3
 //   demo, offline           synthetic demo images; service-worker set-up       3 (beside worker and storage)
+//   cli, export             the Node command line; the ONNX export graph       3 (beside the worker)
 //   patchcore               the method                                       2
 //   backbone                running the pretrained network                   1
 //   lib                     tiny helpers every layer shares; imports nothing  0
@@ -25,6 +26,8 @@ const RANK: Record<string, number> = {
   storage: 3,
   demo: 3,
   offline: 3,
+  cli: 3,
+  export: 3,
   state: 4,
   ui: 5,
 };
