@@ -20,12 +20,12 @@ export interface Skipped {
 
 const byPath = (a: ImagePath, b: ImagePath) => a.name.localeCompare(b.name, undefined, { numeric: true });
 
-function walk(dir: string, root: string, images: ImagePath[], skipped: Skipped[]): void {
+function walk(dir: string, root: string, images: ImagePath[], skipped: Skipped[], prefix: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue; // .DS_Store and friends, as the app
     const full = join(dir, entry.name);
-    const name = relative(root, full);
-    if (entry.isDirectory()) walk(full, root, images, skipped);
+    const name = prefix + relative(root, full);
+    if (entry.isDirectory()) walk(full, root, images, skipped, prefix);
     else if (IMAGE_EXT.test(entry.name)) images.push({ file: full, name });
     else skipped.push({ name, reason: 'not a PNG, JPEG, WebP or BMP image' });
   }
@@ -47,7 +47,8 @@ export function collectImages(paths: string[]): { images: ImagePath[]; skipped: 
     if (st.isDirectory()) {
       folderName ??= basename(abs);
       const found: ImagePath[] = [];
-      walk(abs, abs, found, skipped);
+      // As the app: paths inside a single folder are relative to it; with several, each keeps its folder's name.
+      walk(abs, abs, found, skipped, paths.length === 1 ? '' : `${basename(abs)}/`);
       images.push(...found.sort(byPath));
     } else if (IMAGE_EXT.test(abs)) images.push({ file: abs, name: p });
     else skipped.push({ name: p, reason: 'not a PNG, JPEG, WebP or BMP image' });

@@ -13,7 +13,8 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
       [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--framing fit|squash|crop]
       [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
       [--backbone-onnx FILE.onnx --backbone-manifest FILE.json]   (a custom backbone, as the app's)
-  patchcore-web export <model.patchcore> --out DIR [--input uint8|float32] [--name NAME] [--backbone-onnx ... --backbone-manifest ...]
+  patchcore-web export <model.patchcore> --out DIR [--input uint8|float32] [--name NAME] [--no-verdict]
+      [--backbone-onnx ... --backbone-manifest ...]
       writes DIR/<name>.onnx, DIR/<name>.json (sidecar) and DIR/triton/<name>/{config.pbtxt,1/model.onnx}
   patchcore-web inspect <model.patchcore|model.onnx> <folder|files>... [--out DIR] [--overlays] [--threshold T]
       [--backbone-onnx ... --backbone-manifest ...]
@@ -175,7 +176,7 @@ async function exportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON, input: { type: 'string' }, name: { type: 'string' } },
+    options: { ...COMMON, input: { type: 'string' }, name: { type: 'string' }, 'no-verdict': { type: 'boolean' } },
   });
   if (values.help) return usage();
   if (positionals.length !== 1) throw new UsageError('export needs one model (.patchcore)');
@@ -186,6 +187,7 @@ async function exportCommand(args: string[]): Promise<number> {
     custom: customBackbone(values),
     inputType: values.input as 'uint8' | 'float32' | undefined,
     name: values.name,
+    verdict: !values['no-verdict'],
   });
   const bar = progressBar(!!values.quiet);
   bar.note(`${r.onnx} (${(r.bytes / 2 ** 20).toFixed(1)} MB), ${r.sidecar}, Triton repository ${r.triton}`);
