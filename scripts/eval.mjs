@@ -106,7 +106,7 @@ function printTable(m) {
     console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}${nat}`);
   }
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
-  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size}px`);
+  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}${m.coreset_max ? ` (at most ${m.coreset_max})` : ''}, ${m.coreset_chunk ? `streamed in chunks of ${m.coreset_chunk}` : 'exact greedy'}, ${protocol(m)} ${m.input_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
   if (m.pixel_centre) console.log(`inside the authors' centre-crop window only: pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}`);
   for (const s of m.shift_scan ?? []) console.log(`maps moved ${s.shift_px} px down/right: pixel AUROC ${pct(s.pixel_auroc)}, PRO ${pct(s.pro)}`);
@@ -175,7 +175,7 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax || undefined } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
+      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
       execution: a.execution,
       kernels: a.kernels,
     };

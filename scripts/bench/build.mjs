@@ -20,7 +20,7 @@ const size = Number(opt('size', 224));
 const kernels = opt('kernels', 'auto');
 const override = {
   ...(opt('chunk') !== undefined ? { coresetChunk: Number(opt('chunk')) } : {}),
-  ...(opt('max') !== undefined ? { coresetMax: Number(opt('max')) || undefined } : {}),
+  ...(opt('max') !== undefined ? { coresetMax: Number(opt('max')) } : {}),
 };
 const compareExact = argv.includes('--compare-exact');
 
@@ -77,7 +77,7 @@ const mb = (b) => (b / 2 ** 20).toFixed(0);
 const rows = [];
 try {
   for (const images of imageCounts) {
-    for (const [label, config] of [['app', override], ...(compareExact ? [['exact', { coresetChunk: 0, coresetMax: undefined }]] : [])]) {
+    for (const [label, config] of [['app', override], ...(compareExact ? [['exact', { coresetChunk: 0, coresetMax: 0 }]] : [])]) {
       console.log(`building from ${images} generated ${size}px images (kernels ${kernels}, ${label}: ${JSON.stringify(config)}) ...`);
       rows.push({ label, ...(await buildOnce(images, config)) });
     }

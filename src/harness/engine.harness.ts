@@ -113,7 +113,7 @@ export async function streamedBuild(c: { images: number; chunk: number }) {
     await client.request('init', { backbone: DEFAULT_CONFIG.backbone, execution: 'wasm', kernels: 'wasm' }).promise;
     const images = set.good.map(asFile);
     const scores = async () => Promise.all(set.test.map(async (t) => (await client.request('score', { image: asFile(t.file) }).promise).score));
-    const exact = await client.request('build', { images, holdout: [], config: { ...DEFAULT_CONFIG, coresetChunk: 0 } }).promise;
+    const exact = await client.request('build', { images, holdout: [], config: { ...DEFAULT_CONFIG, coresetChunk: 0, coresetMax: 0 } }).promise;
     const exactScores = await scores();
     let engineEtas = 0;
     const streamedConfig = { ...DEFAULT_CONFIG, coresetChunk: c.chunk };

@@ -217,6 +217,8 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     kernels: info.kernels,
     engine_reason: info.reason,
     coreset_ratio: spec.config.coresetRatio,
+    coreset_max: spec.config.coresetMax ?? 0,
+    coreset_chunk: spec.config.coresetChunk ?? 0,
     framing: spec.config.framing,
     align_grids: !!spec.config.alignGrids,
     border_pad_px: spec.config.borderPadPx ?? 0,

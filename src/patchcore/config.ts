@@ -27,7 +27,7 @@ export interface EngineConfig {
   coresetRatio: number;
   /** Absolute memory size; overrides coresetRatio (and coresetMax) when set. */
   coresetCount?: number;
-  /** Ceiling on the memory size: coresetRatio of the patches, at most this many vectors. Missing: no ceiling. */
+  /** Ceiling on the memory size: coresetRatio of the patches, at most this many vectors. Missing or 0: none. */
   coresetMax?: number;
   /**
    * Patches per level-1 chunk of the streamed selection (memory.ts); missing or 0: one exact greedy pass over every
@@ -51,6 +51,9 @@ export const DEFAULT_CONFIG: EngineConfig = {
   framing: 'fit',
   maxAspect: 3,
   aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
+  // Streamed selection with a ceiling (memory.ts): builds linear in the patches, scoring bounded by the bank.
+  coresetChunk: 16384,
+  coresetMax: 20000,
   alignGrids: false,
   borderPadPx: 0,
   coresetRatio: 0.1,
@@ -68,6 +71,7 @@ export const CORESET_START_POINTS = 10;
 /** Memory size for n training patches under a config (at least 1, never more than n). */
 export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax'>): number {
   // floor, as the authors' int(N * percentage)
-  const k = cfg.coresetCount ?? Math.min(Math.floor(n * cfg.coresetRatio), cfg.coresetMax ?? Number.POSITIVE_INFINITY);
+  const ceiling = cfg.coresetMax && cfg.coresetMax > 0 ? cfg.coresetMax : Number.POSITIVE_INFINITY;
+  const k = cfg.coresetCount ?? Math.min(Math.floor(n * cfg.coresetRatio), ceiling);
   return Math.max(1, Math.min(n, k));
 }
