@@ -137,6 +137,7 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
     return {
       kernels: info.kernels, execution: info.executionPath, images: c.images, generateSeconds,
       buildSeconds, stagesStartedAt: stages, seconds: r.seconds, etaWorstError, etaSamples: etas.length,
+      etas: etas.filter((_, i) => i % Math.max(1, Math.floor(etas.length / 40)) === 0),
       bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.patchCount,
       featureBytes: r.patchCount * r.bank.cols * 4,
       config: { coresetRatio: config.coresetRatio, coresetMax: config.coresetMax ?? null, coresetChunk: config.coresetChunk ?? 0 },

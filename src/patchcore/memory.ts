@@ -97,19 +97,19 @@ export class BankBuilder {
   }
 
   /** The bank: exact greedy when everything fit in one chunk, else the pool reduced to the bank size. */
-  async finish(): Promise<{ bank: MemoryBank; patchCount: number }> {
+  async finish(onProgress: ProgressFn | undefined = this.o.onProgress): Promise<{ bank: MemoryBank; patchCount: number }> {
     const { cols, config } = this.o;
     const k = coresetSize(this.patchCount, config);
     if (!this.reducedAny && this.chunksStarted === 0) {
       // Level 1 never ran: one exact greedy pass over all patches, as Algorithm 1 is written.
       const all: Matrix = { data: this.chunk.subarray(0, this.filled * cols), rows: this.filled, cols };
       if (all.rows === 0) throw new Error('No good images to learn from');
-      return { bank: await this.selectInto(all, k, this.o.onProgress), patchCount: this.patchCount };
+      return { bank: await this.selectInto(all, k, onProgress), patchCount: this.patchCount };
     }
     if (this.filled > 0) await this.flushChunk();
     await this.drain(0);
     const pool: Matrix = { data: this.pool.subarray(0, this.poolRows * cols), rows: this.poolRows, cols };
-    const bank = pool.rows > k ? await this.selectInto(pool, k, this.o.onProgress) : { data: pool.data.slice(), rows: pool.rows, cols };
+    const bank = pool.rows > k ? await this.selectInto(pool, k, onProgress) : { data: pool.data.slice(), rows: pool.rows, cols };
     return { bank, patchCount: this.patchCount };
   }
 

@@ -192,7 +192,16 @@ export class PatchCore {
     }
     if (!builder) return { bank: { data: new Float32Array(0), rows: 0, cols: 0 }, patchCount: 0, images: 0 };
     opts.signal?.throwIfAborted();
-    const r = await builder.finish();
+    // The last selection's steps get cheaper as it goes, so its step count says little about the time left: the
+    // estimate made from the measured selections counts down, and past it the time spent scales what is left.
+    const estimate = builder.estimateFinishSeconds();
+    const t0 = performance.now();
+    const onProgress: ProgressFn | undefined = opts.onProgress && ((p) => {
+      const spent = (performance.now() - t0) / 1000;
+      const etaSeconds = estimate == null ? undefined : spent < estimate ? estimate - spent : spent * (1 - p.done / Math.max(1, p.total));
+      opts.onProgress!({ ...p, etaSeconds });
+    });
+    const r = await builder.finish(onProgress);
     return { ...r, images: done };
   }
 }
