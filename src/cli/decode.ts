@@ -3,35 +3,18 @@
 // (high-quality downscale), and messages a user can act on. The pixels then go through the same preprocess().
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import type { RgbaImage } from '../patchcore/preprocess';
+import { formatBytes } from '../lib/format';
+import { ImageInputError, MAX_DECODE_SIDE, sniffKind, type DecodedImage } from '../worker/decode';
 
-/** The browser's cap (MAX_DECODE_SIDE in src/worker/decode.ts): the backbone sees 224 px, maps are shown at this size. */
-export const MAX_DECODE_SIDE = 2048;
+// The worker's cap, error type and sniffing, so the command line refuses and names files exactly as the app does.
+export { ImageInputError, MAX_DECODE_SIDE, type DecodedImage };
 
-export interface DecodedImage extends RgbaImage {
-  name: string;
-  originalWidth: number;
-  originalHeight: number;
-}
-
-export class ImageInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImageInputError';
-  }
-}
-
-function formatBytes(n: number): string {
-  return n < 1024 ? `${n} bytes` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`;
-}
+/** The image kinds as the app names them in messages. */
+const LABEL = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', bmp: 'BMP', gif: 'GIF' } as const;
 
 function kindOf(b: Uint8Array): string | null {
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'PNG';
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'JPEG';
-  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP') return 'WebP';
-  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'BMP';
-  if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'GIF';
-  return null;
+  const k = sniffKind(b);
+  return k ? LABEL[k] : null;
 }
 
 /**

@@ -1,30 +1,12 @@
 // Overlay PNGs for `inspect --overlays`: the anomaly map coloured as the app colours it (src/ui/lib/heatmap.ts:
-// Turbo, anchored at the threshold: nothing below half of it, a faint cool tint up to it, an opaque hot ramp above)
-// stretched over the part of the image it covers and composited with sharp. The colour ramp is repeated here
-// because the command line must not import the UI layer.
+// Turbo, anchored at the threshold: src/lib/heat.ts, shared with the app) stretched over the part of the image it
+// covers and composited with sharp.
 import sharp from 'sharp';
+import { heatRgba } from '../lib/heat';
 import type { ImageWindow, RgbaImage } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 
-function turbo(t: number): [number, number, number] {
-  const x = Math.min(1, Math.max(0, t));
-  const r = 0.13572138 + x * (4.6153926 + x * (-42.66032258 + x * (132.13108234 + x * (-152.94239396 + x * 59.28637943))));
-  const g = 0.09140261 + x * (2.19418839 + x * (4.84296658 + x * (-14.18503333 + x * (4.27729857 + x * 2.82956604))));
-  const b = 0.1066733 + x * (12.64194608 + x * (-60.58204836 + x * (110.36276771 + x * (-89.90310912 + x * 27.34824973))));
-  const c = (v: number) => Math.round(255 * Math.min(1, Math.max(0, v)));
-  return [c(r), c(g), c(b)];
-}
-
-export function heatRgba(value: number, threshold: number): [number, number, number, number] {
-  const v = threshold > 0 ? value / threshold : 0;
-  if (v < 0.5) return [0, 0, 0, 0];
-  if (v < 1) {
-    const u = (v - 0.5) / 0.5;
-    return [...turbo(0.12 + 0.25 * u), 0.05 + 0.3 * u * u];
-  }
-  const u = Math.min(1, (v - 1) / 0.5);
-  return [...turbo(0.62 + 0.38 * u), 0.6 + 0.3 * u];
-}
+export { heatRgba };
 
 /** The image with its heat map on top, as PNG bytes. `opacity` scales the map's alpha (the app's default 0.7). */
 export async function overlayPng(image: RgbaImage, map: AnomalyMap, window: ImageWindow, threshold: number, opacity = 0.7): Promise<Buffer> {
