@@ -88,7 +88,7 @@ async function chooseProvider(prefer: BackboneOptions['prefer']): Promise<{ path
   return gpu.available && !gpu.software ? { path: 'webgpu', adapterInfo: gpu.description } : { path: 'wasm', adapterInfo: gpu.description };
 }
 
-async function fetchModel(url: string): Promise<Uint8Array> {
+export async function fetchModel(url: string): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);

@@ -3,10 +3,10 @@
 // temporary folder first and moved into place at the end, so a failed export leaves nothing half written.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { buildExportGraph, type GraphSignature, type InputType } from '../export/graph';
-import { makeSidecar } from '../export/sidecar';
-import { tritonConfig } from '../export/triton';
+import { dirname, join, resolve } from 'node:path';
+import { exportFiles } from '../export/files';
+import type { GraphSignature, InputType } from '../export/graph';
+import { exportName } from '../export/triton';
 import { backboneFiles, loadModelFile, type CustomBackbone } from './model';
 import { onnxProto } from './onnxProto';
 
@@ -27,32 +27,24 @@ export interface ExportResult {
   signature: GraphSignature;
 }
 
-/** A Triton-safe model name: letters, digits, '_', '-', '.'. */
-export function exportName(name: string): string {
-  const s = name.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80);
-  return s || 'patchcore';
-}
+export { exportName };
 
 export async function exportModel(modelPath: string, outDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const { meta, bank } = await loadModelFile(modelPath, opts.custom);
   const files = backboneFiles(meta.backbone.id, opts.custom);
   const name = exportName(opts.name ?? meta.name);
-  const inputType = opts.inputType ?? 'float32';
-  const built = buildExportGraph(onnxProto(), {
-    backboneOnnx: files.onnx,
-    manifest: files.manifest,
-    config: meta.config,
+  const bankSha256 = createHash('sha256').update(new Uint8Array(bank.data.buffer, bank.data.byteOffset, bank.data.byteLength)).digest('hex');
+  const { files: written, signature } = exportFiles(onnxProto(), {
+    meta,
     bank,
-    threshold: meta.calibration.threshold,
-    inputType,
+    manifest: files.manifest,
+    backboneOnnx: files.onnx,
+    name,
+    bankSha256,
+    inputType: opts.inputType,
     verdict: opts.verdict,
     chunkRows: opts.chunkRows,
-    name,
-    docString: `patchcore-web model "${meta.name}" (${meta.id}): PatchCore on ${files.manifest.id}, bank ${bank.rows} x ${bank.cols}. Backbone licence: ${files.manifest.license}`,
-    metadata: { patchcore_model_id: meta.id, patchcore_threshold: String(meta.calibration.threshold) },
   });
-  const bankSha256 = createHash('sha256').update(new Uint8Array(bank.data.buffer, bank.data.byteOffset, bank.data.byteLength)).digest('hex');
-  const sidecar = makeSidecar({ meta, manifest: files.manifest, signature: built.signature, inputType, bankSha256, chunkRows: built.chunkRows });
 
   const out = resolve(outDir);
   const targets = [`${name}.onnx`, `${name}.json`, join('triton', name)].map((p) => join(out, p));
@@ -60,11 +52,10 @@ export async function exportModel(modelPath: string, outDir: string, opts: Expor
   if (clash) throw new Error(`${clash} already exists: choose another --out folder or --name`);
   const tmp = join(out, `.${name}.${process.pid}.partial`);
   try {
-    mkdirSync(join(tmp, 'triton', name, '1'), { recursive: true });
-    writeFileSync(join(tmp, `${name}.onnx`), built.bytes);
-    writeFileSync(join(tmp, `${name}.json`), JSON.stringify(sidecar, null, 2) + '\n');
-    writeFileSync(join(tmp, 'triton', name, 'config.pbtxt'), tritonConfig(name, built.signature));
-    writeFileSync(join(tmp, 'triton', name, '1', 'model.onnx'), built.bytes);
+    for (const f of written) {
+      mkdirSync(dirname(join(tmp, f.path)), { recursive: true });
+      writeFileSync(join(tmp, f.path), f.bytes);
+    }
     mkdirSync(join(out, 'triton'), { recursive: true });
     renameSync(join(tmp, `${name}.onnx`), targets[0]);
     renameSync(join(tmp, `${name}.json`), targets[1]);
@@ -72,5 +63,5 @@ export async function exportModel(modelPath: string, outDir: string, opts: Expor
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return { onnx: targets[0], sidecar: targets[1], triton: join(out, 'triton'), bytes: built.bytes.byteLength, signature: built.signature };
+  return { onnx: targets[0], sidecar: targets[1], triton: join(out, 'triton'), bytes: written[0].bytes.byteLength, signature };
 }

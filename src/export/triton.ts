@@ -6,6 +6,12 @@ import type { GraphSignature, TensorSig } from './graph';
 
 export const TRITON_MAX_BATCH = 16;
 
+/** A Triton-safe (and file-safe) model name: letters, digits, '_', '-', '.'. */
+export function exportName(name: string): string {
+  const s = name.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+|_+$/g, '').slice(0, 80);
+  return s || 'patchcore';
+}
+
 function entry(t: TensorSig): string {
   const dims = t.dims.slice(1);
   const scalar = dims.length === 0;

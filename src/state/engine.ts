@@ -170,6 +170,11 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
   }
 }
 
+/** The files of a custom backbone loaded this session, by manifest id; undefined when it is not loaded. */
+export function customBackboneFiles(id: string): CustomBackboneFiles | undefined {
+  return customFiles.get(id);
+}
+
 /** Sends one request to the worker. Callers keep the Job to cancel it. */
 export function engineRequest<K extends RequestType>(
   type: K,

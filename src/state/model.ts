@@ -9,7 +9,8 @@ import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { manifestHash, storedScoreStats } from '../storage/model';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
-import { engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
+import { zipStore } from '../lib/zip';
+import { customBackboneFiles, engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
 import { library } from './library';
 import { toast } from './toasts';
 
@@ -86,6 +87,11 @@ interface ModelState {
   remove(id: string): Promise<void>;
   /** The model as a .patchcore file for the UI to download; null (and a toast) when it cannot be exported. */
   exportModel(id: string): Promise<{ blob: Blob; filename: string } | null>;
+  /**
+   * The model as one ZIP of what `npx patchcore-web export` writes: <name>.onnx, <name>.json and the Triton entry
+   * triton/<name>/{config.pbtxt, 1/model.onnx}, built in the worker. Null (and a toast) when it cannot be exported.
+   */
+  exportOnnx(id: string): Promise<{ blob: Blob; filename: string } | null>;
   importModel(file: File): Promise<void>;
 }
 
@@ -337,6 +343,24 @@ export const useModel = create<ModelState>()((set, get) => ({
     } catch (e) {
       toast(`Could not export the model: ${readable(e)}`, { tone: 'error' });
       return null;
+    }
+  },
+
+  async exportOnnx(id) {
+    set({ busy: 'Exporting the model as ONNX…' });
+    try {
+      const { bank, thumbnails: _thumbnails, ...meta } = await library.open(id);
+      const custom = BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) ? undefined : customBackboneFiles(meta.backbone.id);
+      if (!BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) && !custom) {
+        throw new Error(`it needs the custom backbone "${meta.backbone.id}", which is not loaded in this session. Load its .onnx file and manifest under Build > Options first`);
+      }
+      const { name, files } = await engineRequest('exportOnnx', { meta: { ...meta, thumbnails: [] }, bank, ...(custom ? { custom } : {}) }).promise;
+      return { blob: zipStore(files.map((f) => ({ name: f.path, bytes: f.bytes }))), filename: `${name}-onnx.zip` };
+    } catch (e) {
+      toast(`Could not export the model as ONNX: ${readable(e)}`, { tone: 'error' });
+      return null;
+    } finally {
+      set({ busy: null });
     }
   },
 

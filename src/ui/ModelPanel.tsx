@@ -123,7 +123,7 @@ export function ModelPanel() {
 }
 
 function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
-  const { open, rename, duplicate, remove, exportModel } = useModel();
+  const { open, rename, duplicate, remove, exportModel, exportOnnx, busy } = useModel();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(meta.name);
   return (
@@ -159,6 +159,16 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
         <button type="button" className="btn btn-tiny" onClick={() => { setName(meta.name); setEditing(true); }} aria-label={`Rename ${meta.name}`}>Rename</button>
         <button type="button" className="btn btn-tiny" onClick={() => void duplicate(meta.id)} aria-label={`Duplicate ${meta.name}`}>Duplicate</button>
         <button type="button" className="btn btn-tiny" onClick={() => void exportModel(meta.id).then((file) => file && downloadBlob(file.blob, file.filename))} aria-label={`Export ${meta.name}`}>Export</button>
+        <button
+          type="button"
+          className="btn btn-tiny"
+          disabled={!!busy}
+          onClick={() => void exportOnnx(meta.id).then((file) => file && downloadBlob(file.blob, file.filename))}
+          aria-label={`Export ${meta.name} as ONNX`}
+          title="One ZIP: the model as an ONNX graph, its JSON sidecar and a Triton model repository (as `npx patchcore-web export`)"
+        >
+          Export ONNX
+        </button>
         <button type="button" className="btn btn-tiny btn-danger" onClick={() => void remove(meta.id)} aria-label={`Delete ${meta.name}`}>Delete</button>
       </div>
     </li>

@@ -11,6 +11,7 @@ import type { Kernels } from '../patchcore/types';
 import { SelectionPool } from './selectionPool';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
+import { exportOnnx } from './exportOnnx';
 import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
 
 type BackboneHandle = Awaited<ReturnType<typeof createBackbone>>;
@@ -227,6 +228,11 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
     case 'scorePixels': {
       const r = await scoreImage(req.args);
       return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
+    }
+    case 'exportOnnx': {
+      const r = await exportOnnx(req.args);
+      // The .onnx and the Triton copy share one buffer: list each buffer once.
+      return { result: r, transfer: [...new Set(r.files.map((f) => f.bytes.buffer as ArrayBuffer))] };
     }
     case 'info':
       return { result: info && { ...info, gpuResidentMaps: residentMapsBound() }, transfer: [] };

@@ -5,6 +5,9 @@ import type { ExecutionPath, ExecutionPreference } from '../backbone/session';
 import type { EngineConfig } from '../patchcore/config';
 import type { ImageWindow } from '../patchcore/preprocess';
 import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
+import type { ExportFile } from '../export/files';
+import type { InputType } from '../export/graph';
+import type { ModelMeta } from '../storage/model';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -110,6 +113,15 @@ export interface RequestMap {
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };
   /** Test hook: destroys the kernels' WebGPU device, as a driver reset would. */
   loseDevice: { args: Record<string, never>; result: { lost: boolean } };
+  /**
+   * A stored model as one ONNX graph with its sidecar and Triton entry (the command line's `export`; see
+   * src/export/files.ts). Needs no loaded backbone: a built-in one's bytes are fetched, a custom one's are given.
+   * Throws the graph builder's sentence when the model's config cannot be exported.
+   */
+  exportOnnx: {
+    args: { meta: ModelMeta; bank: MemoryBank; custom?: CustomBackboneFiles; inputType?: InputType };
+    result: { name: string; files: ExportFile[] };
+  };
   /** The engine's current paths (they change after recovering from a device loss). */
   info: { args: Record<string, never>; result: EngineInfo | null };
 }

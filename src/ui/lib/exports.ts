@@ -7,7 +7,7 @@ import { numberDuplicates } from '../../state/names';
 import { toCsv } from './csv';
 import { canvasToPng, downloadBlob, safeFileName } from './download';
 import { composeOverlay } from './heatmap';
-import { zipStore } from './zip';
+import { zipStore } from '../../lib/zip';
 
 export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv';
 import { overlayEntryNames } from './exports';
 import { contourSegments, heatRgba } from './heatmap';
-import { crc32 } from './zip';
+import { crc32 } from '../../lib/zip';
 
 describe('CSV export', () => {
   it('quotes cells with commas or quotes and ends lines with CRLF', () => {
