@@ -56,3 +56,22 @@ test('Export ONNX downloads one ZIP with the graph, its sidecar and a Triton rep
   await expect(page.getByTestId('toasts').locator('.toast.is-error')).toHaveCount(0);
   expect(net.external(), 'requests that left 127.0.0.1').toEqual([]);
 });
+
+test('Export ONNX refuses a model the graph cannot express, with the reason in an error toast', async ({ page }) => {
+  pipeConsole(page);
+  await page.goto('/harness.html');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  type W = { harness: { storage: typeof import('../src/harness/storage.harness') } };
+  const saved = await page.evaluate(() =>
+    (window as unknown as W).harness.storage.save({ name: 'Aligned grids', seed: 3, rows: 500, cols: 64, config: { alignGrids: true } }),
+  );
+  expect(saved.ok).toBe(true);
+
+  await openApp(page);
+  const downloads: string[] = [];
+  page.on('download', (d) => downloads.push(d.suggestedFilename()));
+  await page.getByRole('button', { name: 'Export Aligned grids as ONNX', exact: true }).click();
+  const toast = page.getByTestId('toasts').locator('.toast.is-error');
+  await expect(toast).toContainText('Could not export the model as ONNX: This model cannot be exported: it uses the "alignGrids" experiment');
+  expect(downloads, 'no download').toEqual([]);
+});

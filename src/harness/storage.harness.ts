@@ -14,6 +14,7 @@ import {
 import type { BankPrecision } from '../storage/model';
 import { sha256Hex } from '../storage/model';
 import { randomBank, sampleDraft } from '../storage/library.fixture';
+import type { EngineConfig } from '../patchcore/config';
 import type { MemoryBank } from '../patchcore/types';
 
 let library: Promise<ModelLibrary> | null = null;
@@ -40,6 +41,8 @@ export interface RandomModel {
   rows: number;
   cols: number;
   precision?: BankPrecision;
+  /** Engine settings over the fixture's defaults (e.g. an experiment the ONNX export refuses). */
+  config?: Partial<EngineConfig>;
 }
 
 /** Keys in the store, read without opening the library (so without its startup clean-up). */
@@ -73,6 +76,7 @@ export async function digestOfRandom(seed: number, rows: number, cols: number, q
 export async function save(m: RandomModel): Promise<Outcome<{ id: string }>> {
   return attempt(async () => {
     const draft = sampleDraft(randomBank(m.seed, m.rows, m.cols), m.name, m.precision ?? 'fp32');
+    if (m.config) draft.config = { ...draft.config, ...m.config };
     return { id: (await (await lib()).save(draft)).id };
   });
 }
