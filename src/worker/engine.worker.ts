@@ -11,7 +11,6 @@ import type { Kernels } from '../patchcore/types';
 import { SelectionPool } from './selectionPool';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
-import { exportOnnx } from './exportOnnx';
 import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
 
 type BackboneHandle = Awaited<ReturnType<typeof createBackbone>>;
@@ -230,6 +229,8 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       return { result: r, transfer: [r.map.data.buffer, r.patchScores.data.buffer] };
     }
     case 'exportOnnx': {
+      // Loaded on first use: the ONNX protobuf classes are only needed here, and a load failure stays in this request.
+      const { exportOnnx } = await import('./exportOnnx');
       const r = await exportOnnx(req.args);
       // The .onnx and the Triton copy share one buffer: list each buffer once.
       return { result: r, transfer: [...new Set(r.files.map((f) => f.bytes.buffer as ArrayBuffer))] };
