@@ -34,8 +34,6 @@ export interface BankBuilderOptions {
   select: SelectRows;
   /** How many chunk selections may still run while more patches stream in (default 0: none; a worker pool: its size). */
   parallel?: number;
-  /** Progress of the final selection (stage 'coreset'); chunk selections report through chunksDone. */
-  onProgress?: ProgressFn;
   /** Distance evaluations up to which one exact pass is used even with a chunk size (default EXACT_WORK). */
   exactWork?: number;
   /** An existing bank to grow (extend): its rows start the pool, `patchCount` the patches it stands for. */
@@ -49,17 +47,15 @@ export interface BankBuilderOptions {
 export class BankBuilder {
   /** Patches added so far (plus the seed's). */
   patchCount: number;
-  /** Level-1 chunk selections finished, and planned so far; for progress. */
-  chunksDone = 0;
-  chunksStarted = 0;
   readonly cols: number;
+  /** Level-1 chunk selections started so far. */
+  private chunksStarted = 0;
   private readonly chunkRows: number;
   private chunk: Float32Array;
   private filled = 0;
   private pool: Float32Array;
   private poolRows = 0;
   private readonly inFlight: Promise<Matrix>[] = [];
-  private reducedAny = false;
   /** Measured cost of the selections so far: seconds per (rows x selected) unit. */
   private selectSeconds = 0;
   private selectWork = 0;
@@ -73,10 +69,7 @@ export class BankBuilder {
     this.patchCount = o.seed?.patchCount ?? 0;
     this.chunk = new Float32Array(0);
     this.pool = new Float32Array(0);
-    if (o.seed) {
-      this.append(o.seed.bank);
-      this.reducedAny = true; // a seeded pool is already a selection: never treat the new rows as the whole set
-    }
+    if (o.seed) this.append(o.seed.bank);
   }
 
   /** Rows of one image (rows x cols, row-major). */
@@ -96,11 +89,15 @@ export class BankBuilder {
     }
   }
 
-  /** The bank: exact greedy when everything fit in one chunk, else the pool reduced to the bank size. */
-  async finish(onProgress: ProgressFn | undefined = this.o.onProgress): Promise<{ bank: MemoryBank; patchCount: number }> {
+  /**
+   * The bank: exact greedy when everything fit in one chunk, else the pool reduced to the bank size. `onProgress`
+   * hears the last selection (stage 'coreset').
+   */
+  async finish(onProgress?: ProgressFn): Promise<{ bank: MemoryBank; patchCount: number }> {
     const { cols, config } = this.o;
     const k = coresetSize(this.patchCount, config);
-    if (!this.reducedAny && this.chunksStarted === 0) {
+    // A seeded pool is already a selection: the new rows are never the whole set.
+    if (!this.o.seed && this.chunksStarted === 0) {
       // Level 1 never ran: one exact greedy pass over all patches, as Algorithm 1 is written.
       const all: Matrix = { data: this.chunk.subarray(0, this.filled * cols), rows: this.filled, cols };
       if (all.rows === 0) throw new Error('No good images to learn from');
@@ -156,10 +153,7 @@ export class BankBuilder {
   /** Waits for chunk selections, oldest first (so the pool's order does not depend on timing), until `left` run. */
   private async drain(left: number): Promise<void> {
     while (this.inFlight.length > left) {
-      const kept = await this.inFlight.shift()!;
-      this.chunksDone++;
-      this.reducedAny = true;
-      this.append(kept);
+      this.append(await this.inFlight.shift()!);
       const cap = this.poolCap();
       if (this.poolRows > cap) {
         const { cols } = this.o;

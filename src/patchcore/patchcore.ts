@@ -180,7 +180,6 @@ export class PatchCore {
           expectedPatches: seedPatches + f.rows * Math.max(1, count),
           select,
           parallel: opts.selector?.parallel,
-          onProgress: opts.onProgress,
           seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
         });
       }
@@ -191,7 +190,7 @@ export class PatchCore {
       opts.onProgress?.({ stage: 'features', done, total: count, etaSeconds: eta() });
     }
     if (!builder) return { bank: { data: new Float32Array(0), rows: 0, cols: 0 }, patchCount: 0, images: 0 };
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) throw abortError();
     // The last selection's steps get cheaper as it goes, so its step count says little about the time left: the
     // estimate made from the measured selections counts down, and past it the time spent scales what is left.
     const estimate = builder.estimateFinishSeconds();
@@ -205,5 +204,3 @@ export class PatchCore {
     return { ...r, images: done };
   }
 }
-
-export { gatherRows } from './memory';

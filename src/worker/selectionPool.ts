@@ -2,6 +2,7 @@
 // run side by side, one per core the backbone does not need. Cancelling terminates the workers at once.
 import type { Matrix, ProgressFn } from '../patchcore/types';
 import type { SelectRows } from '../patchcore/memory';
+import { abortError } from '../patchcore/patchcore';
 import type { SelectionRequest, SelectionResponse } from './selection.worker';
 
 interface Task {
@@ -22,7 +23,7 @@ export class SelectionPool {
     private readonly params: { projectionDim: number; seed: number; startPoints: number },
     signal?: AbortSignal,
   ) {
-    signal?.addEventListener('abort', () => this.close(new DOMException('The operation was cancelled', 'AbortError')));
+    signal?.addEventListener('abort', () => this.close(abortError()));
   }
 
   /** Selections in the pool's workers, at most `size` at once; the rest wait in order. */
