@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--framing fit|squash|crop] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX]
+//                 [--roi x0,y0,x1,y1] [--rebuild]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
 // overall, and writes DIR/metrics.json and DIR/report.html.
@@ -17,8 +18,18 @@ const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.webp']);
 /** The input protocol in words: the authors' crop, or the whole image (aspect kept or squashed). */
 function protocol(m) {
   const grid = (m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize') + (m.border_pad_px ? `, ${m.border_pad_px} px mirrored border` : '');
-  if (m.framing === 'crop') return 'centre crop' + grid;
+  const roi = m.region ? `, inspection region ${[m.region.x0, m.region.y0, m.region.x1, m.region.y1].join(',')}` : '';
+  if (m.framing === 'crop') return 'centre crop' + grid + roi;
   return (m.framing === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
+}
+
+/** --roi x0,y0,x1,y1 in fractions of the image (the engine's inspection region, src/patchcore/region.ts). */
+function parseRoi(text) {
+  const [x0, y0, x1, y1] = String(text).split(',').map(Number);
+  if (![x0, y0, x1, y1].every(Number.isFinite) || x0 < 0 || y0 < 0 || x1 > 1 || y1 > 1 || x0 >= x1 || y0 >= y1) {
+    throw new Error(`--roi wants four fractions x0,y0,x1,y1 with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, got "${text}"`);
+  }
+  return { x0, y0, x1, y1 };
 }
 
 function parseArgs(argv) {
@@ -41,7 +52,8 @@ function parseArgs(argv) {
     else if (k === '--reweight') a.reweight = Number(v());
     else if (k === '--align-grids') a.alignGrids = true;
     else if (k === '--border-pad') a.borderPad = Number(v());
-    else if (k === '--input-size') a.inputSize = Number(v());
+    else if (k === '--input-size') a.inputSize = ['auto', 'native'].includes(argv[i + 1]) ? v() : Number(v());
+    else if (k === '--roi') a.roi = parseRoi(v());
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
@@ -49,11 +61,24 @@ function parseArgs(argv) {
     else throw new Error(`Unknown argument ${k}`);
   }
   if (!['fit', 'squash', 'crop'].includes(a.framing)) throw new Error(`--framing must be fit, squash or crop, got ${a.framing}`);
-  if (a.inputSize !== null && (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0)) {
-    throw new Error(`--input-size must be a multiple of 16 from 32 to 1024, got ${a.inputSize}`);
+  if (a.inputSize !== null && a.inputSize !== 'auto' && a.inputSize !== 'native' && (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0)) {
+    throw new Error(`--input-size must be auto, native or a multiple of 16 from 32 to 1024, got ${a.inputSize}`);
   }
   if (!(a.maxAspect >= 1)) throw new Error(`--max-aspect must be a number >= 1, got ${a.maxAspect}`);
   return a;
+}
+
+/** Median shorter side of up to 15 images spread over the list (headers only), as the app's Build reads it. */
+async function medianShorterSide(files) {
+  const { default: sharp } = await import('sharp');
+  const n = Math.min(15, files.length);
+  const sides = [];
+  for (let i = 0; i < n; i++) {
+    const m = await sharp(files[Math.floor((i * files.length) / n)]).metadata().catch(() => null);
+    if (m?.width && m?.height) sides.push((m.orientation ?? 1) >= 5 ? Math.min(m.height, m.width) : Math.min(m.width, m.height));
+  }
+  sides.sort((x, y) => x - y);
+  return sides.length ? sides[Math.floor(sides.length / 2)] : undefined;
 }
 
 const images = (dir) =>
@@ -144,7 +169,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size auto|native|PX] [--roi x0,y0,x1,y1] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -175,9 +200,12 @@ async function main() {
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
       // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(a.inputSize ? { inputSize: a.inputSize } : {}) },
+      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(typeof a.inputSize === 'number' ? { inputSize: a.inputSize } : {}), ...(a.roi ? { region: a.roi } : {}) },
       execution: a.execution,
       kernels: a.kernels,
+      // The app's working-size choice ('auto' unless a size is given), resolved from the training images as the app does.
+      workingSize: typeof a.inputSize === 'number' ? a.inputSize : (a.inputSize ?? 'auto'),
+      imageShorterSide: await medianShorterSide(set.train),
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);

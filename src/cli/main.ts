@@ -2,7 +2,9 @@
 // format. Run through bin/patchcore-web.mjs (npx patchcore-web ...). Exit codes: inspect 0 all pass, 1 any fail,
 // 2 errors; every other command 0 on success, 2 on errors.
 import { parseArgs } from 'node:util';
+import { MAX_WORKING_SIZE, type WorkingSizeChoice } from '../patchcore/config';
 import { FRAMINGS, type Framing } from '../patchcore/preprocess';
+import { parseRegion, type Region } from '../patchcore/region';
 import type { Progress } from '../patchcore/types';
 import { readCustomBackbone, saveModelFile, buildModel, type CustomBackbone } from './model';
 import { engineScorer, exitCode, inspect, type Scorer } from './inspect';
@@ -11,7 +13,7 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
 
   patchcore-web build <folder-of-good-images>... --out model.patchcore
       [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--framing fit|squash|crop]
-      [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
+      [--input-size auto|native|224|320|448|640] [--roi x0,y0,x1,y1 (fractions of the image)] [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
       [--backbone-onnx FILE.onnx --backbone-manifest FILE.json]   (a custom backbone, as the app's)
   patchcore-web export <model.patchcore> --out DIR [--input uint8|float32] [--name NAME] [--no-verdict]
       [--backbone-onnx ... --backbone-manifest ...]
@@ -69,6 +71,19 @@ function number(v: string | undefined, name: string, check: (x: number) => boole
   return x;
 }
 
+function workingSize(v: string | undefined): WorkingSizeChoice | undefined {
+  if (v === undefined || v === 'auto' || v === 'native') return v;
+  return number(v, 'input-size', (x) => Number.isInteger(x) && x >= 32 && x <= MAX_WORKING_SIZE, `auto, native or a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`);
+}
+
+function region(v: string): Region {
+  try {
+    return parseRegion(v);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 function customBackbone(values: Record<string, unknown>): CustomBackbone | undefined {
   const onnx = values['backbone-onnx'] as string | undefined;
   const manifest = values['backbone-manifest'] as string | undefined;
@@ -95,6 +110,8 @@ async function build(args: string[]): Promise<number> {
       backbone: { type: 'string' },
       coreset: { type: 'string' },
       framing: { type: 'string' },
+      'input-size': { type: 'string' },
+      roi: { type: 'string' },
       seed: { type: 'string' },
       holdout: { type: 'string' },
       'false-alarm-rate': { type: 'string' },
@@ -112,6 +129,8 @@ async function build(args: string[]): Promise<number> {
     custom,
     coresetRatio: number(values.coreset, 'coreset', (x) => x > 0 && x <= 1, 'a fraction in (0, 1], e.g. 0.1'),
     framing: values.framing as Framing | undefined,
+    workingSize: workingSize(values['input-size']),
+    region: values.roi === undefined ? undefined : region(values.roi),
     seed: number(values.seed, 'seed', Number.isInteger, 'a whole number'),
     holdoutShare: number(values.holdout, 'holdout', (x) => x >= 0.05 && x <= 0.5, 'a share from 0.05 to 0.5'),
     falseAlarmRate: number(values['false-alarm-rate'], 'false-alarm-rate', (x) => x > 0 && x < 1, 'a rate in (0, 1), e.g. 0.05'),
@@ -123,7 +142,7 @@ async function build(args: string[]): Promise<number> {
   await saveModelFile(values.out, built.meta, built.bank);
   const m = built.meta;
   bar.note(
-    `${values.out}: "${m.name}", ${m.trainImageCount} images (${m.patchCount} patches) -> bank ${m.bankShape.rows} x ${m.bankShape.cols}, ` +
+    `${values.out}: "${m.name}", ${m.trainImageCount} images at ${m.config.inputSize} px (${m.patchCount} patches) -> bank ${m.bankShape.rows} x ${m.bankShape.cols}, ` +
       `threshold ${m.calibration.threshold.toPrecision(4)} (false-alarm rate ${m.calibration.falseAlarmRate} on ${built.holdout.length} held-out images), ` +
       `${built.seconds.toFixed(1)} s${built.skipped.length ? `; ${built.skipped.length} skipped` : ''}`,
   );

@@ -8,9 +8,10 @@ import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { PatchCore } from '../patchcore/patchcore';
 import type { Framing } from '../patchcore/preprocess';
+import type { Region } from '../patchcore/region';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import { createWasmKernels, type WasmKernels } from '../patchcore/wasm/index';
 import { decodeBank, encodeBank } from '../storage/bank';
@@ -86,6 +87,10 @@ export interface BuildOptions {
   custom?: CustomBackbone;
   coresetRatio?: number;
   framing?: Framing;
+  /** Working size: a number of pixels, 'auto' (the default, the app's rule by image size) or 'native'. */
+  workingSize?: WorkingSizeChoice;
+  /** Inspection region in fractions of the image; patches outside are neither learnt nor scored. */
+  region?: Region;
   seed?: number;
   holdoutShare?: number;
   falseAlarmRate?: number;
@@ -102,6 +107,24 @@ export interface BuiltModel {
   skipped: Skipped[];
   holdout: { name: string; score: number }[];
   seconds: number;
+}
+
+/** The model's working size: the choice resolved from the median shorter side of up to 15 images, as the app does. */
+async function workingSizeFor(images: ImagePath[], opts: BuildOptions): Promise<number> {
+  const choice = opts.workingSize ?? 'auto';
+  const m = opts.custom?.manifest;
+  if (m && (!m.inputMultiple || choice === 'auto')) return m.inputSize;
+  if (typeof choice === 'number' && !m) return choice;
+  const n = Math.min(15, images.length);
+  const sides: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const meta = await sharp(images[Math.floor((i * images.length) / n)].file).metadata().catch(() => null);
+    if (meta?.width && meta.height) sides.push(Math.min(meta.width, meta.height));
+  }
+  sides.sort((a, b) => a - b);
+  const multiple = m?.inputMultiple ?? 16;
+  const size = resolveInputSize(choice, sides.length ? sides[Math.floor(sides.length / 2)] : null, multiple);
+  return Math.max(multiple, Math.round(size / multiple) * multiple);
 }
 
 async function* decodeAll(items: ImagePath[], skipped: Skipped[], onSkip?: (s: Skipped) => void) {
@@ -151,11 +174,12 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
   const config: EngineConfig = {
     ...DEFAULT_CONFIG,
     backbone: files.manifest.id,
-    // A custom graph may take only its own input size; the built-ins all take DEFAULT_CONFIG's (as the app).
-    inputSize: opts.custom?.manifest.inputSize ?? DEFAULT_CONFIG.inputSize,
+    // As the app: a custom graph without an input multiple takes only its own size (and 'auto' keeps it).
+    inputSize: await workingSizeFor(images, opts),
     coresetRatio: opts.coresetRatio ?? DEFAULT_CONFIG.coresetRatio,
     framing: opts.framing ?? DEFAULT_CONFIG.framing,
     seed: opts.seed ?? DEFAULT_CONFIG.seed,
+    ...(opts.region ? { region: opts.region } : {}),
   };
   const { train, holdout } = splitHoldout(images, holdoutCount(images.length, opts.holdoutShare ?? DEFAULT_HOLDOUT_SHARE));
   const engine = await openEngine(files, opts.threads);

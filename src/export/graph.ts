@@ -5,6 +5,7 @@
 // Each step mirrors the TypeScript engine (src/patchcore/); src/export/graph.test.ts holds them to it numerically.
 // The batch dimension is dynamic, and so are height and width when the model keeps image shapes ('fit').
 // Framework-free: the caller hands in the ONNX protobuf classes (see onnxProto.ts) and the backbone's bytes.
+import { coversAll } from '../patchcore/region';
 import type { BackboneManifest } from '../backbone/manifest';
 import { gaussianKernel } from '../patchcore/cpu/blur';
 import type { EngineConfig } from '../patchcore/config';
@@ -67,6 +68,7 @@ export function defaultChunkRows(config: EngineConfig, manifest: BackboneManifes
 export function unsupported(config: EngineConfig): string | null {
   if (config.alignGrids) return 'it uses the "alignGrids" experiment (receptive-field placement), which the export does not implement';
   if ((config.borderPadPx ?? 0) !== 0) return 'it uses the "borderPadPx" experiment (mirrored border), which the export does not implement';
+  if (!coversAll(config.region)) return 'it has an inspection region, which the exported graph does not implement yet (the .patchcore file and `patchcore-web inspect` honour it)';
   const a = config.aggregate;
   if (a.layerDim !== 'native' || a.targetDim !== 'none') return 'it pools feature channels (layerDim/targetDim), which the export does not implement';
   if (!(a.patchSize >= 1)) return `its patch size ${a.patchSize} is not a positive whole number`;

@@ -1,6 +1,6 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -17,6 +17,10 @@ export interface EvalSpec {
   test: { path: string; type: string; mask?: string }[];
   /** Overrides of DEFAULT_CONFIG. */
   config: Partial<EngineConfig>;
+  /** The working size as the app's Build offers it, resolved like the app's (when config.inputSize is not given). */
+  workingSize?: WorkingSizeChoice;
+  /** Median shorter side of the training images, which 'auto' and 'native' resolve from. */
+  imageShorterSide?: number;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
   overlaysPerType?: number;
@@ -92,7 +96,8 @@ export async function run(spec: EvalSpec) {
 
 async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const t0 = performance.now();
-  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config } as EngineConfig };
+  const inputSize = evalSpec.config.inputSize ?? resolveInputSize(evalSpec.workingSize ?? 'auto', evalSpec.imageShorterSide ?? null);
+  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config, inputSize } as EngineConfig };
   const info: EngineInfo = await client.request('init', {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',
@@ -224,6 +229,9 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     border_pad_px: spec.config.borderPadPx ?? 0,
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
+    working_size: evalSpec.workingSize ?? (evalSpec.config.inputSize ? evalSpec.config.inputSize : 'auto'),
+    image_shorter_side: evalSpec.imageShorterSide ?? null,
+    region: spec.config.region ?? null,
     pixel_scale: 'input',
     bank_size: build.bank.rows,
     feature_dim: build.bank.cols,

@@ -1,6 +1,7 @@
 // The engine's settings and their defaults in one place. Why each default is what it is (the measurements) is in
 // docs/accuracy.md; the code only says what a setting does.
 import type { Framing } from './preprocess';
+import type { Region } from './region';
 import type { AggregateOptions } from './types';
 
 export interface EngineConfig {
@@ -42,6 +43,11 @@ export interface EngineConfig {
   reweightNeighbors: number;
   /** Gaussian sigma for the anomaly map, in pixels of the scored image (paper: 4). */
   sigmaPx: number;
+  /**
+   * The inspection region, in fractions of the image: patches outside it are neither learnt nor scored (region.ts).
+   * Missing: the whole image.
+   */
+  region?: Region;
 }
 
 /** Defaults; each is the paper's value or the one measured best over the shared sets (docs/accuracy.md). */
@@ -74,4 +80,34 @@ export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 
   const ceiling = cfg.coresetMax && cfg.coresetMax > 0 ? cfg.coresetMax : Number.POSITIVE_INFINITY;
   const k = cfg.coresetCount ?? Math.min(Math.floor(n * cfg.coresetRatio), ceiling);
   return Math.max(1, Math.min(n, k));
+}
+
+/**
+ * Working size: the shorter side, in pixels, the backbone sees (the config's inputSize). Build offers these,
+ * 'auto' (a rule by image size, below) and 'native' (the images' own shorter side).
+ */
+export const WORKING_SIZES = [224, 320, 448, 640] as const;
+export type WorkingSizeChoice = number | 'auto' | 'native';
+
+/** Largest working size 'native' gives: beyond it a build takes hours on a laptop. */
+export const MAX_WORKING_SIZE = 1024;
+
+/**
+ * The 'auto' rule, from the training images' (median) shorter side in pixels. Measured over every shared set in
+ * docs/accuracy.md ("Working size"): images up to AUTO_LARGE_IMAGE px keep DEFAULT_CONFIG.inputSize; larger ones
+ * work at AUTO_LARGE_SIZE, where small defects still cover a feature cell and a laptop still builds in minutes.
+ */
+export const AUTO_LARGE_IMAGE = 640;
+export const AUTO_LARGE_SIZE = 448;
+
+export function autoInputSize(shorterSide: number): number {
+  return shorterSide > AUTO_LARGE_IMAGE ? AUTO_LARGE_SIZE : DEFAULT_CONFIG.inputSize;
+}
+
+/** A working-size choice as the number a model keeps, for images whose median shorter side is `shorterSide`. */
+export function resolveInputSize(choice: WorkingSizeChoice, shorterSide: number | null, multiple = 16): number {
+  if (typeof choice === 'number') return choice;
+  if (shorterSide == null || !(shorterSide > 0)) return DEFAULT_CONFIG.inputSize;
+  if (choice === 'auto') return autoInputSize(shorterSide);
+  return Math.min(MAX_WORKING_SIZE, Math.max(DEFAULT_CONFIG.inputSize, Math.floor(shorterSide / multiple) * multiple));
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CORESET_START_POINTS, coresetSize } from './config';
 import { greedyCoreset } from './cpu/coreset';
-import { BankBuilder, gatherRows, type MemoryPlanConfig, type SelectRows } from './memory';
+import { BankBuilder, gatherRows, planMemory, type MemoryPlanConfig, type SelectRows } from './memory';
 import { rng } from './random';
 import type { Matrix } from './types';
 
@@ -132,5 +132,35 @@ describe('BankBuilder (streamed memory bank)', () => {
   it('refuses rows that do not match their count', async () => {
     const b = new BankBuilder({ config: exactConfig, cols: 16, expectedPatches: 10, select });
     await expect(b.add(new Float32Array(10), 1)).rejects.toThrow(/need 16 values/);
+  });
+});
+
+describe('planMemory (the estimate before a build)', () => {
+  it('plans one exact pass when it is cheap, and streamed work linear in the patches otherwise', () => {
+    const cfg = { coresetRatio: 0.1, coresetMax: 20000, coresetChunk: 16384 };
+    const small = planMemory(10_000, cfg);
+    expect(small).toMatchObject({ exact: true, bank: 1000, finalWork: 10_000 * 1000 });
+    const a = planMemory(500_000, cfg);
+    const b = planMemory(1_000_000, cfg);
+    expect(a.exact).toBe(false);
+    expect(b.bank).toBe(20000);
+    // Level-1 work per chunk shrinks as the bank's share of the patches falls: never more than linear.
+    expect(b.chunkWork).toBeLessThanOrEqual(2 * a.chunkWork);
+    expect(b.peakRows).toBeLessThan(200_000);
+  });
+
+  it('matches what BankBuilder does: its chunk selections and final selection, counted in rows x selected', async () => {
+    const cfg = { coresetRatio: 0.1, coresetChunk: 500 };
+    const works: number[] = [];
+    const select: SelectRows = async (m, k) => {
+      works.push(m.rows * k);
+      return Uint32Array.from({ length: k }, (_, i) => i);
+    };
+    const n = 3000;
+    const b = new BankBuilder({ config: cfg, cols: 2, expectedPatches: n, select, exactWork: 0 });
+    for (let i = 0; i < n / 100; i++) await b.add(new Float32Array(200), 100);
+    await b.finish();
+    const plan = planMemory(n, cfg, 0, 0);
+    expect(works.reduce((x, y) => x + y, 0)).toBe(plan.chunkWork + plan.finalWork);
   });
 });

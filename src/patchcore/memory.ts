@@ -204,3 +204,41 @@ export function gatherRows(m: Matrix, indices: Uint32Array): MemoryBank {
   }
   return { data, rows: indices.length, cols: m.cols };
 }
+
+/** What a build of `patches` training patches will do, as BankBuilder plans it: for estimates before it starts. */
+export interface MemoryPlan {
+  /** Memory vectors in the bank. */
+  bank: number;
+  /** One exact greedy pass over every patch (no streaming). */
+  exact: boolean;
+  /** Distance evaluations (rows x selected) of the level-1 chunk selections, which run while features stream in. */
+  chunkWork: number;
+  /** Distance evaluations of the pool merges and the final selection, which run one after another. */
+  finalWork: number;
+  /** Most vectors held at once by the selection: chunks in flight, the pool and the bank. */
+  peakRows: number;
+}
+
+export function planMemory(patches: number, config: MemoryPlanConfig, parallel = 0, exactWork = EXACT_WORK): MemoryPlan {
+  const n = Math.max(1, patches);
+  const k = coresetSize(n, config);
+  const chunk = config.coresetChunk ?? 0;
+  if (chunk <= 0 || n * k <= exactWork || n <= chunk) return { bank: k, exact: true, chunkWork: 0, finalWork: n * k, peakRows: n + k };
+  const share = Math.min(1, (LEVEL1_OVERSAMPLE * k) / n);
+  const cap = Math.max(4 * k, chunk);
+  let chunkWork = 0;
+  let finalWork = 0;
+  let pool = 0;
+  for (let left = n; left > 0; left -= chunk) {
+    const rows = Math.min(chunk, left);
+    const keep = Math.max(1, Math.ceil(rows * share));
+    if (keep < rows) chunkWork += rows * keep;
+    pool += keep;
+    if (pool > cap) {
+      finalWork += pool * Math.ceil(cap / 2);
+      pool = Math.ceil(cap / 2);
+    }
+  }
+  if (pool > k) finalWork += pool * k;
+  return { bank: k, exact: false, chunkWork, finalWork, peakRows: chunk * (1 + parallel) + cap + k };
+}

@@ -209,3 +209,38 @@ describe('PatchCore pipeline', () => {
     await expect(pc.score(texture(1))).rejects.toThrow(/build it from good images first/);
   });
 });
+
+describe('inspection region', () => {
+  const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', inputSize: S, coresetRatio: 0.25, sigmaPx: 2 };
+  // The defect of texture(.., true) covers x 36-45, y 20-29 of the 64 x 64 image. Features are locally aware (3 x 3
+  // neighbourhoods, the stride-16 map resized), so cells next to it see it too: the left region keeps well clear.
+  const leftHalf = { x0: 0, y0: 0, x1: 0.3, y1: 1 };
+
+  it('patches outside the region are not learnt: the bank comes from the region\'s cells only', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, { ...config, region: leftHalf });
+    const { patchCount } = await pc.fit(Array.from({ length: 4 }, (_, i) => texture(i)), 4);
+    // 8 x 8 cells, centres at (x + 0.5) / 8: x = 0 and 1 are inside [0, 0.3].
+    expect(patchCount).toBe(4 * 8 * 2);
+  });
+
+  it('a defect outside the region cannot decide the verdict; inside it still does', async () => {
+    const whole = new PatchCore(backbone, cpuKernels, config);
+    const left = new PatchCore(backbone, cpuKernels, { ...config, region: leftHalf });
+    const right = new PatchCore(backbone, cpuKernels, { ...config, region: { x0: 0.5, y0: 0, x1: 1, y1: 1 } });
+    const train = Array.from({ length: 8 }, (_, i) => texture(i));
+    for (const pc of [whole, left, right]) await pc.fit(train, 8);
+    const goods = [100, 101, 102].map((s) => texture(s));
+    const bad = texture(103, true);
+    const margin = async (pc: PatchCore) => (await pc.score(bad)).score - Math.max(...(await Promise.all(goods.map((g) => pc.score(g)))).map((r) => r.score));
+    expect(await margin(whole)).toBeGreaterThan(0);
+    expect(await margin(right)).toBeGreaterThan(0);
+    // Left only: the defect itself is outside; what remains is the little its neighbours' features see of it.
+    const leftBad = await left.score(bad);
+    expect(leftBad.score).toBeLessThan((await whole.score(bad)).score / 5);
+    // The map stays on the full grid and carries the region for the viewer; outside cells hold the lowest score.
+    expect(leftBad.patchScores.width).toBe(8);
+    expect(leftBad.region).toEqual(leftHalf);
+    const low = Math.min(...leftBad.patchScores.data);
+    expect(leftBad.patchScores.data[3 * 8 + 5]).toBe(low);
+  });
+});

@@ -8,6 +8,7 @@ import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
 import { cropCells, padReflect, placement, type Placement } from './placement';
 import { anomalyMap } from './anomalyMap';
 import { imageScore } from './scoring';
+import { keepRows, regionCells, spreadScores, type Region } from './region';
 import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
 export interface ScoredImage {
@@ -21,6 +22,8 @@ export interface ScoredImage {
   map: AnomalyMap;
   /** The part of the image the map covers, in fractions of its width and height (see Framing). */
   window: ImageWindow;
+  /** The config's inspection region (only its patches were scored); missing: the whole image. */
+  region?: Region;
 }
 
 /** What a memory bank summarises: the paper's M (all training patches) reduced to M_C. */
@@ -86,6 +89,17 @@ export class PatchCore {
     return { ...features, input: { width: input.width, height: input.height, window: input.window } };
   }
 
+  /** Patches of an extracted image that the model learns and scores: those inside the inspection region. */
+  patchesOf(features: PatchFeatures & { input?: { window: ImageWindow } }): number {
+    const inside = this.regionOf(features, features.input?.window);
+    return inside ? inside.reduce((a, b) => a + b, 0) : features.rows;
+  }
+
+  /** The cells of an extracted grid inside the config's inspection region; null when it is the whole image. */
+  private regionOf(features: PatchFeatures, window: ImageWindow | undefined): Uint8Array | null {
+    return regionCells(features.gridW, features.gridH, window ?? { x: 0, y: 0, w: 1, h: 1 }, this.config.region);
+  }
+
   /**
    * Builds the memory bank from good images: every patch feature of every image (the paper's M), reduced to the
    * greedy coreset M_C (streamed in chunks when the config sets coresetChunk, see memory.ts). Images are pulled
@@ -125,13 +139,17 @@ export class PatchCore {
     if (bank.cols !== features.cols) {
       throw new Error(`The model's memory vectors have ${bank.cols} dimensions but this backbone gives ${features.cols}`);
     }
-    const nn = await this.kernels.nearest(features, bank);
-    const s = imageScore(nn.distances, nn.indices, features, bank, this.config.reweightNeighbors);
-    const patchScores: AnomalyMap = { data: nn.distances, width: features.gridW, height: features.gridH };
+    // Only the inspection region's patches are scored, so only they can decide the verdict (region.ts).
+    const inside = this.regionOf(features, input?.window);
+    const queries = inside ? keepRows(features, inside) : features;
+    const nn = await this.kernels.nearest(queries, bank);
+    const s = imageScore(nn.distances, nn.indices, queries, bank, this.config.reweightNeighbors);
+    const grid = inside ? spreadScores(nn.distances, inside) : nn.distances;
+    const patchScores: AnomalyMap = { data: grid, width: features.gridW, height: features.gridH };
     const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
     const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, this.placement.pixels);
     const window = input?.window ?? { x: 0, y: 0, w: 1, h: 1 };
-    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window };
+    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window, ...(this.config.region ? { region: this.config.region } : {}) };
   }
 
   /**
@@ -168,23 +186,26 @@ export class PatchCore {
     for await (const image of images) {
       if (opts.signal?.aborted) throw abortError();
       const f = await this.extract(image);
+      // Patches outside the inspection region are not learnt.
+      const inside = this.regionOf(f, f.input.window);
+      const kept = inside ? keepRows(f, inside) : f;
       if (!builder) {
         if (seed && seed.bank.cols !== f.cols) {
           throw new Error(`The new images give vectors of ${f.cols} values but the model has ${seed.bank.cols}; the backbone does not match.`);
         }
         // Models saved before the patch count was kept: estimate it from the new images' patches per image.
-        const seedPatches = seed ? Math.max(seed.patchCount || f.rows * seed.imageCount, seed.bank.rows) : 0;
+        const seedPatches = seed ? Math.max(seed.patchCount || kept.rows * seed.imageCount, seed.bank.rows) : 0;
         builder = new BankBuilder({
           config: this.config,
           cols: f.cols,
-          expectedPatches: seedPatches + f.rows * Math.max(1, count),
+          expectedPatches: seedPatches + kept.rows * Math.max(1, count),
           select,
           parallel: opts.selector?.parallel,
           seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
         });
       }
       if (f.cols !== builder.cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
-      await builder.add(f.data, f.rows);
+      await builder.add(kept.data, kept.rows);
       done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
       if (done === 1) firstDone = performance.now();
       opts.onProgress?.({ stage: 'features', done, total: count, etaSeconds: eta() });

@@ -2,8 +2,11 @@
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import type { CostEstimate } from '../patchcore/estimate';
 import type { Framing } from '../patchcore/preprocess';
+import type { Region } from '../patchcore/region';
+import { imageFileSize } from '../worker/decode';
 import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
@@ -47,6 +50,14 @@ interface BuildState {
   coresetRatio: number;
   /** How each image becomes the backbone input (see Framing in patchcore/preprocess.ts). */
   framing: Framing;
+  /** The working size as chosen; the model keeps the resolved number (see resolveInputSize). */
+  workingSize: WorkingSizeChoice;
+  /** Median shorter side of the good images (from their headers), what 'auto' and 'native' resolve from. */
+  imageShorterSide: number | null;
+  /** The inspection region drawn on a good image, in fractions of the image; null: the whole image. */
+  region: Region | null;
+  /** What the build will cost on this machine, measured on the first good image (see patchcore/estimate.ts). */
+  estimate: CostEstimateState;
   holdoutShare: number;
   falseAlarmRate: number;
   phase: BuildPhase;
@@ -72,6 +83,10 @@ interface BuildState {
   loadCustomBackbone(files: File[]): Promise<void>;
   setCoresetRatio(r: number): void;
   setFraming(f: Framing): void;
+  setWorkingSize(w: WorkingSizeChoice): void;
+  setRegion(r: Region | null): void;
+  /** Measures the current options on the first good image (debounced; a newer call or a build supersedes it). */
+  refreshEstimate(): void;
   setHoldoutShare(s: number): void;
   setFalseAlarmRate(r: number): void;
   build(): Promise<void>;
@@ -79,7 +94,51 @@ interface BuildState {
   scoreDefective(): Promise<void>;
 }
 
+export type CostEstimateState =
+  | { status: 'none' }
+  | { status: 'measuring'; inputSize: number }
+  | { status: 'done'; inputSize: number; result: CostEstimate & { imageWidth: number; imageHeight: number; sample: string } }
+  | { status: 'error'; inputSize: number; error: string };
+
 let nextId = 1;
+let estimateJob: Job<unknown> | null = null;
+let estimateTimer: ReturnType<typeof setTimeout> | null = null;
+let estimateToken = 0;
+
+/** The engine config a build with these options makes (the estimate measures the same one). */
+export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region'>): EngineConfig {
+  const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
+  return {
+    ...DEFAULT_CONFIG,
+    backbone: s.backbone,
+    inputSize: custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveInputSize(s.workingSize, s.imageShorterSide),
+    coresetRatio: s.coresetRatio,
+    framing: s.framing,
+    ...(s.region ? { region: s.region } : {}),
+  };
+}
+
+/**
+ * A custom backbone's working size: its own input size for 'auto' (and always, when its graph takes no other),
+ * else the choice rounded to its input multiple.
+ */
+function customInputSize(custom: { inputSize: number; multiple?: number }, choice: WorkingSizeChoice, side: number | null): number {
+  if (!custom.multiple || choice === 'auto') return custom.inputSize;
+  const m = custom.multiple;
+  return Math.max(m, Math.round(resolveInputSize(choice, side, m) / m) * m);
+}
+
+/** Median shorter side of up to 15 images spread over the list, from their headers; null when none reads. */
+async function medianShorterSide(items: ImageItem[]): Promise<number | null> {
+  const n = Math.min(15, items.length);
+  const picks = Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]);
+  const sides = (await Promise.all(picks.map((i) => imageFileSize(i.file).catch(() => null))))
+    .filter((x): x is { width: number; height: number } => !!x)
+    .map((x) => Math.min(x.width, x.height))
+    .sort((a, b) => a - b);
+  return sides.length ? sides[Math.floor(sides.length / 2)] : null;
+}
+
 let job: Job<BuildResult> | null = null;
 /** Identifies the build in flight; a cancelled or superseded build never writes to the store again. */
 let buildToken = 0;
@@ -119,6 +178,10 @@ export const useBuild = create<BuildState>()((set, get) => ({
   backbone: DEFAULT_CONFIG.backbone,
   coresetRatio: DEFAULT_CONFIG.coresetRatio,
   framing: DEFAULT_CONFIG.framing,
+  workingSize: 'auto',
+  imageShorterSide: null,
+  region: null,
+  estimate: { status: 'none' },
   holdoutShare: DEFAULT_HOLDOUT_SHARE,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
   phase: 'idle',
@@ -139,6 +202,10 @@ export const useBuild = create<BuildState>()((set, get) => ({
       folderName: s.folderName ?? picked.folderName,
       error: null,
     });
+    void medianShorterSide(get().good).then((side) => {
+      set({ imageShorterSide: side });
+      get().refreshEstimate();
+    });
   },
   addDefective(picked) {
     const s = get();
@@ -148,6 +215,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   removeGood(id) {
     set({ good: get().good.filter((i) => i.id !== id) });
+    get().refreshEstimate();
   },
   removeDefective(id) {
     const item = get().defective.find((i) => i.id === id);
@@ -157,7 +225,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   clearGood() {
     if (get().phase === 'running') return;
-    set({ good: [], ignored: [], folderName: null, skipped: [], error: null });
+    set({ good: [], ignored: [], folderName: null, skipped: [], error: null, imageShorterSide: null, region: null });
+    get().refreshEstimate();
   },
   clearDefective() {
     set({ defective: [] });
@@ -165,6 +234,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   setBackbone(id) {
     set({ backbone: id });
+    get().refreshEstimate();
   },
   async loadCustomBackbone(files) {
     if (get().customLoading) return;
@@ -193,12 +263,57 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   setCoresetRatio(r) {
     set({ coresetRatio: r });
+    get().refreshEstimate();
   },
   setFraming(f) {
     set({ framing: f });
+    get().refreshEstimate();
+  },
+  setWorkingSize(w) {
+    set({ workingSize: w });
+    get().refreshEstimate();
+  },
+  setRegion(r) {
+    set({ region: r });
+    get().refreshEstimate();
+  },
+  refreshEstimate() {
+    const token = ++estimateToken;
+    estimateJob?.cancel();
+    estimateJob = null;
+    if (estimateTimer) clearTimeout(estimateTimer);
+    const s = get();
+    if (s.good.length < 2 || s.phase === 'running') {
+      set({ estimate: { status: 'none' } });
+      return;
+    }
+    const config = buildConfig(s);
+    const train = s.good.length - holdoutCount(s.good.length, s.holdoutShare);
+    const sample = s.good[0];
+    set({ estimate: { status: 'measuring', inputSize: config.inputSize } });
+    estimateTimer = setTimeout(() => {
+      estimateTimer = null;
+      void (async () => {
+        try {
+          await ensureBackbone(config.backbone);
+          if (token !== estimateToken) return;
+          const job = engineRequest('estimate', { image: { name: sample.path, blob: sample.file }, config, imageCount: train });
+          estimateJob = job;
+          const result = await job.promise;
+          if (token !== estimateToken) return;
+          set({ estimate: { status: 'done', inputSize: config.inputSize, result: { ...result, sample: sample.path } } });
+        } catch (e) {
+          if (token !== estimateToken || isAbort(e)) return;
+          set({ estimate: { status: 'error', inputSize: config.inputSize, error: (e as Error).message ?? String(e) } });
+        } finally {
+          if (token === estimateToken) estimateJob = null;
+        }
+      })();
+    }, 400);
   },
   setHoldoutShare(s) {
     set({ holdoutShare: Math.min(0.5, Math.max(0.05, s)) });
+    get().refreshEstimate();
   },
   setFalseAlarmRate(r) {
     set({ falseAlarmRate: r });
@@ -213,15 +328,12 @@ export const useBuild = create<BuildState>()((set, get) => ({
       return;
     }
     const { train, holdout } = splitHoldout(s.good, holdoutCount(s.good.length, s.holdoutShare));
-    const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
-    const config: EngineConfig = {
-      ...DEFAULT_CONFIG,
-      backbone: s.backbone,
-      // A custom graph may take only its own input size; the built-ins all take DEFAULT_CONFIG's.
-      inputSize: custom?.inputSize ?? DEFAULT_CONFIG.inputSize,
-      coresetRatio: s.coresetRatio,
-      framing: s.framing,
-    };
+    // The estimate would only queue behind the build: drop it.
+    estimateToken++;
+    estimateJob?.cancel();
+    estimateJob = null;
+    if (s.estimate.status === 'measuring') set({ estimate: { status: 'none' } });
+    const config = buildConfig(s);
     const t0 = performance.now();
     const token = ++buildToken;
     const stale = () => token !== buildToken;

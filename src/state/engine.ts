@@ -13,8 +13,10 @@ export interface CustomBackboneInfo {
   label: string;
   /** Channels of the stride-8 and stride-16 taps. */
   channels: [number, number];
-  /** The backbone input side; builds with this backbone use it as the config's inputSize. */
+  /** The backbone input side; builds with this backbone use it as the config's inputSize unless `multiple` is set. */
   inputSize: number;
+  /** The manifest's inputMultiple: the graph takes any size that is a multiple of it (so other working sizes). */
+  multiple?: number;
   /** The files it came from. */
   name: string;
 }
@@ -143,12 +145,13 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
   starting = job.promise;
   try {
     const info = await job.promise;
-    const m = JSON.parse(manifest) as { id: string; label?: unknown; inputSize: number; taps: { channels: number }[] };
+    const m = JSON.parse(manifest) as { id: string; label?: unknown; inputSize: number; inputMultiple?: number; taps: { channels: number }[] };
     const entry: CustomBackboneInfo = {
       id: info.backbone,
       label: typeof m.label === 'string' ? m.label : m.id,
       channels: [m.taps[0].channels, m.taps[1].channels],
       inputSize: m.inputSize,
+      ...(m.inputMultiple ? { multiple: m.inputMultiple } : {}),
       name,
     };
     customFiles.set(entry.id, files);

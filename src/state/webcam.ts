@@ -12,8 +12,16 @@ export interface CameraDevice {
   label: string;
 }
 
-/** Longest side of the frames sent to the engine; the backbone sees 224 px anyway. */
-const CAPTURE_SIDE = 320;
+/**
+ * Frames are sent at the model's working size (their shorter side; the camera's own size when smaller), so a
+ * model built at 448 px sees 448 px frames and one at 224 px is not slowed by larger ones.
+ */
+function captureScale(videoW: number, videoH: number, workingSize: number): number {
+  return Math.min(1, workingSize / Math.min(videoW, videoH));
+}
+
+/** Below this many scored frames per second the view says the model is too slow for live use. */
+export const LIVE_FPS = 2;
 
 interface WebcamState {
   devices: CameraDevice[];
@@ -101,8 +109,12 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
     set({ status: 'starting', error: null, fps: 0, frames: 0 });
     try {
       const id = get().deviceId;
+      // A model working above 480 px asks the camera for frames at least that high.
+      const working = useModel.getState().current?.config.inputSize ?? 224;
+      const height = Math.max(480, working), width = Math.round((height * 4) / 3);
+      const size = { width: { ideal: width }, height: { ideal: height } };
       stream = await navigator.mediaDevices.getUserMedia({
-        video: id ? { deviceId: { exact: id }, width: { ideal: 640 }, height: { ideal: 480 } } : { width: { ideal: 640 }, height: { ideal: 480 } },
+        video: id ? { deviceId: { exact: id }, ...size } : size,
         audio: false,
       });
       video.srcObject = stream;
@@ -148,7 +160,7 @@ async function loop(video: HTMLVideoElement, token: number): Promise<void> {
       await nextFrame(video);
       continue;
     }
-    const s = Math.min(1, CAPTURE_SIDE / Math.max(video.videoWidth, video.videoHeight));
+    const s = captureScale(video.videoWidth, video.videoHeight, useModel.getState().current?.config.inputSize ?? 224);
     const w = Math.max(1, Math.round(video.videoWidth * s)), h = Math.max(1, Math.round(video.videoHeight * s));
     if (canvas.width !== w || canvas.height !== h) {
       canvas.width = w;

@@ -2,7 +2,8 @@
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
 import { scoreStats } from '../patchcore/calibration';
-import type { EngineConfig } from '../patchcore/config';
+import { MAX_WORKING_SIZE, type EngineConfig } from '../patchcore/config';
+import { checkRegion } from '../patchcore/region';
 import { FRAMINGS } from '../patchcore/preprocess';
 import type { MemoryBank } from '../patchcore/types';
 
@@ -197,6 +198,17 @@ export function describeInvalidMeta(m: unknown): string | null {
   }
   if (!isObj(x.config) || typeof x.config.backbone !== 'string') return 'its engine configuration is missing';
   if (!FRAMINGS.includes(x.config.framing as never)) return `its image framing "${String(x.config.framing)}" is not one of ${FRAMINGS.join(', ')}`;
+  const size = x.config.inputSize;
+  if (!Number.isInteger(size) || (size as number) < 32 || (size as number) > MAX_WORKING_SIZE) {
+    return `its working size ${JSON.stringify(size)} is not a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`;
+  }
+  if (x.config.region !== undefined) {
+    try {
+      checkRegion(x.config.region);
+    } catch (e) {
+      return (e as Error).message.replace(/^An/, 'its').replace(/^The/, 'its');
+    }
+  }
   if (x.bankPrecision !== 'fp32' && x.bankPrecision !== 'fp16')
     return `bank precision "${String(x.bankPrecision)}" is neither fp32 nor fp16`;
   const shape = x.bankShape;

@@ -13,6 +13,8 @@ import { Histogram, niceDomain } from './Histogram';
 import { ProgressBar } from './ProgressBar';
 import { ThumbGrid } from './ThumbGrid';
 import { IssueList } from './IssueList';
+import { RegionEditor } from './RegionEditor';
+import { WorkingSizeField } from './WorkingSize';
 import { formatPercent, formatScore, formatSeconds } from './lib/format';
 
 const FRAMING_HELP: Record<Framing, string> = {
@@ -95,6 +97,8 @@ export function BuildView() {
               {DEFAULT_CONFIG.coresetMax ? ` The share of all training patches, at most ${DEFAULT_CONFIG.coresetMax.toLocaleString()} vectors, so large builds stay fast and scoring does not slow down.` : ''}
             </span>
           </fieldset>
+          <WorkingSizeField disabled={running} />
+          <RegionEditor disabled={running} />
           <label className="field">
             <span className="field-label">Image framing</span>
             <select value={b.framing} onChange={(e) => b.setFraming(e.target.value as Framing)} disabled={running} data-testid="framing-select">

@@ -62,7 +62,7 @@ function ImageCanvas({ bitmap, item, threshold, overlay, cssWidth, testId }: Can
     ctx.imageSmoothingQuality = 'high';
     ctx.drawImage(bitmap, 0, 0, c.width, c.height);
     if (overlay && item.result) {
-      drawOverlay(ctx, item.result.map, { x: 0, y: 0, w: c.width, h: c.height }, { threshold, opacity: view.opacity, contour: view.contour, window: item.result.window });
+      drawOverlay(ctx, item.result.map, { x: 0, y: 0, w: c.width, h: c.height }, { threshold, opacity: view.opacity, contour: view.contour, window: item.result.window, region: item.result.region });
     }
   }, [bitmap, item.result, threshold, overlay, cssWidth, cssHeight, view.opacity, view.contour]);
   return <canvas ref={ref} style={{ width: cssWidth, height: cssHeight }} data-testid={testId} aria-label={overlay ? `${item.name} with anomaly heatmap` : item.name} role="img" />;

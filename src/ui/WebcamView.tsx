@@ -2,7 +2,7 @@
 import { useEffect, useRef } from 'react';
 import { isFail } from '../patchcore/calibration';
 import { useModel } from '../state/model';
-import { useWebcam } from '../state/webcam';
+import { LIVE_FPS, useWebcam } from '../state/webcam';
 import { useUi } from '../state/ui';
 import { canvasToPng, downloadBlob } from './lib/download';
 import { composeOverlay, drawOverlay } from './lib/heatmap';
@@ -26,7 +26,7 @@ export function WebcamView() {
   useEffect(() => {
     const last = w.last;
     if (!last || !model) return;
-    const opts = { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window };
+    const opts = { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window, region: last.result.region };
     const c = w.status === 'frozen' ? frozen.current : overlay.current;
     if (!c) return;
     c.width = last.frame.width * 2;
@@ -47,7 +47,7 @@ export function WebcamView() {
     const tmp = new OffscreenCanvas(last.frame.width, last.frame.height);
     tmp.getContext('2d')!.putImageData(last.frame, 0, 0);
     const fail = isFail(last.result.score, model.threshold);
-    const c = composeOverlay(tmp, last.result.map, { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window }, {
+    const c = composeOverlay(tmp, last.result.map, { threshold: model.threshold, opacity: 0.7, contour: true, window: last.result.window, region: last.result.region }, {
       text: `${fail ? 'FAIL' : 'PASS'}  ${last.result.score.toFixed(3)} / ${model.threshold.toFixed(3)}`,
       fail,
     });
@@ -93,9 +93,17 @@ export function WebcamView() {
           {live && (
             <span className="muted" data-testid="camera-fps" aria-live="off">
               {w.status === 'frozen' ? 'frozen' : `${w.fps.toFixed(1)} fps`}
+              {model && ` · model at ${model.config.inputSize} px`}
             </span>
           )}
         </div>
+        {w.status === 'live' && model && w.frames >= 3 && w.fps > 0 && w.fps < LIVE_FPS && (
+          <p className="warning small" role="status" data-testid="camera-slow">
+            Too slow for live use: this model works at {model.config.inputSize} px and scores {w.fps.toFixed(1)} frames a
+            second on this machine. Freeze a frame to look at it, or build a model at a smaller working size (Build &gt;
+            Options) for the webcam.
+          </p>
+        )}
         {!model && w.status !== 'error' && (
           <p className="muted">
             There is no model yet. <button type="button" className="btn btn-link" onClick={() => setTab('build')}>Build one</button> or open one from the library first.

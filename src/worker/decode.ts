@@ -145,3 +145,26 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
     bitmap.close();
   }
 }
+
+/**
+ * An image file's width and height as shown (EXIF orientation applied), from its header where the format allows,
+ * else by decoding it; null when it is not a readable image.
+ */
+export async function imageFileSize(blob: Blob): Promise<{ width: number; height: number } | null> {
+  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+  const kind = sniffKind(head);
+  if (!kind) return null;
+  const size = headerSize(head, kind);
+  if (size) {
+    if (kind === 'jpeg' && exifOrientation(head) >= 5) return { width: size.height, height: size.width };
+    return size;
+  }
+  try {
+    const bitmap = await createImageBitmap(blob);
+    const r = { width: bitmap.width, height: bitmap.height };
+    bitmap.close();
+    return r;
+  } catch {
+    return null;
+  }
+}

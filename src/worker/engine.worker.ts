@@ -9,6 +9,7 @@ import { CORESET_START_POINTS, type EngineConfig } from '../patchcore/config';
 import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
 import type { Kernels } from '../patchcore/types';
 import { SelectionPool } from './selectionPool';
+import { estimateCost } from '../patchcore/estimate';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
 import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
@@ -113,14 +114,20 @@ async function* decodeAll(files: ImageFile[], skipped: SkippedImage[], signal: A
   }
 }
 
+/** Selection workers a build with this config gets (0: the selections run on the kernels, one at a time). */
+function selectionWorkers(config: EngineConfig, kernels: Kernels): number {
+  if (!config.coresetChunk || kernels.name === 'webgpu' || typeof Worker === 'undefined') return 0;
+  return Math.max(1, (navigator.hardwareConcurrency || 1) - 1);
+}
+
 /**
  * Where a build's greedy selections run: streamed builds (config.coresetChunk) use a pool of selection workers, one
  * per core the backbone can spare, so chunks are selected while features continue; exact builds use the kernels.
  */
 function selectorFor(config: EngineConfig, kernels: Kernels, signal: AbortSignal): { selector?: JobOptions['selector']; close(): void } {
-  if (!config.coresetChunk || kernels.name === 'webgpu' || typeof Worker === 'undefined') return { close() {} };
-  const cores = navigator.hardwareConcurrency || 1;
-  const pool = new SelectionPool(Math.max(1, cores - 1), { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal);
+  const size = selectionWorkers(config, kernels);
+  if (size === 0) return { close() {} };
+  const pool = new SelectionPool(size, { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal);
   return { selector: { select: pool.select, parallel: pool.size }, close: () => pool.close() };
 }
 
@@ -190,6 +197,7 @@ async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: n
     maxPatchScore: s.maxPatchScore,
     map: s.map,
     window: s.window,
+    ...(s.region ? { region: s.region } : {}),
     patchScores: s.patchScores,
     width: originalSize?.width ?? img.width,
     height: originalSize?.height ?? img.height,
@@ -218,6 +226,14 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       pc.load(req.args.bank, { patchCount: req.args.patchCount, imageCount: req.args.imageCount });
       model = pc;
       return { result: { rows: req.args.bank.rows, cols: req.args.bank.cols }, transfer: [] };
+    }
+    case 'estimate': {
+      const engine = requireEngine();
+      const img = await decodeImage(req.args.image.blob, req.args.image.name);
+      const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
+      const parallel = selectionWorkers(req.args.config, engine.kernels.kernels);
+      const r = await estimateCost(pc, img, req.args.imageCount, parallel, signal);
+      return { result: { ...r, imageWidth: img.originalWidth, imageHeight: img.originalHeight }, transfer: [] };
     }
     case 'score': {
       const img = await decodeImage(req.args.image.blob, req.args.image.name);

@@ -3,7 +3,9 @@
 // 'done' or 'error' for that id. Large arrays travel as transferables.
 import type { ExecutionPath, ExecutionPreference } from '../backbone/session';
 import type { EngineConfig } from '../patchcore/config';
+import type { CostEstimate } from '../patchcore/estimate';
 import type { ImageWindow } from '../patchcore/preprocess';
+import type { Region } from '../patchcore/region';
 import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/types';
 import type { ExportFile } from '../export/files';
 import type { InputType } from '../export/graph';
@@ -72,6 +74,8 @@ export interface ScoreResult {
   map: AnomalyMap;
   /** The part of the image the map covers, in fractions of its width and height (all of it except under 'crop'). */
   window: ImageWindow;
+  /** The model's inspection region, when it has one (only its patches decide the score). */
+  region?: Region;
   patchScores: AnomalyMap;
   width: number;
   height: number;
@@ -108,6 +112,11 @@ export interface RequestMap {
     args: { bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number };
     result: { rows: number; cols: number };
   };
+  /**
+   * What a build with `config` from `imageCount` images will cost here, measured on `image` (patchcore/estimate.ts);
+   * the active model is unchanged.
+   */
+  estimate: { args: { image: ImageFile; config: EngineConfig; imageCount: number }; result: CostEstimate & { imageWidth: number; imageHeight: number } };
   score: { args: { image: ImageFile }; result: ScoreResult };
   /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };

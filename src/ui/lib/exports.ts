@@ -31,7 +31,7 @@ export async function overlayPng(item: InspectItem, model: Pick<CurrentModel, 't
     const canvas = composeOverlay(
       bmp,
       item.result.map,
-      { threshold: model.threshold, opacity, contour: true, window: item.result.window },
+      { threshold: model.threshold, opacity, contour: true, window: item.result.window, region: item.result.region },
       { text: `${fail ? 'FAIL' : 'PASS'}  ${item.result.score.toFixed(3)} / ${model.threshold.toFixed(3)}`, fail },
     );
     return await canvasToPng(canvas);

@@ -1,6 +1,7 @@
 // Drawing an AnomalyMap over its image: a colour scale anchored at the decision threshold (cool and faint
 // below it, hot above it) and the outline of the region above it. Pure canvas 2D; no engine, no React.
 import type { ImageWindow } from '../../patchcore/preprocess';
+import { coversAll, type Region } from '../../patchcore/region';
 import type { AnomalyMap } from '../../patchcore/types';
 
 export { heatRgba, turbo } from '../../lib/heat';
@@ -62,6 +63,29 @@ export interface OverlayOptions {
   contour: boolean;
   /** The part of the image the map covers (the engine reports it with every score; see Framing). */
   window: ImageWindow;
+  /** The model's inspection region: the rest of the image is dimmed and the region outlined. */
+  region?: Region;
+}
+
+/** Dims the image outside the inspection region and outlines it (dashed), so the part that counts is plain. */
+export function drawRegion(
+  ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D,
+  r: Region,
+  dest: { x: number; y: number; w: number; h: number },
+): void {
+  const x0 = dest.x + r.x0 * dest.w, y0 = dest.y + r.y0 * dest.h;
+  const x1 = dest.x + r.x1 * dest.w, y1 = dest.y + r.y1 * dest.h;
+  ctx.save();
+  ctx.fillStyle = 'rgba(15, 20, 30, 0.45)';
+  ctx.beginPath();
+  ctx.rect(dest.x, dest.y, dest.w, dest.h);
+  ctx.rect(x0, y0, x1 - x0, y1 - y0);
+  ctx.fill('evenodd');
+  ctx.setLineDash([6, 4]);
+  ctx.lineWidth = Math.max(1.5, Math.min(dest.w, dest.h) / 300);
+  ctx.strokeStyle = '#ffd24a';
+  ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+  ctx.restore();
 }
 
 /**
@@ -87,6 +111,7 @@ export function drawOverlay(
     ctx.drawImage(tile, rx, ry, region.w, region.h);
     ctx.restore();
   }
+  if (opts.region && !coversAll(opts.region)) drawRegion(ctx, opts.region, dest);
   if (opts.contour) {
     const seg = contourSegments(map, opts.threshold);
     if (seg.length === 0) return;
