@@ -4,6 +4,7 @@ import { isFail } from '../patchcore/calibration';
 import type { InspectItem } from '../state/inspect';
 import { useInspect } from '../state/inspect';
 import { drawOverlay } from './lib/heatmap';
+import { decodeBitmap } from '../worker/decode';
 import { formatScore } from './lib/format';
 
 const bitmaps = new Map<File, Promise<ImageBitmap>>();
@@ -11,7 +12,8 @@ const bitmaps = new Map<File, Promise<ImageBitmap>>();
 function bitmapOf(file: File): Promise<ImageBitmap> {
   let p = bitmaps.get(file);
   if (!p) {
-    p = createImageBitmap(file, { imageOrientation: 'from-image' });
+    // At most the engine's decode size: a 50-megapixel photo is shown without holding its full-size pixels.
+    p = decodeBitmap(file, file.name).then((d) => d.bitmap);
     bitmaps.set(file, p);
     p.catch(() => bitmaps.delete(file));
     if (bitmaps.size > 12) {

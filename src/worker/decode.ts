@@ -91,8 +91,22 @@ export function exifOrientation(b: Uint8Array): number {
   return 1;
 }
 
-/** Decodes an image file to RGBA, honouring EXIF orientation and capping the longest side at maxSide. */
-export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
+/** A decoded image as a bitmap of at most maxSide on its longest side, and the file's own size. */
+export interface BoundedBitmap {
+  bitmap: ImageBitmap;
+  /** Size of the file's image before any downscaling (EXIF orientation applied). */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+/**
+ * Decodes an image file to a bitmap whose longest side is at most maxSide, honouring EXIF orientation, without
+ * holding the full-size pixels where the browser allows: a large JPEG goes through WebCodecs' ImageDecoder at a
+ * reduced DCT scale (libjpeg decodes 1/8 .. 8/8 of the size directly), the smallest that still covers maxSide. A
+ * 12000 x 12000 JPEG then costs the tab ~85 MB instead of ~760 MB (docs/speed.md, "Decoding large images").
+ * Other formats (and rotated JPEGs) decode at full size first, then shrink: their codecs cannot decode smaller.
+ */
+export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<BoundedBitmap> {
   if (blob.size === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
   // JPEG SOF can sit after large EXIF blocks; 256 KB of header is plenty.
   const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
@@ -101,25 +115,62 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
     throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(blob.size)})`);
   }
   const size = headerSize(head, kind);
+  const orientation = kind === 'jpeg' ? exifOrientation(head) : 1;
   // createImageBitmap applies EXIF orientation before resizing: the target size must be the turned one, or a
   // portrait phone photo comes out squashed into landscape.
-  if (size && kind === 'jpeg' && exifOrientation(head) >= 5) [size.width, size.height] = [size.height, size.width];
+  if (size && orientation >= 5) [size.width, size.height] = [size.height, size.width];
   let resize: { resizeWidth: number; resizeHeight: number } | undefined;
   if (size && Math.max(size.width, size.height) > maxSide) {
     const s = maxSide / Math.max(size.width, size.height);
     resize = { resizeWidth: Math.max(1, Math.round(size.width * s)), resizeHeight: Math.max(1, Math.round(size.height * s)) };
   }
+  const fail = () =>
+    new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt (${formatBytes(blob.size)})`);
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob, {
-      imageOrientation: 'from-image',
-      colorSpaceConversion: 'default',
-      premultiplyAlpha: 'none',
-      ...(resize ? { ...resize, resizeQuality: 'high' as const } : {}),
-    });
+    const scaled = resize && size && kind === 'jpeg' && orientation === 1 ? await decodeJpegScaled(blob, size, maxSide) : null;
+    const source: ImageBitmapSource = scaled ?? blob;
+    try {
+      bitmap = await createImageBitmap(source, {
+        imageOrientation: 'from-image',
+        colorSpaceConversion: 'default',
+        premultiplyAlpha: 'none',
+        ...(resize ? { ...resize, resizeQuality: 'high' as const } : {}),
+      });
+    } finally {
+      scaled?.close();
+    }
   } catch {
-    throw new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt (${formatBytes(blob.size)})`);
+    throw fail();
   }
+  return { bitmap, originalWidth: size?.width ?? bitmap.width, originalHeight: size?.height ?? bitmap.height };
+}
+
+/**
+ * A large JPEG decoded by ImageDecoder at the smallest DCT scale n/8 whose image still covers maxSide; null where
+ * WebCodecs is missing (the caller decodes at full size). Chromium picks the largest scale that fits the desired
+ * size, so the desired size is that of scale n.
+ */
+async function decodeJpegScaled(blob: Blob, size: { width: number; height: number }, maxSide: number): Promise<VideoFrame | null> {
+  if (typeof ImageDecoder === 'undefined') return null;
+  const n = Math.min(8, Math.ceil((8 * maxSide) / Math.max(size.width, size.height)));
+  const decoder = new ImageDecoder({
+    type: 'image/jpeg',
+    data: blob.stream(),
+    colorSpaceConversion: 'default',
+    desiredWidth: Math.ceil((size.width * n) / 8),
+    desiredHeight: Math.ceil((size.height * n) / 8),
+  });
+  try {
+    return (await decoder.decode()).image;
+  } finally {
+    decoder.close();
+  }
+}
+
+/** Decodes an image file to RGBA, honouring EXIF orientation and capping the longest side at maxSide. */
+export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
+  const { bitmap, originalWidth, originalHeight } = await decodeBitmap(blob, name, maxSide);
   try {
     let { width, height } = bitmap;
     if (Math.max(width, height) > maxSide) {
@@ -133,14 +184,7 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
     if (!ctx) throw new ImageInputError(`Could not get a 2D canvas to read ${name}`);
     ctx.drawImage(bitmap, 0, 0, width, height);
     const pixels = ctx.getImageData(0, 0, width, height);
-    return {
-      name,
-      data: pixels.data,
-      width,
-      height,
-      originalWidth: size?.width ?? bitmap.width,
-      originalHeight: size?.height ?? bitmap.height,
-    };
+    return { name, data: pixels.data, width, height, originalWidth, originalHeight };
   } finally {
     bitmap.close();
   }

@@ -7,6 +7,7 @@ import { numberDuplicates } from '../../state/names';
 import { toCsv } from './csv';
 import { canvasToPng, downloadBlob, safeFileName } from './download';
 import { composeOverlay } from './heatmap';
+import { decodeBitmap } from '../../worker/decode';
 import { zipStore } from '../../lib/zip';
 
 export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
@@ -25,7 +26,8 @@ export function downloadCsv(items: InspectItem[], model: Pick<CurrentModel, 'thr
 
 export async function overlayPng(item: InspectItem, model: Pick<CurrentModel, 'threshold' | 'config'>, opacity: number): Promise<Blob> {
   if (!item.result) throw new Error(`${item.name} has not been scored yet`);
-  const bmp = await createImageBitmap(item.file, { imageOrientation: 'from-image' });
+  // Full size up to 4096 px: a 50-megapixel photo's overlay is not worth a 200 MB canvas.
+  const bmp = (await decodeBitmap(item.file, item.name, 4096)).bitmap;
   try {
     const fail = isFail(item.result.score, model.threshold);
     const canvas = composeOverlay(
