@@ -46,6 +46,8 @@ test('the fake camera shows a live heatmap with a verdict and a frame rate', asy
     await expect(page.getByTestId('camera-verdict')).toHaveText(/^(PASS|FAIL) \d/);
     await expect(page.getByTestId('camera-fps')).toHaveText(/^[1-9]\d*\.\d fps$|^0\.[1-9] fps$/, { timeout: 60_000 });
     await expect(page.getByTestId('camera-select').locator('option')).not.toHaveCount(0);
+    // The model's working size is shown beside the rate (these 320 x 240 stills: auto keeps 224 px).
+    await expect(page.getByTestId('camera-size')).toHaveText('model at 224 px');
     console.log(`webcam: ${await page.getByTestId('camera-verdict').textContent()} at ${await page.getByTestId('camera-fps').textContent()}`);
     await shot(page, 'webcam-live');
 

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
+import { chromiumRss } from './_rss.mjs';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
@@ -27,30 +28,6 @@ const compareExact = argv.includes('--compare-exact');
 if (!existsSync(join(dist, 'harness.html'))) {
   console.error(`${dist} has no build: run npm run build first`);
   process.exit(2);
-}
-
-/** Sum of RSS (bytes) over this process's descendants: the Chromium it launched (browser, renderer, GPU, ...). */
-function chromiumRss() {
-  const parent = new Map();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parent.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch { /* process ended */ }
-  }
-  const isOurs = (pid) => {
-    for (let p = parent.get(pid); p && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  let total = 0;
-  for (const pid of parent.keys()) {
-    if (!isOurs(pid)) continue;
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) total += Number(m[1]) * 1024;
-    } catch { /* process ended */ }
-  }
-  return total;
 }
 
 const server = await startServer({ root: dist });

@@ -146,3 +146,37 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
     client.terminate();
   }
 }
+
+/**
+ * The cost preview against the truth, for `npm run bench -- resolution`: the engine's `estimate` (what Build shows
+ * before a build) on the first training image, then the real build from every training image and the inspection of
+ * `test` images at the same config, timed. Files are fetched from `base` (the node side mounts a shared set there).
+ */
+export async function resolution(c: { base: string; train: string[]; test: string[]; config: Partial<EngineConfig> }) {
+  const config: EngineConfig = { ...DEFAULT_CONFIG, ...c.config };
+  const fetchFile = async (p: string) => ({ name: p, blob: await (await fetch(c.base + p)).blob() });
+  const train = await Promise.all(c.train.map(fetchFile));
+  const test = await Promise.all(c.test.map(fetchFile));
+  const client = new EngineClient();
+  try {
+    const info = await client.request('init', { backbone: config.backbone }).promise;
+    let t = performance.now();
+    const picks = [0, Math.floor(train.length / 3), Math.floor((2 * train.length) / 3)].filter((v, i, a) => a.indexOf(v) === i);
+    const estimate = await client.request('estimate', { images: picks.map((i) => train[i]), config, imageCount: train.length }).promise;
+    const estimateSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const built = await client.request('build', { images: train, holdout: [], config }).promise;
+    const buildSeconds = (performance.now() - t) / 1000;
+    // The first inspection pays for preparing the bank's search; the rest are what an inspector waits for.
+    await client.request('score', { image: test[0] }).promise;
+    t = performance.now();
+    for (const f of test) await client.request('score', { image: f }).promise;
+    const inspectSeconds = (performance.now() - t) / 1000 / test.length;
+    return {
+      execution: info.executionPath, kernels: info.kernels, inputSize: config.inputSize, estimate, estimateSeconds,
+      buildSeconds, buildStages: built.seconds, inspectSeconds, bankRows: built.bank.rows, patches: built.patchCount,
+    };
+  } finally {
+    client.terminate();
+  }
+}

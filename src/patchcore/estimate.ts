@@ -28,20 +28,34 @@ export interface CostEstimate {
   bankBytes: number;
 }
 
-/** Rows for the selection-speed sample: large enough that set-up time is small against the loop. */
-const SAMPLE_ROWS = 8192;
-
 /**
- * Measures `model` (unfitted: its config is the build's) on `image` for a build from `imageCount` images.
- * `parallel`: chunk selections that run beside the features (the worker pool's size).
+ * Measures `model` (unfitted: its config is the build's) on `images` (the first is timed; all of them give real
+ * vectors for the selection's speed) for a build from `imageCount` images. `parallel`: chunk selections that run
+ * beside the features (the worker pool's size); `decodeSeconds`: what decoding one image took.
  */
-export async function estimateCost(model: PatchCore, image: RgbaImage, imageCount: number, parallel: number, signal?: AbortSignal): Promise<CostEstimate> {
+export async function estimateCost(
+  model: PatchCore,
+  images: RgbaImage[],
+  imageCount: number,
+  opts: { parallel: number; decodeSeconds?: number; signal?: AbortSignal },
+): Promise<CostEstimate> {
   const cfg = model.config;
+  const { parallel, signal } = opts;
+  const decodeSeconds = opts.decodeSeconds ?? 0;
+  const image = images[0];
   await model.extract(image); // warm-up: the first run at a new input size plans the backbone's graph
   signal?.throwIfAborted();
-  let t = performance.now();
-  const features = await model.extract(image);
-  const featureSeconds = (performance.now() - t) / 1000;
+  // The fastest of three runs: what a steady build sees (the first ones after a size change still warm up).
+  let features = await model.extract(image);
+  let featureSeconds = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    features = await model.extract(image);
+    featureSeconds = Math.min(featureSeconds, (performance.now() - t0) / 1000);
+    signal?.throwIfAborted();
+  }
+  featureSeconds += decodeSeconds;
+  let t: number;
   const perImage = model.patchesOf(features);
   const patches = perImage * Math.max(1, imageCount);
   const plan = planMemory(patches, cfg, parallel);
@@ -53,17 +67,29 @@ export async function estimateCost(model: PatchCore, image: RgbaImage, imageCoun
   probe.load(jittered(features, bank, cfg.seed), { imageCount: 1 });
   await probe.scoreFeatures(features, features.input); // warm-up: the first search against a bank prepares it
   signal?.throwIfAborted();
-  t = performance.now();
-  await probe.scoreFeatures(features, features.input);
-  const inspectSeconds = featureSeconds + (performance.now() - t) / 1000;
+  let search = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2; i++) {
+    t = performance.now();
+    await probe.scoreFeatures(features, features.input);
+    search = Math.min(search, (performance.now() - t) / 1000);
+  }
+  const inspectSeconds = featureSeconds + search;
   signal?.throwIfAborted();
 
-  // Selection speed, in seconds per (rows x selected) distance evaluation, on a sample of the same vectors.
-  const sample = jittered(features, Math.min(SAMPLE_ROWS, Math.max(perImage, 1024)), cfg.seed + 1);
-  const k = Math.max(1, Math.ceil(sample.rows * cfg.coresetRatio));
-  t = performance.now();
-  await model.kernels.coreset(sample, { count: k, projectionDim: cfg.projectionDim, seed: cfg.seed, startPoints: CORESET_START_POINTS, signal });
-  const rate = (performance.now() - t) / 1000 / (sample.rows * k);
+  // Selection speed in seconds per (rows x selected) distance evaluation, on the images' own vectors (real data
+  // prunes like the build's; made-up vectors do not): the slope between SELECT_STEPS and twice that many steps,
+  // so that set-up (projection, start points) does not count as speed.
+  const rows: Matrix[] = [features];
+  for (const other of images.slice(1)) rows.push(await model.extract(other));
+  const sample = stack(rows);
+  const select = async (k: number) => {
+    const t0 = performance.now();
+    await model.kernels.coreset(sample, { count: k, projectionDim: cfg.projectionDim, seed: cfg.seed, startPoints: CORESET_START_POINTS, signal });
+    return (performance.now() - t0) / 1000;
+  };
+  const k = Math.min(SELECT_STEPS, Math.floor(sample.rows / 4));
+  await select(k); // warm-up
+  const rate = Math.max(0, ((await select(2 * k)) - (await select(k))) / (sample.rows * k));
   const selectSeconds = rate * (plan.chunkWork / Math.max(1, parallel) + plan.finalWork);
   const cols = features.cols;
   return {
@@ -78,6 +104,22 @@ export async function estimateCost(model: PatchCore, image: RgbaImage, imageCoun
     memoryBytes: plan.peakRows * (cols + cfg.projectionDim) * 4,
     bankBytes: bank * cols * 4,
   };
+}
+
+/** Greedy steps the selection-speed measurement times (and twice as many). */
+const SELECT_STEPS = 128;
+
+/** Matrices of one width, one under the other. */
+function stack(parts: Matrix[]): Matrix {
+  const cols = parts[0].cols;
+  const rows = parts.reduce((a, m) => a + m.rows, 0);
+  const data = new Float32Array(rows * cols);
+  let at = 0;
+  for (const m of parts) {
+    data.set(m.data.subarray(0, m.rows * cols), at);
+    at += m.rows * cols;
+  }
+  return { data, rows, cols };
 }
 
 /** `rows` vectors drawn from the image's patches with a little noise, so none repeat. */

@@ -297,7 +297,10 @@ export const useBuild = create<BuildState>()((set, get) => ({
         try {
           await ensureBackbone(config.backbone);
           if (token !== estimateToken) return;
-          const job = engineRequest('estimate', { image: { name: sample.path, blob: sample.file }, config, imageCount: train });
+          // The first image is timed; two more spread over the set show how its patches select.
+          const picks = [0, Math.floor(s.good.length / 3), Math.floor((2 * s.good.length) / 3)].filter((v, i, a) => a.indexOf(v) === i);
+          const images = picks.map((i) => ({ name: s.good[i].path, blob: s.good[i].file }));
+          const job = engineRequest('estimate', { images, config, imageCount: train });
           estimateJob = job;
           const result = await job.promise;
           if (token !== estimateToken) return;

@@ -20,6 +20,16 @@ function captureScale(videoW: number, videoH: number, workingSize: number): numb
   return Math.min(1, workingSize / Math.min(videoW, videoH));
 }
 
+/** A camera that has not delivered a playing stream by then is reported instead of waited for. */
+const START_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not respond within ${ms / 1000} s`)), ms);
+    p.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
+  });
+}
+
 /** Below this many scored frames per second the view says the model is too slow for live use. */
 export const LIVE_FPS = 2;
 
@@ -113,13 +123,18 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
       const working = useModel.getState().current?.config.inputSize ?? 224;
       const height = Math.max(480, working), width = Math.round((height * 4) / 3);
       const size = { width: { ideal: width }, height: { ideal: height } };
-      stream = await navigator.mediaDevices.getUserMedia({
-        video: id ? { deviceId: { exact: id }, ...size } : size,
-        audio: false,
-      });
+      // A camera that never answers (a stuck driver, a prompt nobody sees) ends in a message, not a spinner.
+      const request = navigator.mediaDevices.getUserMedia({ video: id ? { deviceId: { exact: id }, ...size } : size, audio: false });
+      try {
+        stream = await withTimeout(request, START_TIMEOUT_MS, 'The camera');
+      } catch (e) {
+        // A camera that answers after all is switched off again.
+        request.then((late) => late.getTracks().forEach((t) => t.stop()), () => undefined);
+        throw e;
+      }
       video.srcObject = stream;
       video.muted = true;
-      await video.play();
+      await withTimeout(video.play(), START_TIMEOUT_MS, 'The video of the camera');
       await get().listDevices(); // labels appear only after permission is granted
       const trackId = stream.getVideoTracks()[0]?.getSettings().deviceId;
       if (trackId) set({ deviceId: trackId });

@@ -93,7 +93,11 @@ export function WebcamView() {
           {live && (
             <span className="muted" data-testid="camera-fps" aria-live="off">
               {w.status === 'frozen' ? 'frozen' : `${w.fps.toFixed(1)} fps`}
-              {model && ` · model at ${model.config.inputSize} px`}
+            </span>
+          )}
+          {live && model && (
+            <span className="muted" data-testid="camera-size">
+              model at {model.config.inputSize} px
             </span>
           )}
         </div>

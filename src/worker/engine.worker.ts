@@ -229,10 +229,18 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
     }
     case 'estimate': {
       const engine = requireEngine();
-      const img = await decodeImage(req.args.image.blob, req.args.image.name);
+      const [first, ...rest] = req.args.images;
+      if (!first) throw new Error('There is no image to measure on');
+      await decodeImage(first.blob, first.name); // warm-up
+      const t0 = now();
+      const img = await decodeImage(first.blob, first.name);
+      const decodeSeconds = now() - t0;
+      const others = [];
+      for (const f of rest) others.push(await decodeImage(f.blob, f.name).catch(() => null));
       const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
       const parallel = selectionWorkers(req.args.config, engine.kernels.kernels);
-      const r = await estimateCost(pc, img, req.args.imageCount, parallel, signal);
+      const images = [img, ...others.filter((x) => x !== null)];
+      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, decodeSeconds, signal });
       return { result: { ...r, imageWidth: img.originalWidth, imageHeight: img.originalHeight }, transfer: [] };
     }
     case 'score': {
