@@ -102,6 +102,17 @@ describe.skipIf(!present)('the command line on hazelnut_small', () => {
     expect(readdirSync(out).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
+  it('keeps a working size and an inspection region in the model, and the export refuses the region in words', async () => {
+    const built = await buildModel(trainFiles.slice(0, 6), { name: 'roi', threads: 2, workingSize: 320, region: { x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 } });
+    expect(built.meta.config.inputSize).toBe(320);
+    expect(built.meta.config.region).toEqual({ x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 });
+    // hazelnut_small is 256 x 256: 40 x 40 cells at 320 px, of which the middle 32 x 32 have their centre inside.
+    expect(built.meta.patchCount).toBe((6 - holdoutCount(6, 0.15)) * 32 * 32);
+    const file = join(dir, 'roi.patchcore');
+    await saveModelFile(file, built.meta, built.bank);
+    await expect(exportModel(file, join(dir, 'roi-export'))).rejects.toThrow(/inspection region/);
+  });
+
   it('builds and exports with a custom backbone, which the model then needs to be given', async () => {
     const cb = join(dir, 'custom');
     mkdirSync(cb, { recursive: true });
@@ -155,6 +166,13 @@ describe.skipIf(!present)('the command line on hazelnut_small', () => {
     const usage = cli('build', imgs);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/--out model\.patchcore/);
+    const badRoi = cli('build', imgs, '--out', join(bad, 'r.patchcore'), '--roi', '0.6,0,0.4,1');
+    expect(badRoi.status).toBe(2);
+    expect(badRoi.stderr).toMatch(/0 <= x0 < x1 <= 1/);
+    const badSize = cli('build', imgs, '--out', join(bad, 'r.patchcore'), '--input-size', 'huge');
+    expect(badSize.status).toBe(2);
+    expect(badSize.stderr).toMatch(/--input-size must be auto, native or a whole number/);
+    expect(existsSync(join(bad, 'r.patchcore'))).toBe(false);
     const noModel = cli('export', join(bad, 'damaged.patchcore'), '--out', join(bad, 'x'));
     expect(noModel.status).toBe(2);
     expect(existsSync(join(bad, 'x'))).toBe(false);
