@@ -7,7 +7,7 @@ import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodePng, scene } from './helpers/media';
 
-const W = 960, H = 720; // shorter side 720: above the auto rule's 640, so auto works at 448 px
+const W = 1200, H = 900; // shorter side 900: auto shrinks at most 2.5x (to 360), so it works at 448 px
 
 function png(name: string, t: number, blob?: { x: number; y: number }): NodeImage {
   const px = scene(t, W, H);
@@ -73,4 +73,17 @@ test('working size by image size with its measured cost, and an inspection regio
   console.log(`outside ${await score('outside.png')}, inside ${await score('inside.png')}`);
   await expect(row('outside.png')).toHaveAttribute('data-verdict', 'pass');
   await expect(row('inside.png')).toHaveAttribute('data-verdict', 'fail');
+
+  // After the build the region can shrink: to the left 20%, the blob at 30% no longer counts; both are scored again.
+  await page.getByTestId('model-region-toggle').click();
+  const modelEditor = page.getByTestId('model-region-editor');
+  await expect(modelEditor.locator('img')).toBeVisible();
+  const b2 = (await modelEditor.boundingBox())!;
+  await page.mouse.move(b2.x + b2.width * 0.02, b2.y + b2.height * 0.02);
+  await page.mouse.down();
+  await page.mouse.move(b2.x + b2.width * 0.2, b2.y + b2.height * 0.98, { steps: 4 });
+  await page.mouse.up();
+  await expect(page.getByTestId('model-region-help')).toContainText(/Scored: \d+%–20% across/);
+  await expect(row('inside.png')).toHaveAttribute('data-verdict', 'pass', { timeout: 180_000 });
+  await expect(row('outside.png')).toHaveAttribute('data-verdict', 'pass', { timeout: 180_000 });
 });

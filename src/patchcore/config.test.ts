@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_LARGE_IMAGE, AUTO_LARGE_SIZE, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoInputSize, resolveInputSize } from './config';
+import { AUTO_MAX_SIZE, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoInputSize, resolveInputSize } from './config';
 
 describe('working size', () => {
-  it("'auto' keeps the default for small images and works larger above the rule's threshold", () => {
+  it("'auto' shrinks at most 2.5 times, from the default size up to its ceiling", () => {
+    expect(autoInputSize(100)).toBe(DEFAULT_CONFIG.inputSize);
     expect(autoInputSize(320)).toBe(DEFAULT_CONFIG.inputSize);
-    expect(autoInputSize(AUTO_LARGE_IMAGE)).toBe(DEFAULT_CONFIG.inputSize);
-    expect(autoInputSize(1000)).toBe(AUTO_LARGE_SIZE);
-    expect(resolveInputSize('auto', 1000)).toBe(AUTO_LARGE_SIZE);
+    expect(autoInputSize(560)).toBe(224);
+    expect(autoInputSize(561)).toBe(320);
+    expect(autoInputSize(800)).toBe(320);
+    expect(autoInputSize(1000)).toBe(448);
+    expect(autoInputSize(4000)).toBe(AUTO_MAX_SIZE);
+    expect(resolveInputSize('auto', 1000)).toBe(448);
     // Sizes unknown (no readable header): the default.
     expect(resolveInputSize('auto', null)).toBe(DEFAULT_CONFIG.inputSize);
   });

@@ -3,6 +3,7 @@
 // the engine store knows when the worker must be sent it.
 import { create } from 'zustand';
 import type { EngineConfig } from '../patchcore/config';
+import type { Region } from '../patchcore/region';
 import { DEFAULT_FALSE_ALARM_RATE, thresholdForFalseAlarmRate } from '../patchcore/calibration';
 import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
@@ -68,6 +69,11 @@ interface ModelState {
 
   setModel(m: Omit<CurrentModel, 'key' | 'dirty'>, dirty?: boolean): CurrentModel;
   setThreshold(t: number): void;
+  /**
+   * The current model's inspection region after its build: only which patches are scored changes (its bank stays
+   * as learnt); a new key, so the engine reloads it and inspected images are scored again.
+   */
+  setRegion(region: Region | null): void;
   setFalseAlarmRate(rate: number): void;
   useF1Threshold(): void;
   setDefectScores(scores: NamedScore[]): void;
@@ -123,6 +129,17 @@ export const useModel = create<ModelState>()((set, get) => ({
     const current: CurrentModel = { ...m, key: nextKey++, dirty };
     set({ current });
     return current;
+  },
+
+  setRegion(region) {
+    const c = get().current;
+    if (!c) return;
+    const { key: _key, dirty: _dirty, ...rest } = c;
+    void _key;
+    void _dirty;
+    const { region: _old, ...config } = c.config;
+    void _old;
+    get().setModel({ ...rest, config: region ? { ...config, region } : config }, true);
   },
 
   setThreshold(t) {

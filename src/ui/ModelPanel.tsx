@@ -4,10 +4,24 @@ import { useRef, useState } from 'react';
 import { useModel } from '../state/model';
 import { stageLabel } from '../state/build';
 import { ProgressBar } from './ProgressBar';
+import { ModelRegionEditor } from './RegionEditor';
 import { downloadBlob } from './lib/download';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
 import type { EngineConfig } from '../patchcore/config';
+
+/** "Region…": the current model's inspection region, drawn on a training image, editable after the build. */
+function RegionToggle() {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="region-toggle">
+      <button type="button" className="btn btn-tiny" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="model-region-toggle">
+        {open ? 'Done' : 'Inspection region…'}
+      </button>
+      {open && <ModelRegionEditor />}
+    </div>
+  );
+}
 
 /** How the model frames images, in two words (models saved before 'fit' existed squash). */
 function framingLabel(config: EngineConfig): string {
@@ -30,6 +44,7 @@ export function ModelPanel() {
             <div className="muted small">
               {c.config.backbone} · {c.config.inputSize} px, {framingLabel(c.config)}{c.config.region ? ', region' : ''} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} images
             </div>
+            <RegionToggle />
             <label className="field-inline small">
               <span>Threshold</span>
               <input

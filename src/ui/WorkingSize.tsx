@@ -1,6 +1,6 @@
 // Build > Options: the working size (the shorter side the backbone sees) and what it costs on this machine,
 // measured on the first good image before the build starts (state/build.ts refreshEstimate).
-import { DEFAULT_CONFIG, WORKING_SIZES, autoInputSize, type WorkingSizeChoice } from '../patchcore/config';
+import { AUTO_MAX_SHRINK, AUTO_MAX_SIZE, DEFAULT_CONFIG, WORKING_SIZES, autoInputSize, type WorkingSizeChoice } from '../patchcore/config';
 import { buildConfig, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
 import { formatBytes } from '../lib/format';
@@ -27,8 +27,8 @@ export function WorkingSizeField({ disabled }: { disabled: boolean }) {
     ? `This custom backbone takes only its own ${custom.inputSize} px input.`
     : b.workingSize === 'auto'
       ? side
-        ? `Your images are ${side} px on their shorter side: auto works at ${resolved} px (${autoInputSize(side) === DEFAULT_CONFIG.inputSize ? 'small images keep the fast default' : 'large images keep small defects visible'}).`
-        : `224 px for images up to 640 px on their shorter side, 448 px above (measured over every shared set; docs/accuracy.md).`
+        ? `Your images are ${side} px on their shorter side: auto works at ${resolved} px (${autoInputSize(side) === DEFAULT_CONFIG.inputSize ? 'small images keep the fast default' : `shrunk at most ${AUTO_MAX_SHRINK}x, so small defects stay visible`}).`
+        : `Images are shrunk at most ${AUTO_MAX_SHRINK}x, from 224 px up to ${AUTO_MAX_SIZE} px: 224 px up to 560 px images, 448 px for 1000 px camera images.`
       : `The backbone sees each image at ${resolved} px on its shorter side. Larger sizes show smaller defects but cost about the square in time and memory.`;
   return (
     <div className="field">
