@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench -- resolution [--set ../shared/data/capsules_hires] [--sizes 224,320,448] [--train N] [--test 10]
+// npm run bench -- resolution [--set ../shared/data/capsules_hires] [--sizes 224,320,448] [--train N] [--test 10] [--max N]
 // For each working size: what Build's cost preview says before a build (the engine's `estimate`, measured on the
 // first training image) against what the build and the inspection of real images then take, with the browser's
 // peak memory, through the app's worker in headless Chromium (a browser per size). Writes
@@ -18,6 +18,7 @@ const set = resolve(opt('set', join(root, '..', 'shared', 'data', 'capsules_hire
 const sizes = String(opt('sizes', '224,320,448')).split(',').map(Number);
 const trainCount = Number(opt('train', 0));
 const testCount = Number(opt('test', 10));
+const coresetMax = opt('max') === undefined ? undefined : Number(opt('max'));
 
 if (!existsSync(join(dist, 'harness.html'))) {
   console.error(`${dist} has no build: run npm run build first`);
@@ -37,7 +38,7 @@ const server = await startServer({ root: dist, mounts: { '/__data/': set } });
 const rows = [];
 try {
   for (const inputSize of sizes) {
-    console.log(`${basename(set)} at ${inputSize} px: estimate, build from ${train.length} images, inspect ${test.length} ...`);
+    console.log(`${basename(set)} at ${inputSize} px${coresetMax === undefined ? '' : `, at most ${coresetMax} vectors`}: estimate, build from ${train.length} images, inspect ${test.length} ...`);
     const browser = await launchChromium();
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, chromiumRss()); }, 250);
@@ -45,7 +46,7 @@ try {
       const page = await openHarness(browser, server.url, 'bench');
       const idle = chromiumRss();
       peak = idle;
-      const r = await page.evaluate((a) => window.harness.bench.resolution(a), { base: '/__data/', train, test, config: { inputSize } });
+      const r = await page.evaluate((a) => window.harness.bench.resolution(a), { base: '/__data/', train, test, config: { inputSize, ...(coresetMax === undefined ? {} : { coresetMax }) } });
       rows.push({ set: basename(set), ...r, chromiumRssIdleBytes: idle, chromiumRssPeakBytes: peak });
     } finally {
       clearInterval(sampler);
