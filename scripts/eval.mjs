@@ -20,7 +20,7 @@ function protocol(m) {
   const grid = (m.align_grids ? ', cells at receptive-field centres' : ', plain grid resize') + (m.border_pad_px ? `, ${m.border_pad_px} px mirrored border` : '');
   const roi = m.region ? `, inspection region ${[m.region.x0, m.region.y0, m.region.x1, m.region.y1].join(',')}` : '';
   if (m.framing === 'crop') return 'centre crop' + grid + roi;
-  return (m.framing === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid;
+  return (m.framing === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid + roi;
 }
 
 /** --roi x0,y0,x1,y1 in fractions of the image (the engine's inspection region, src/patchcore/region.ts). */
