@@ -8,7 +8,7 @@ import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { PatchCore } from '../patchcore/patchcore';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -171,11 +171,13 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
     throw new Error(`Found ${images.length} image${images.length === 1 ? '' : 's'}: add at least 2 good images, one to learn from and one to check the threshold on. A few dozen works best.`);
   }
   const files = backboneFiles(opts.custom?.manifest.id ?? opts.backbone ?? DEFAULT_CONFIG.backbone, opts.custom);
+  const inputSize = await workingSizeFor(images, opts);
   const config: EngineConfig = {
     ...DEFAULT_CONFIG,
     backbone: files.manifest.id,
     // As the app: a custom graph without an input multiple takes only its own size (and 'auto' keeps it).
-    inputSize: await workingSizeFor(images, opts),
+    inputSize,
+    coresetMax: coresetMaxFor(inputSize),
     coresetRatio: opts.coresetRatio ?? DEFAULT_CONFIG.coresetRatio,
     framing: opts.framing ?? DEFAULT_CONFIG.framing,
     seed: opts.seed ?? DEFAULT_CONFIG.seed,

@@ -1,7 +1,7 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
 import type { ExecutionPreference } from '../backbone/session';
-import { CORESET_START_POINTS, DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
+import { CORESET_START_POINTS, DEFAULT_CONFIG, coresetMaxFor, type EngineConfig } from '../patchcore/config';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { rng } from '../patchcore/random';
 import type { Kernels, Matrix } from '../patchcore/types';
@@ -153,7 +153,8 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
  * `test` images at the same config, timed. Files are fetched from `base` (the node side mounts a shared set there).
  */
 export async function resolution(c: { base: string; train: string[]; test: string[]; config: Partial<EngineConfig> }) {
-  const config: EngineConfig = { ...DEFAULT_CONFIG, ...c.config };
+  const inputSize = c.config.inputSize ?? DEFAULT_CONFIG.inputSize;
+  const config: EngineConfig = { ...DEFAULT_CONFIG, coresetMax: coresetMaxFor(inputSize), ...c.config };
   const fetchFile = async (p: string) => ({ name: p, blob: await (await fetch(c.base + p)).blob() });
   const train = await Promise.all(c.train.map(fetchFile));
   const test = await Promise.all(c.test.map(fetchFile));

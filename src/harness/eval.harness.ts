@@ -1,6 +1,6 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -97,7 +97,9 @@ export async function run(spec: EvalSpec) {
 async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const t0 = performance.now();
   const inputSize = evalSpec.config.inputSize ?? resolveInputSize(evalSpec.workingSize ?? 'auto', evalSpec.imageShorterSide ?? null);
-  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config, inputSize } as EngineConfig };
+  // The bank ceiling follows the working size as in the app, unless the run sets one.
+  const coresetMax = evalSpec.config.coresetMax ?? coresetMaxFor(inputSize);
+  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config, inputSize, coresetMax } as EngineConfig };
   const info: EngineInfo = await client.request('init', {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',

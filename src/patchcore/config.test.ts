@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_MAX_SIZE, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoInputSize, resolveInputSize } from './config';
+import { AUTO_MAX_SIZE, coresetMaxFor, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoInputSize, resolveInputSize } from './config';
 
 describe('working size', () => {
   it("'auto' shrinks at most 2.5 times, from the default size up to its ceiling", () => {
@@ -20,5 +20,14 @@ describe('working size', () => {
     expect(resolveInputSize('native', 5000)).toBe(MAX_WORKING_SIZE);
     expect(resolveInputSize('native', 100)).toBe(DEFAULT_CONFIG.inputSize);
     expect(resolveInputSize(448, 100)).toBe(448);
+  });
+});
+
+describe('bank ceiling by working size', () => {
+  it('keeps the default ceiling up to 224 px and shrinks it in proportion above', () => {
+    expect(coresetMaxFor(224)).toBe(DEFAULT_CONFIG.coresetMax);
+    expect(coresetMaxFor(448)).toBe(10000);
+    expect(coresetMaxFor(320)).toBe(14000);
+    expect(coresetMaxFor(448, 0)).toBe(0);
   });
 });

@@ -108,6 +108,18 @@ export function autoInputSize(shorterSide: number): number {
   return Math.min(AUTO_MAX_SIZE, Math.max(DEFAULT_CONFIG.inputSize, size));
 }
 
+/**
+ * The bank ceiling at a working size: DEFAULT_CONFIG's at 224 px and below, in proportion smaller above (10,000 at
+ * 448 px), so an inspection's nearest-neighbour work (patches x bank) grows with the working size rather than with
+ * its square. Measured on capsules_hires at 448 px (docs/accuracy.md, "Working size"): 10,000 vectors inspect in
+ * 0.78 s instead of 1.01 s for 0.012 image AUROC. `max` 0: no ceiling.
+ */
+export function coresetMaxFor(inputSize: number, max = DEFAULT_CONFIG.coresetMax ?? 0): number {
+  if (!max) return 0;
+  const base = DEFAULT_CONFIG.inputSize;
+  return inputSize <= base ? max : Math.round((max * base) / inputSize);
+}
+
 /** A working-size choice as the number a model keeps, for images whose median shorter side is `shorterSide`. */
 export function resolveInputSize(choice: WorkingSizeChoice, shorterSide: number | null, multiple = 16): number {
   if (typeof choice === 'number') return choice;

@@ -2,7 +2,7 @@
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import type { CostEstimate } from '../patchcore/estimate';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -108,10 +108,12 @@ let estimateToken = 0;
 /** The engine config a build with these options makes (the estimate measures the same one). */
 export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region'>): EngineConfig {
   const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
+  const inputSize = custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveInputSize(s.workingSize, s.imageShorterSide);
   return {
     ...DEFAULT_CONFIG,
     backbone: s.backbone,
-    inputSize: custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveInputSize(s.workingSize, s.imageShorterSide),
+    inputSize,
+    coresetMax: coresetMaxFor(inputSize),
     coresetRatio: s.coresetRatio,
     framing: s.framing,
     ...(s.region ? { region: s.region } : {}),

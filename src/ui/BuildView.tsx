@@ -1,9 +1,9 @@
 // The Build tab: good images in, options, a cancellable build with progress, then calibration and saving.
 import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
-import { CORESET_RATIOS, DEFAULT_CONFIG } from '../patchcore/config';
+import { CORESET_RATIOS } from '../patchcore/config';
 import type { Framing } from '../patchcore/preprocess';
-import { holdoutCount, stageLabel, useBuild } from '../state/build';
+import { buildConfig, holdoutCount, stageLabel, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
 import { f1Suggestion, farThreshold, FALSE_ALARM_RATES, useModel } from '../state/model';
 import { useDemo } from '../state/demo';
@@ -36,6 +36,7 @@ export function BuildView() {
   const holdout = holdoutCount(b.good.length, b.holdoutShare);
   const customBackbones = useEngine((s) => s.customBackbones);
   const customSelected = customBackbones.find((c) => c.id === b.backbone);
+  const ceiling = buildConfig(b).coresetMax;
 
   return (
     <div className="view build-view">
@@ -94,7 +95,7 @@ export function BuildView() {
             </div>
             <span className="field-help">
               {RATIO_HELP[b.coresetRatio] ?? ''}
-              {DEFAULT_CONFIG.coresetMax ? ` The share of all training patches, at most ${DEFAULT_CONFIG.coresetMax.toLocaleString()} vectors, so large builds stay fast and scoring does not slow down.` : ''}
+              {ceiling ? ` The share of all training patches, at most ${ceiling.toLocaleString()} vectors at this working size, so large builds stay fast and scoring does not slow down.` : ''}
             </span>
           </fieldset>
           <WorkingSizeField disabled={running} />
