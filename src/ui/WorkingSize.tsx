@@ -32,9 +32,7 @@ export function WorkingSizeField({ disabled }: { disabled: boolean }) {
       : `The backbone sees each image at ${resolved} px on its shorter side. Larger sizes show smaller defects but cost about the square in time and memory.`;
   return (
     <div className="field">
-      <label className="field" htmlFor="working-size">
-        <span className="field-label">Working size</span>
-      </label>
+      <label className="field-label" htmlFor="working-size">Working size</label>
       <select
         id="working-size"
         value={fixed ? String(custom.inputSize) : encode(b.workingSize)}
