@@ -28,15 +28,16 @@ test.afterAll(() => {
 
 test("the dev server loads the ONNX protobuf classes that Export ONNX writes with", async ({ page }) => {
   await page.goto(`http://127.0.0.1:${PORT}/`);
-  const r = await page.evaluate(async () => {
+  // The module's URL on the dev server (a path TypeScript must not resolve: it is the browser's to fetch).
+  const r = await page.evaluate(async (url) => {
     try {
-      const m = await import(/* @vite-ignore */ '/src/worker/onnxProto.ts');
+      const m = await import(/* @vite-ignore */ url);
       const onnx = m.onnxProto();
       const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: 'patchcore-web' })).finish();
       return { producer: onnx.ModelProto.decode(bytes).producerName as string };
     } catch (e) {
       return { error: String(e) };
     }
-  });
+  }, '/src/worker/onnxProto.ts');
   expect(r).toEqual({ producer: 'patchcore-web' });
 });
