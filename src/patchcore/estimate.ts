@@ -62,9 +62,16 @@ export async function estimateCost(
   const bank = coresetSize(patches, cfg);
   signal?.throwIfAborted();
 
-  // Nearest neighbours against a bank of the size the build will make: this image's vectors, jittered.
+  // The other images' vectors: the selection's speed is measured on all of them, and the search's bank is drawn
+  // from those the timed image did not give (a bank made of its own vectors finds every query's twin).
+  const rows: Matrix[] = [features];
+  for (const other of images.slice(1)) rows.push(await model.extract(other));
+  const sample = stack(rows);
+  const others = rows.length > 1 ? stack(rows.slice(1)) : features;
+
+  // Nearest neighbours against a bank of the size the build will make, drawn from those vectors with a little noise.
   const probe = new PatchCore(model.backbone, model.kernels, cfg);
-  probe.load(jittered(features, bank, cfg.seed), { imageCount: 1 });
+  probe.load(jittered(others, bank, cfg.seed), { imageCount: 1 });
   await probe.scoreFeatures(features, features.input); // warm-up: the first search against a bank prepares it
   signal?.throwIfAborted();
   let search = Number.POSITIVE_INFINITY;
@@ -79,9 +86,6 @@ export async function estimateCost(
   // Selection speed in seconds per (rows x selected) distance evaluation, on the images' own vectors (real data
   // prunes like the build's; made-up vectors do not): the slope between SELECT_STEPS and twice that many steps,
   // so that set-up (projection, start points) does not count as speed.
-  const rows: Matrix[] = [features];
-  for (const other of images.slice(1)) rows.push(await model.extract(other));
-  const sample = stack(rows);
   const select = async (k: number) => {
     const t0 = performance.now();
     await model.kernels.coreset(sample, { count: k, projectionDim: cfg.projectionDim, seed: cfg.seed, startPoints: CORESET_START_POINTS, signal });
@@ -89,7 +93,14 @@ export async function estimateCost(
   };
   const k = Math.min(SELECT_STEPS, Math.floor(sample.rows / 4));
   await select(k); // warm-up
-  const rate = Math.max(0, ((await select(2 * k)) - (await select(k))) / (sample.rows * k));
+  // Each length twice, alternating, the fastest of each: one slow run (a collection, the JIT) would skew the slope.
+  let short = Number.POSITIVE_INFINITY;
+  let long = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 2; i++) {
+    long = Math.min(long, await select(2 * k));
+    short = Math.min(short, await select(k));
+  }
+  const rate = Math.max(0, (long - short) / (sample.rows * k));
   const selectSeconds = rate * (plan.chunkWork / Math.max(1, parallel) + plan.finalWork);
   const cols = features.cols;
   return {
@@ -107,7 +118,7 @@ export async function estimateCost(
 }
 
 /** Greedy steps the selection-speed measurement times (and twice as many). */
-const SELECT_STEPS = 128;
+const SELECT_STEPS = 256;
 
 /** Matrices of one width, one under the other. */
 function stack(parts: Matrix[]): Matrix {
