@@ -8,7 +8,7 @@ import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveInputSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { PatchCore } from '../patchcore/patchcore';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -109,21 +109,20 @@ export interface BuiltModel {
   seconds: number;
 }
 
-/** The model's working size: the choice resolved from the median shorter side of up to 15 images, as the app does. */
+/** The model's working size: the choice resolved from the median shorter side of a few images, as the app does. */
 async function workingSizeFor(images: ImagePath[], opts: BuildOptions): Promise<number> {
   const choice = opts.workingSize ?? 'auto';
   const m = opts.custom?.manifest;
   if (m && (!m.inputMultiple || choice === 'auto')) return m.inputSize;
   if (typeof choice === 'number' && !m) return choice;
-  const n = Math.min(15, images.length);
-  const sides: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const meta = await sharp(images[Math.floor((i * images.length) / n)].file).metadata().catch(() => null);
-    if (meta?.width && meta.height) sides.push(Math.min(meta.width, meta.height));
-  }
-  sides.sort((a, b) => a - b);
+  const sizes = await Promise.all(
+    spreadIndices(images.length, SIZE_SAMPLE).map(async (i) => {
+      const meta = await sharp(images[i].file).metadata().catch(() => null);
+      return meta?.width && meta.height ? { width: meta.width, height: meta.height } : null;
+    }),
+  );
   const multiple = m?.inputMultiple ?? 16;
-  const size = resolveInputSize(choice, sides.length ? sides[Math.floor(sides.length / 2)] : null, multiple);
+  const size = resolveInputSize(choice, medianShorterSide(sizes), multiple);
   return Math.max(multiple, Math.round(size / multiple) * multiple);
 }
 

@@ -1,7 +1,8 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
 import type { ExecutionPreference } from '../backbone/session';
-import { CORESET_START_POINTS, DEFAULT_CONFIG, coresetMaxFor, type EngineConfig } from '../patchcore/config';
+import { CORESET_START_POINTS, DEFAULT_CONFIG, coresetMaxFor, spreadIndices, type EngineConfig } from '../patchcore/config';
+import { ESTIMATE_IMAGES } from '../patchcore/estimate';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
 import { rng } from '../patchcore/random';
 import type { Kernels, Matrix } from '../patchcore/types';
@@ -162,8 +163,8 @@ export async function resolution(c: { base: string; train: string[]; test: strin
   try {
     const info = await client.request('init', { backbone: config.backbone }).promise;
     let t = performance.now();
-    const picks = [0, Math.floor(train.length / 3), Math.floor((2 * train.length) / 3)].filter((v, i, a) => a.indexOf(v) === i);
-    const estimate = await client.request('estimate', { images: picks.map((i) => train[i]), config, imageCount: train.length }).promise;
+    const images = spreadIndices(train.length, ESTIMATE_IMAGES).map((i) => train[i]);
+    const estimate = await client.request('estimate', { images, config, imageCount: train.length }).promise;
     const estimateSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const built = await client.request('build', { images: train, holdout: [], config }).promise;

@@ -31,3 +31,14 @@ describe('bank ceiling by working size', () => {
     expect(coresetMaxFor(448, 0)).toBe(0);
   });
 });
+
+describe('reading the images\' size', () => {
+  it('spreads distinct indices over the set and takes the median shorter side of what could be read', async () => {
+    const { spreadIndices, medianShorterSide } = await import('./config');
+    expect(spreadIndices(9, 3)).toEqual([0, 3, 6]);
+    expect(spreadIndices(2, 3)).toEqual([0, 1]);
+    expect(spreadIndices(0, 3)).toEqual([]);
+    expect(medianShorterSide([{ width: 1500, height: 1000 }, null, { width: 300, height: 400 }, { width: 900, height: 700 }])).toBe(700);
+    expect(medianShorterSide([null])).toBeNull();
+  });
+});

@@ -120,6 +120,21 @@ export function coresetMaxFor(inputSize: number, max = DEFAULT_CONFIG.coresetMax
   return inputSize <= base ? max : Math.round((max * base) / inputSize);
 }
 
+/** Images a build reads the size of (spread over the set) to resolve 'auto' and 'native'. */
+export const SIZE_SAMPLE = 15;
+
+/** Up to `n` distinct indices spread evenly over `length` items, first included. */
+export function spreadIndices(length: number, n: number): number[] {
+  const k = Math.min(n, length);
+  return [...new Set(Array.from({ length: k }, (_, i) => Math.floor((i * length) / k)))];
+}
+
+/** The median shorter side of the sizes that could be read; null when none could. */
+export function medianShorterSide(sizes: ({ width: number; height: number } | null)[]): number | null {
+  const sides = sizes.filter((x): x is { width: number; height: number } => !!x).map((x) => Math.min(x.width, x.height)).sort((a, b) => a - b);
+  return sides.length ? sides[Math.floor(sides.length / 2)] : null;
+}
+
 /** A working-size choice as the number a model keeps, for images whose median shorter side is `shorterSide`. */
 export function resolveInputSize(choice: WorkingSizeChoice, shorterSide: number | null, multiple = 16): number {
   if (typeof choice === 'number') return choice;

@@ -8,6 +8,9 @@ import type { RgbaImage } from './preprocess';
 import { rng } from './random';
 import type { Matrix } from './types';
 
+/** Images an estimate is measured on, spread over the set: the first is timed, all give real vectors. */
+export const ESTIMATE_IMAGES = 3;
+
 export interface CostEstimate {
   /** Backbone input of the sample image at this working size. */
   inputWidth: number;

@@ -2,8 +2,8 @@
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
-import type { CostEstimate } from '../patchcore/estimate';
+import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveInputSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { ESTIMATE_IMAGES, type CostEstimate } from '../patchcore/estimate';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
 import { imageFileSize } from '../worker/decode';
@@ -130,15 +130,10 @@ function customInputSize(custom: { inputSize: number; multiple?: number }, choic
   return Math.max(m, Math.round(resolveInputSize(choice, side, m) / m) * m);
 }
 
-/** Median shorter side of up to 15 images spread over the list, from their headers; null when none reads. */
-async function medianShorterSide(items: ImageItem[]): Promise<number | null> {
-  const n = Math.min(15, items.length);
-  const picks = Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]);
-  const sides = (await Promise.all(picks.map((i) => imageFileSize(i.file).catch(() => null))))
-    .filter((x): x is { width: number; height: number } => !!x)
-    .map((x) => Math.min(x.width, x.height))
-    .sort((a, b) => a - b);
-  return sides.length ? sides[Math.floor(sides.length / 2)] : null;
+/** Median shorter side of up to SIZE_SAMPLE images spread over the list, from their headers; null when none reads. */
+async function imagesShorterSide(items: ImageItem[]): Promise<number | null> {
+  const sizes = await Promise.all(spreadIndices(items.length, SIZE_SAMPLE).map((i) => imageFileSize(items[i].file).catch(() => null)));
+  return medianShorterSide(sizes);
 }
 
 let job: Job<BuildResult> | null = null;
@@ -204,7 +199,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
       folderName: s.folderName ?? picked.folderName,
       error: null,
     });
-    void medianShorterSide(get().good).then((side) => {
+    void imagesShorterSide(get().good).then((side) => {
       set({ imageShorterSide: side });
       get().refreshEstimate();
     });
@@ -300,8 +295,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
           await ensureBackbone(config.backbone);
           if (token !== estimateToken) return;
           // The first image is timed; two more spread over the set show how its patches select.
-          const picks = [0, Math.floor(s.good.length / 3), Math.floor((2 * s.good.length) / 3)].filter((v, i, a) => a.indexOf(v) === i);
-          const images = picks.map((i) => ({ name: s.good[i].path, blob: s.good[i].file }));
+          const images = spreadIndices(s.good.length, ESTIMATE_IMAGES).map((i) => ({ name: s.good[i].path, blob: s.good[i].file }));
           const job = engineRequest('estimate', { images, config, imageCount: train });
           estimateJob = job;
           const result = await job.promise;
