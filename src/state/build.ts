@@ -85,7 +85,10 @@ interface BuildState {
   setFraming(f: Framing): void;
   setWorkingSize(w: WorkingSizeChoice): void;
   setRegion(r: Region | null): void;
-  /** Measures the current options on the first good image (debounced; a newer call or a build supersedes it). */
+  /**
+   * Measures the current options on a few good images (debounced; a newer call or a build supersedes it). Runs by
+   * itself whenever something the estimate depends on changes (see the subscription below the store).
+   */
   refreshEstimate(): void;
   setHoldoutShare(s: number): void;
   setFalseAlarmRate(r: number): void;
@@ -199,10 +202,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
       folderName: s.folderName ?? picked.folderName,
       error: null,
     });
-    void imagesShorterSide(get().good).then((side) => {
-      set({ imageShorterSide: side });
-      get().refreshEstimate();
-    });
+    void imagesShorterSide(get().good).then((side) => set({ imageShorterSide: side }));
   },
   addDefective(picked) {
     const s = get();
@@ -212,7 +212,6 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   removeGood(id) {
     set({ good: get().good.filter((i) => i.id !== id) });
-    get().refreshEstimate();
   },
   removeDefective(id) {
     const item = get().defective.find((i) => i.id === id);
@@ -223,7 +222,6 @@ export const useBuild = create<BuildState>()((set, get) => ({
   clearGood() {
     if (get().phase === 'running') return;
     set({ good: [], ignored: [], folderName: null, skipped: [], error: null, imageShorterSide: null, region: null });
-    get().refreshEstimate();
   },
   clearDefective() {
     set({ defective: [] });
@@ -231,7 +229,6 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   setBackbone(id) {
     set({ backbone: id });
-    get().refreshEstimate();
   },
   async loadCustomBackbone(files) {
     if (get().customLoading) return;
@@ -260,19 +257,15 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   setCoresetRatio(r) {
     set({ coresetRatio: r });
-    get().refreshEstimate();
   },
   setFraming(f) {
     set({ framing: f });
-    get().refreshEstimate();
   },
   setWorkingSize(w) {
     set({ workingSize: w });
-    get().refreshEstimate();
   },
   setRegion(r) {
     set({ region: r });
-    get().refreshEstimate();
   },
   refreshEstimate() {
     const token = ++estimateToken;
@@ -312,7 +305,6 @@ export const useBuild = create<BuildState>()((set, get) => ({
   },
   setHoldoutShare(s) {
     set({ holdoutShare: Math.min(0.5, Math.max(0.05, s)) });
-    get().refreshEstimate();
   },
   setFalseAlarmRate(r) {
     set({ falseAlarmRate: r });
@@ -456,3 +448,10 @@ export const useBuild = create<BuildState>()((set, get) => ({
     }
   },
 }));
+
+/** What the estimate depends on: the images and every option that goes into the build's config. */
+const ESTIMATE_INPUTS = ['good', 'backbone', 'coresetRatio', 'framing', 'workingSize', 'imageShorterSide', 'region', 'holdoutShare'] as const;
+
+useBuild.subscribe((s, prev) => {
+  if (ESTIMATE_INPUTS.some((k) => s[k] !== prev[k])) s.refreshEstimate();
+});
