@@ -1,7 +1,7 @@
 // Large camera images: Build picks a working size by image size (auto: 448 px for these), shows what a build and an
 // inspection cost here before it starts (measured, not guessed), and lets the inspector draw the region that counts.
 // The model keeps both: a defect outside the region passes, the same defect inside it fails.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { openApp, pipeConsole } from './helpers/app';
 import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
@@ -17,6 +17,19 @@ function png(name: string, t: number, blob?: { x: number; y: number }): NodeImag
     }
   }
   return { name, mime: 'image/png', base64: encodePng(px, W, H).toString('base64') };
+}
+
+/** Drags a rectangle with the mouse on a region editor's image, corner to corner, in fractions of the image. */
+async function drawRegion(page: Page, testId: string, from: [number, number], to: [number, number]): Promise<void> {
+  const editor = page.getByTestId(testId);
+  await expect(editor.locator('img')).toBeVisible();
+  const box = (await editor.boundingBox())!;
+  const at = ([fx, fy]: [number, number]) => [box.x + box.width * fx, box.y + box.height * fy] as const;
+  await page.mouse.move(...at(from));
+  await page.mouse.down();
+  await page.mouse.move(...at([(from[0] + to[0]) / 2, (from[1] + to[1]) / 2]), { steps: 4 });
+  await page.mouse.move(...at(to), { steps: 4 });
+  await page.mouse.up();
 }
 
 test('working size by image size with its measured cost, and an inspection region that decides what counts', async ({ page }) => {
@@ -43,14 +56,7 @@ test('working size by image size with its measured cost, and an inspection regio
   await expect(cost).toContainText('At 448 px', { timeout: 180_000 });
 
   // The region: the left 60% of the image, drawn with the mouse on the first good image.
-  const editor = page.getByTestId('region-editor');
-  await expect(editor.locator('img')).toBeVisible();
-  const box = (await editor.boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.02, box.y + box.height * 0.02);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5, { steps: 4 });
-  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.98, { steps: 4 });
-  await page.mouse.up();
+  await drawRegion(page, 'region-editor', [0.02, 0.02], [0.6, 0.98]);
   await expect(page.getByTestId('region-help')).toContainText(/Only \d+%–60% across/);
   await expect(page.getByTestId('region-rect')).toBeVisible();
 
@@ -76,13 +82,7 @@ test('working size by image size with its measured cost, and an inspection regio
 
   // After the build the region can shrink: to the left 20%, the blob at 30% no longer counts; both are scored again.
   await page.getByTestId('model-region-toggle').click();
-  const modelEditor = page.getByTestId('model-region-editor');
-  await expect(modelEditor.locator('img')).toBeVisible();
-  const b2 = (await modelEditor.boundingBox())!;
-  await page.mouse.move(b2.x + b2.width * 0.02, b2.y + b2.height * 0.02);
-  await page.mouse.down();
-  await page.mouse.move(b2.x + b2.width * 0.2, b2.y + b2.height * 0.98, { steps: 4 });
-  await page.mouse.up();
+  await drawRegion(page, 'model-region-editor', [0.02, 0.02], [0.2, 0.98]);
   await expect(page.getByTestId('model-region-help')).toContainText(/Scored: \d+%–20% across/);
   await expect(row('inside.png')).toHaveAttribute('data-verdict', 'pass', { timeout: 180_000 });
   await expect(row('outside.png')).toHaveAttribute('data-verdict', 'pass', { timeout: 180_000 });
