@@ -91,6 +91,21 @@ export function exifOrientation(b: Uint8Array): number {
   return 1;
 }
 
+/**
+ * What a file's first bytes say: its format, its size as shown (EXIF orientation applied: createImageBitmap turns
+ * the image before resizing, so a resize target must be the turned size, or a portrait phone photo comes out
+ * squashed into landscape) where the header holds it, and the EXIF orientation (1 when none).
+ */
+async function readHeader(blob: Blob): Promise<{ kind: Kind; size: { width: number; height: number } | null; orientation: number }> {
+  // JPEG SOF can sit after large EXIF blocks; 256 KB of header is plenty.
+  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+  const kind = sniffKind(head);
+  const size = kind && headerSize(head, kind);
+  const orientation = kind === 'jpeg' ? exifOrientation(head) : 1;
+  if (size && orientation >= 5) [size.width, size.height] = [size.height, size.width];
+  return { kind, size: size || null, orientation };
+}
+
 /** A decoded image as a bitmap of at most maxSide on its longest side, and the file's own size. */
 export interface BoundedBitmap {
   bitmap: ImageBitmap;
@@ -108,17 +123,10 @@ export interface BoundedBitmap {
  */
 export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<BoundedBitmap> {
   if (blob.size === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
-  // JPEG SOF can sit after large EXIF blocks; 256 KB of header is plenty.
-  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
-  const kind = sniffKind(head);
+  const { kind, size, orientation } = await readHeader(blob);
   if (!kind) {
     throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(blob.size)})`);
   }
-  const size = headerSize(head, kind);
-  const orientation = kind === 'jpeg' ? exifOrientation(head) : 1;
-  // createImageBitmap applies EXIF orientation before resizing: the target size must be the turned one, or a
-  // portrait phone photo comes out squashed into landscape.
-  if (size && orientation >= 5) [size.width, size.height] = [size.height, size.width];
   let resize: { resizeWidth: number; resizeHeight: number } | undefined;
   if (size && Math.max(size.width, size.height) > maxSide) {
     const s = maxSide / Math.max(size.width, size.height);
@@ -195,14 +203,9 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
  * else by decoding it; null when it is not a readable image.
  */
 export async function imageFileSize(blob: Blob): Promise<{ width: number; height: number } | null> {
-  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
-  const kind = sniffKind(head);
+  const { kind, size } = await readHeader(blob);
   if (!kind) return null;
-  const size = headerSize(head, kind);
-  if (size) {
-    if (kind === 'jpeg' && exifOrientation(head) >= 5) return { width: size.height, height: size.width };
-    return size;
-  }
+  if (size) return size;
   try {
     const bitmap = await createImageBitmap(blob);
     const r = { width: bitmap.width, height: bitmap.height };
