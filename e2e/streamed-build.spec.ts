@@ -24,3 +24,17 @@ test('a streamed build matches the exact one, estimates its time, and cancels wi
   expect(r.cancel.seconds).toBeLessThan(1);
   expect(r.scoreAfterCancel).toBe(r.streamedScores[0]);
 });
+
+test('a selection split over workers at a barrier picks the same rows as one worker, and cancels within a second', async ({ page }) => {
+  await page.goto('/harness.html');
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  const r = await page.evaluate(() => (window as any).harness.engine.teamSelection({ rows: 12000, cols: 184, count: 1200, shares: 3 }));
+  console.log(`team selection: ${JSON.stringify(r)}`);
+  expect(r.isolated).toBe(true);
+  expect(r.count).toBe(1200);
+  expect(r.distinct).toBe(1200);
+  expect(r.same).toBe(true);
+  expect(r.progress).toBeGreaterThan(0);
+  expect(r.cancel.name).toBe('AbortError');
+  expect(r.cancel.seconds).toBeLessThan(1);
+});

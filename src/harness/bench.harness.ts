@@ -3,9 +3,10 @@
 import type { ExecutionPreference } from '../backbone/session';
 import { CORESET_START_POINTS, DEFAULT_CONFIG, coresetMaxFor, spreadIndices, type EngineConfig } from '../patchcore/config';
 import { ESTIMATE_IMAGES } from '../patchcore/estimate';
+import { EtaLog } from './etaLog';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
-import { rng } from '../patchcore/random';
-import type { Kernels, Matrix } from '../patchcore/types';
+import { syntheticFeatures } from './synthetic';
+import type { Kernels } from '../patchcore/types';
 import { generateDemoSet } from '../demo/generate';
 import { EngineClient } from '../worker/client';
 
@@ -13,27 +14,6 @@ const cache = new Map<string, Promise<Kernels>>();
 function backend(name: KernelPreference): Promise<Kernels> {
   if (!cache.has(name)) cache.set(name, chooseKernels({ prefer: name }).then((k) => k.kernels));
   return cache.get(name)!;
-}
-
-/** n x d features: clusters in a 16-d latent space, linearly lifted to d dims plus a little noise, ReLU'd. */
-export function syntheticFeatures(n: number, d: number, seed = 1): Matrix {
-  const r = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
-  const latent = 16, clusters = 64;
-  const lift = Float32Array.from({ length: latent * d }, () => gauss() / Math.sqrt(latent));
-  const centres = Float32Array.from({ length: clusters * latent }, () => gauss() * 2);
-  const data = new Float32Array(n * d);
-  const z = new Float32Array(latent);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(r() * clusters);
-    for (let k = 0; k < latent; k++) z[k] = centres[c * latent + k] + gauss() * 0.5;
-    for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let k = 0; k < latent; k++) s += z[k] * lift[k * d + j];
-      data[i * d + j] = Math.max(0, s + gauss() * 0.05);
-    }
-  }
-  return { data, rows: n, cols: d };
 }
 
 export interface CoresetBench {
@@ -118,27 +98,19 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
   try {
     const info = await client.request('init', { backbone: DEFAULT_CONFIG.backbone, kernels: c.kernels }).promise;
     const stages: Record<string, number> = {};
-    // The whole-build estimate the UI shows (the engine's, else the stage's), sampled at every progress message.
-    const etas: { at: number; eta: number }[] = [];
+    // The whole-build estimate the UI shows, sampled at every progress message.
+    const etas = new EtaLog();
     const t1 = performance.now();
-    let stageStart = t1;
-    let stage = '';
     const r = await client.request('build', { images: set.good.map((f) => ({ name: f.name, blob: f })), holdout: [], config }, (p) => {
-      const now = performance.now();
-      if (p.stage !== stage) [stage, stageStart] = [p.stage, now];
-      stages[p.stage] ??= (now - t1) / 1000;
-      const elapsed = (now - stageStart) / 1000;
-      const eta = p.etaSeconds ?? (p.done > 0 && elapsed > 0.2 ? (elapsed / p.done) * (p.total - p.done) : null);
-      if (eta !== null) etas.push({ at: (now - t1) / 1000, eta });
+      stages[p.stage] ??= (performance.now() - t1) / 1000;
+      etas.record(p);
     }).promise;
     const buildSeconds = (performance.now() - t1) / 1000;
-    // How far the estimate was off, from 10% of the build's time onward: |at + eta - actual| / actual.
-    const late = etas.filter((e) => e.at >= 0.1 * buildSeconds);
-    const etaWorstError = late.length ? Math.max(...late.map((e) => Math.abs(e.at + e.eta - buildSeconds) / buildSeconds)) : null;
+    const etaWorstError = etas.worstError(buildSeconds);
     return {
       kernels: info.kernels, execution: info.executionPath, images: c.images, generateSeconds,
-      buildSeconds, stagesStartedAt: stages, seconds: r.seconds, etaWorstError, etaSamples: etas.length,
-      etas: etas.filter((_, i) => i % Math.max(1, Math.floor(etas.length / 40)) === 0),
+      buildSeconds, stagesStartedAt: stages, seconds: r.seconds, etaWorstError, etaSamples: etas.samples.length,
+      etas: etas.spread(),
       bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.patchCount,
       featureBytes: r.patchCount * r.bank.cols * 4,
       config: { coresetRatio: config.coresetRatio, coresetMax: config.coresetMax ?? null, coresetChunk: config.coresetChunk ?? 0 },
@@ -180,5 +152,27 @@ export async function resolution(c: { base: string; train: string[]; test: strin
     };
   } finally {
     client.terminate();
+  }
+}
+
+/**
+ * The app's greedy selection as a build runs it, for `npm run bench -- peers`: in one selection worker, and split
+ * over `shares` workers (SelectionPool.selectAll), on the same synthetic features as `coreset`.
+ */
+export async function selection(c: { n: number; d: number; ratio: number; shares: number }) {
+  const { SelectionPool } = await import('../worker/selectionPool');
+  const x = syntheticFeatures(c.n, c.d);
+  const count = Math.round(c.n * c.ratio);
+  const pool = new SelectionPool(1, { projectionDim: DEFAULT_CONFIG.projectionDim, seed: 0, startPoints: CORESET_START_POINTS }, undefined, c.shares);
+  try {
+    let t = performance.now();
+    const one = await pool.select(x, count);
+    const oneSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const all = await pool.selectAll(x, count);
+    const teamSeconds = (performance.now() - t) / 1000;
+    return { n: c.n, d: c.d, count, shares: c.shares, oneSeconds, teamSeconds, same: one.every((v, i) => v === all[i]) };
+  } finally {
+    pool.close();
   }
 }

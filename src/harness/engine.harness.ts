@@ -149,3 +149,50 @@ export async function streamedBuild(c: { images: number; chunk: number }) {
     client.terminate();
   }
 }
+
+/**
+ * One greedy selection on generated clustered vectors, in one selection worker and split over `shares` workers
+ * meeting at a barrier (SelectionPool.selectAll); then a split selection cancelled mid-way, timed from cancel to
+ * the rejection. Reports whether both chose the same rows, and their times.
+ */
+export async function teamSelection(c: { rows: number; cols: number; count: number; shares: number }) {
+  const { rng } = await import('../patchcore/random');
+  const { SelectionPool } = await import('../worker/selectionPool');
+  const r = rng(11);
+  const centres = Array.from({ length: 40 }, () => Float32Array.from({ length: c.cols }, () => r() * 4));
+  const data = new Float32Array(c.rows * c.cols);
+  for (let i = 0; i < c.rows; i++) {
+    const m = centres[Math.floor(r() * centres.length)];
+    const s = 0.05 + r();
+    for (let j = 0; j < c.cols; j++) data[i * c.cols + j] = m[j] + (r() - 0.5) * s;
+  }
+  const m = { data, rows: c.rows, cols: c.cols };
+  const params = { projectionDim: DEFAULT_CONFIG.projectionDim, seed: 0, startPoints: 10 };
+  const pool = new SelectionPool(1, params, undefined, c.shares);
+  try {
+    let t = performance.now();
+    const one = await pool.select(m, c.count);
+    const oneSeconds = (performance.now() - t) / 1000;
+    let progress = 0;
+    t = performance.now();
+    const all = await pool.selectAll(m, c.count, () => progress++);
+    const teamSeconds = (performance.now() - t) / 1000;
+    const ctl = new AbortController();
+    const cancelled = new SelectionPool(1, params, ctl.signal, c.shares);
+    let cancelledAt = 0;
+    const cancel = await cancelled
+      .selectAll(m, c.count, (p) => {
+        if (!cancelledAt && p.done > c.count / 4) {
+          cancelledAt = performance.now();
+          ctl.abort();
+        }
+      })
+      .then(
+        () => ({ name: 'completed', seconds: 0 }),
+        (e: Error) => ({ name: e.name, seconds: (performance.now() - cancelledAt) / 1000 }),
+      );
+    return { same: one.length === all.length && one.every((v, i) => v === all[i]), count: all.length, distinct: new Set(all).size, oneSeconds, teamSeconds, progress, cancel, isolated: crossOriginIsolated };
+  } finally {
+    pool.close();
+  }
+}

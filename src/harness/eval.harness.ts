@@ -9,6 +9,7 @@ import { EngineClient } from '../worker/client';
 import type { ExecutionPreference } from '../backbone/session';
 import type { EngineInfo, KernelPreference, ScoreResult } from '../worker/protocol';
 import { renderOverlay } from './overlay';
+import { EtaLog } from './etaLog';
 
 export interface EvalSpec {
   /** URL prefix the data folder is served under. */
@@ -110,7 +111,10 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const unreadable: { file: string; reason: string }[] = [];
   const train = await Promise.all(spec.train.map(async (p) => ({ name: p, blob: await fetchBlob(spec.base + p) })));
   let lastReport = 0;
+  const etas = new EtaLog();
+  const tBuild = performance.now();
   const build = await client.request('build', { images: train, holdout: [], config: spec.config }, (p) => {
+    etas.record(p);
     const now = performance.now();
     if (now - lastReport > 5000 || p.done === p.total) {
       lastReport = now;
@@ -119,6 +123,9 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   }).promise;
   for (const s of build.skipped) unreadable.push({ file: s.name, reason: s.reason });
   report(`bank: ${build.bank.rows} x ${build.bank.cols} from ${build.trainCount} images (features ${build.seconds.features.toFixed(1)} s, coreset ${build.seconds.coreset.toFixed(1)} s)`);
+  const buildSeconds = (performance.now() - tBuild) / 1000;
+  const etaWorstError = etas.worstError(buildSeconds);
+  if (etaWorstError !== null) report(`build: ${buildSeconds.toFixed(1)} s; its time estimate was at worst ${(100 * etaWorstError).toFixed(0)}% off from 10% of the build on`);
 
   const crop = spec.config.framing === 'crop';
   const size = spec.config.inputSize;
@@ -243,9 +250,12 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     seconds: {
       features: build.seconds.features,
       coreset: build.seconds.coreset,
+      build: buildSeconds,
       score_per_image: scored ? scoreSeconds / scored : null,
       total: (performance.now() - t0) / 1000,
     },
+    /** The build's time estimate: worst relative error from 10% of the build on, and samples over it. */
+    build_estimate: { worst_error_from_10pct: etaWorstError, samples: etas.spread() },
     roc: rocCurve(scoresArr, labelsArr),
     images: perImage,
     overlays,

@@ -34,13 +34,14 @@ export interface CostEstimate {
 /**
  * Measures `model` (unfitted: its config is the build's) on `images` (the first is timed; all of them give real
  * vectors for the selection's speed) for a build from `imageCount` images. `parallel`: chunk selections that run
- * beside the features (the worker pool's size); `decodeSeconds`: what decoding one image took.
+ * beside the features (the worker pool's size); `selectAllSpeedup`: how much faster the selections that run alone
+ * (the last one, an exact pass) are split over every core; `decodeSeconds`: what decoding one image took.
  */
 export async function estimateCost(
   model: PatchCore,
   images: RgbaImage[],
   imageCount: number,
-  opts: { parallel: number; decodeSeconds?: number; signal?: AbortSignal },
+  opts: { parallel: number; selectAllSpeedup?: number; decodeSeconds?: number; signal?: AbortSignal },
 ): Promise<CostEstimate> {
   const cfg = model.config;
   const { parallel, signal } = opts;
@@ -104,7 +105,7 @@ export async function estimateCost(
     short = Math.min(short, await select(k));
   }
   const rate = Math.max(0, (long - short) / (sample.rows * k));
-  const selectSeconds = rate * (plan.chunkWork / Math.max(1, parallel) + plan.finalWork);
+  const selectSeconds = rate * (plan.chunkWork / Math.max(1, parallel) + plan.finalWork / Math.max(1, opts.selectAllSpeedup ?? 1));
   const cols = features.cols;
   return {
     inputWidth: features.input.width,

@@ -129,6 +129,27 @@ describe('BankBuilder (streamed memory bank)', () => {
     expect(Array.from(small.bank.data)).toEqual(Array.from(direct.data));
   });
 
+  it('hands the selections that run alone (the last one, an exact pass) to selectAll, the chunks to select', async () => {
+    const x = blobs(21, 2000, 16);
+    const calls: string[] = [];
+    const make = (name: string): SelectRows => async (m, k, p) => {
+      calls.push(`${name} ${m.rows}`);
+      return select(m, k, p);
+    };
+    const cfg = { coresetRatio: 0.1, coresetChunk: 500 };
+    const b = new BankBuilder({ config: cfg, cols: x.cols, expectedPatches: x.rows, exactWork: 0, select: make('one'), selectAll: make('all') });
+    for (let i = 0; i < x.rows; i += 100) await b.add(x.data.subarray(i * x.cols, (i + 100) * x.cols), 100);
+    const streamed = await b.finish();
+    expect(calls.slice(0, 4)).toEqual(['one 500', 'one 500', 'one 500', 'one 500']);
+    expect(calls.slice(4)).toEqual(['all 400']);
+    expect(streamed.bank).toEqual((await build(x, cfg, 100)).bank);
+    calls.length = 0;
+    const exact = new BankBuilder({ config: { coresetRatio: 0.1 }, cols: x.cols, expectedPatches: x.rows, select: make('one'), selectAll: make('all') });
+    await exact.add(x.data, x.rows);
+    await exact.finish();
+    expect(calls).toEqual(['all 2000']);
+  });
+
   it('refuses rows that do not match their count', async () => {
     const b = new BankBuilder({ config: exactConfig, cols: 16, expectedPatches: 10, select });
     await expect(b.add(new Float32Array(10), 1)).rejects.toThrow(/need 16 values/);

@@ -34,6 +34,13 @@ export interface BankBuilderOptions {
   select: SelectRows;
   /** How many chunk selections may still run while more patches stream in (default 0: none; a worker pool: its size). */
   parallel?: number;
+  /**
+   * Runs the selections that run alone (the last one, or the one exact pass), e.g. split over every core; the same
+   * indices as `select` (default: `select`).
+   */
+  selectAll?: SelectRows;
+  /** How many times faster `selectAll` runs than `select` (for the time estimate; default 1). */
+  selectAllSpeedup?: number;
   /** Distance evaluations up to which one exact pass is used even with a chunk size (default EXACT_WORK). */
   exactWork?: number;
   /** An existing bank to grow (extend): its rows start the pool, `patchCount` the patches it stands for. */
@@ -101,12 +108,12 @@ export class BankBuilder {
       // Level 1 never ran: one exact greedy pass over all patches, as Algorithm 1 is written.
       const all: Matrix = { data: this.chunk.subarray(0, this.filled * cols), rows: this.filled, cols };
       if (all.rows === 0) throw new Error('No good images to learn from');
-      return { bank: await this.selectInto(all, k, onProgress), patchCount: this.patchCount };
+      return { bank: await this.selectInto(all, k, onProgress, true), patchCount: this.patchCount };
     }
     if (this.filled > 0) await this.flushChunk();
     await this.drain(0);
     const pool: Matrix = { data: this.pool.subarray(0, this.poolRows * cols), rows: this.poolRows, cols };
-    const bank = pool.rows > k ? await this.selectInto(pool, k, onProgress) : { data: pool.data.slice(), rows: pool.rows, cols };
+    const bank = pool.rows > k ? await this.selectInto(pool, k, onProgress, true) : { data: pool.data.slice(), rows: pool.rows, cols };
     return { bank, patchCount: this.patchCount };
   }
 
@@ -123,7 +130,7 @@ export class BankBuilder {
     const k = coresetSize(n, this.o.config);
     const rate = this.selectSeconds / this.selectWork;
     // Chunk selections are left out: they run while features stream in, so the per-image time already has them.
-    return rate * (pool > k ? pool * k : 0);
+    return (rate * (pool > k ? pool * k : 0)) / Math.max(1, this.o.selectAllSpeedup ?? 1);
   }
 
   /** The level-1 share: LEVEL1_OVERSAMPLE x the bank's expected share of all patches, at most all. */
@@ -186,10 +193,10 @@ export class BankBuilder {
     this.chunk = grown;
   }
 
-  private async selectInto(m: Matrix, count: number, onProgress?: ProgressFn): Promise<Matrix> {
+  private async selectInto(m: Matrix, count: number, onProgress?: ProgressFn, alone = false): Promise<Matrix> {
     const k = Math.min(m.rows, count);
     const t0 = performance.now();
-    const indices = await this.o.select(m, k, onProgress);
+    const indices = await (alone ? (this.o.selectAll ?? this.o.select) : this.o.select)(m, k, onProgress);
     this.selectSeconds += (performance.now() - t0) / 1000;
     this.selectWork += m.rows * k;
     return gatherRows(m, indices);

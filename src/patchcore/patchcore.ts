@@ -11,6 +11,9 @@ import { imageScore } from './scoring';
 import { keepRows, regionCells, spreadScores, type Region } from './region';
 import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
+/** Share of the last selection's steps from which its time estimate is the pace of the steps done (see learn). */
+const PACE_FROM = 0.1;
+
 export interface ScoredImage {
   /** Image-level anomaly score (eq. 7 re-weighted max patch score, or the plain max when b = 0). */
   score: number;
@@ -45,7 +48,7 @@ export interface JobOptions {
    * Runs the greedy selections elsewhere (a pool of workers, several at once); default: this model's kernels, one
    * at a time.
    */
-  selector?: { select: SelectRows; parallel: number };
+  selector?: { select: SelectRows; parallel: number; selectAll?: SelectRows; selectAllSpeedup?: number };
 }
 
 export function abortError(): Error {
@@ -201,6 +204,8 @@ export class PatchCore {
           expectedPatches: seedPatches + kept.rows * Math.max(1, count),
           select,
           parallel: opts.selector?.parallel,
+          selectAll: opts.selector?.selectAll,
+          selectAllSpeedup: opts.selector?.selectAllSpeedup,
           seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
         });
       }
@@ -212,13 +217,18 @@ export class PatchCore {
     }
     if (!builder) return { bank: { data: new Float32Array(0), rows: 0, cols: 0 }, patchCount: 0, images: 0 };
     if (opts.signal?.aborted) throw abortError();
-    // The last selection's steps get cheaper as it goes, so its step count says little about the time left: the
-    // estimate made from the measured selections counts down, and past it the time spent scales what is left.
+    // The last selection: its estimate counts down at first; as its steps are done, the pace they were done at
+    // takes over (fully from PACE_FROM of the steps on). Step costs drift (falling on generated images, rising a
+    // little on real ones), so neither alone holds through the whole selection.
     const estimate = builder.estimateFinishSeconds();
     const t0 = performance.now();
     const onProgress: ProgressFn | undefined = opts.onProgress && ((p) => {
       const spent = (performance.now() - t0) / 1000;
-      const etaSeconds = estimate == null ? undefined : spent < estimate ? estimate - spent : spent * (1 - p.done / Math.max(1, p.total));
+      const part = p.done / Math.max(1, p.total);
+      const pace = part > 0 ? (spent * (1 - part)) / part : undefined;
+      const countdown = estimate == null ? undefined : Math.max(0, estimate - spent);
+      const w = countdown === undefined ? 1 : pace === undefined ? 0 : Math.min(1, part / PACE_FROM);
+      const etaSeconds = w === 1 ? pace : w === 0 ? countdown : (1 - w) * countdown! + w * pace!;
       opts.onProgress!({ ...p, etaSeconds });
     });
     const r = await builder.finish(onProgress);

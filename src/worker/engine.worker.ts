@@ -120,15 +120,30 @@ function selectionWorkers(config: EngineConfig, kernels: Kernels): number {
   return Math.max(1, (navigator.hardwareConcurrency || 1) - 1);
 }
 
+/** Threads a selection that runs alone is split over: every core (up to 16). */
+export function teamSize(): number {
+  return Math.min(16, Math.max(1, navigator.hardwareConcurrency || 1));
+}
+
+/**
+ * How much faster a selection split over `threads` workers runs than one worker, for time estimates: each added
+ * thread was measured to add about half a thread's speed (1.5x on two cores: the steps wait at a barrier for the
+ * slowest share, and the shares repeat a little work; docs/speed.md).
+ */
+function teamSpeedup(threads: number): number {
+  return 1 + 0.5 * Math.max(0, threads - 1);
+}
+
 /**
  * Where a build's greedy selections run: streamed builds (config.coresetChunk) use a pool of selection workers, one
- * per core the backbone can spare, so chunks are selected while features continue; exact builds use the kernels.
+ * per core the backbone can spare, so chunks are selected while features continue, and the last selection is split
+ * over every core; exact builds use the kernels.
  */
 function selectorFor(config: EngineConfig, kernels: Kernels, signal: AbortSignal): { selector?: JobOptions['selector']; close(): void } {
   const size = selectionWorkers(config, kernels);
   if (size === 0) return { close() {} };
-  const pool = new SelectionPool(size, { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal);
-  return { selector: { select: pool.select, parallel: pool.size }, close: () => pool.close() };
+  const pool = new SelectionPool(size, { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal, teamSize());
+  return { selector: { select: pool.select, parallel: pool.size, selectAll: pool.selectAll, selectAllSpeedup: teamSpeedup(pool.teamSize) }, close: () => pool.close() };
 }
 
 async function build(args: RequestMap['build']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<BuildResult> {
@@ -240,7 +255,8 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
       const parallel = selectionWorkers(req.args.config, engine.kernels.kernels);
       const images = [img, ...others.filter((x) => x !== null)];
-      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, decodeSeconds, signal });
+      const selectAllSpeedup = parallel > 0 ? teamSpeedup(teamSize()) : 1;
+      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, selectAllSpeedup, decodeSeconds, signal });
       return { result: { ...r, imageWidth: img.originalWidth, imageHeight: img.originalHeight }, transfer: [] };
     }
     case 'score': {

@@ -1,76 +1,139 @@
-// A pool of selection workers for the streamed memory bank (patchcore/memory.ts): chunk selections of one build
-// run side by side, one per core the backbone does not need. Cancelling terminates the workers at once.
+// A pool of selection workers for the streamed memory bank (patchcore/memory.ts). Chunk selections of one build run
+// side by side, one per core the backbone does not need (`select`); the selections that run alone (a build's last
+// one, an exact pass) are split over every core (`selectAll`: one share per worker, patchcore/cpu/coresetTeam.ts).
+// Cancelling terminates the workers at once.
 import type { Matrix, ProgressFn } from '../patchcore/types';
 import type { SelectRows } from '../patchcore/memory';
 import { abortError } from '../patchcore/patchcore';
+import { teamBuffers, type TeamJob } from '../patchcore/cpu/coresetTeam';
 import type { SelectionRequest, SelectionResponse } from './selection.worker';
 
 interface Task {
-  req: SelectionRequest;
-  resolve(v: Uint32Array): void;
+  /** One request for a single worker, or one per share of a team selection. */
+  reqs: SelectionRequest[];
+  /** Shares still running. */
+  running: number;
+  resolve(): void;
   reject(e: Error): void;
   onProgress?: ProgressFn;
+  indices?: Uint32Array;
+}
+
+interface Slot {
+  w: Worker;
+  task: Task | null;
+}
+
+/** Whether threads can share memory here (a cross-origin isolated page or worker). */
+export function canShareMemory(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 }
 
 export class SelectionPool {
-  private readonly workers: { w: Worker; task: Task | null }[] = [];
+  private readonly workers: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
   private closed: Error | null = null;
 
+  /**
+   * `size`: selections that run at once; `teamSize`: threads a selection that runs alone is split over (1: none,
+   * or where memory cannot be shared).
+   */
   constructor(
     readonly size: number,
     private readonly params: { projectionDim: number; seed: number; startPoints: number },
     signal?: AbortSignal,
+    readonly teamSize = 1,
   ) {
     signal?.addEventListener('abort', () => this.close(abortError()));
   }
 
-  /** Selections in the pool's workers, at most `size` at once; the rest wait in order. */
-  readonly select: SelectRows = (m: Matrix, count: number, onProgress?: ProgressFn) =>
-    new Promise<Uint32Array>((resolve, reject) => {
-      if (this.closed) return reject(this.closed);
-      // A copy the worker owns (m may be a view into a larger buffer that keeps changing).
-      const data = m.data.slice(0, m.rows * m.cols);
-      const req: SelectionRequest = { id: this.nextId++, data, rows: m.rows, cols: m.cols, count, ...this.params, progress: !!onProgress };
-      this.queue.push({ req, resolve, reject, onProgress });
-      this.pump();
-    });
+  /** A selection in one of the pool's workers, at most `size` at once; the rest wait in order. */
+  readonly select: SelectRows = (m: Matrix, count: number, onProgress?: ProgressFn) => {
+    // A copy the worker owns (m may be a view into a larger buffer that keeps changing).
+    const data = m.data.slice(0, m.rows * m.cols);
+    const req: SelectionRequest = { kind: 'one', id: this.nextId++, data, rows: m.rows, cols: m.cols, count, ...this.params, progress: !!onProgress };
+    return this.enqueue([req], onProgress);
+  };
+
+  /**
+   * A selection split over `teamSize` workers, once the selections before it are done: for the ones that run
+   * alone. The same indices as `select`.
+   */
+  readonly selectAll: SelectRows = (m: Matrix, count: number, onProgress?: ProgressFn) => {
+    const shares = Math.min(this.teamSize, m.rows);
+    if (shares < 2 || !canShareMemory()) return this.select(m, count, onProgress);
+    const job: TeamJob = { rows: m.rows, cols: m.cols, count: Math.min(count, m.rows), ...this.params, shares };
+    const buffers = teamBuffers(job, m.data);
+    const id = this.nextId++;
+    const reqs: SelectionRequest[] = Array.from({ length: shares }, (_, share) => ({ kind: 'share', id, buffers, job, share, progress: share === 0 && !!onProgress }));
+    return this.enqueue(reqs, onProgress).then(() => new Uint32Array(buffers.out).slice(0, job.count));
+  };
 
   /** Stops every worker; running and queued selections reject with `reason`. */
   close(reason: Error = new Error('The selection pool was closed')): void {
     if (this.closed) return;
     this.closed = reason;
+    const running = new Set<Task>();
     for (const slot of this.workers) {
       slot.w.terminate();
-      slot.task?.reject(reason);
+      if (slot.task) running.add(slot.task);
     }
+    for (const t of running) t.reject(reason);
     this.workers.length = 0;
     for (const t of this.queue.splice(0)) t.reject(reason);
   }
 
+  private enqueue(reqs: SelectionRequest[], onProgress?: ProgressFn): Promise<Uint32Array> {
+    return new Promise<Uint32Array>((resolve, reject) => {
+      if (this.closed) return reject(this.closed);
+      const task: Task = { reqs, running: reqs.length, onProgress, reject, resolve: () => resolve(task.indices ?? new Uint32Array(0)) };
+      this.queue.push(task);
+      this.pump();
+    });
+  }
+
   private pump(): void {
     while (this.queue.length) {
-      let slot = this.workers.find((s) => !s.task);
-      if (!slot && this.workers.length < this.size) slot = this.spawn();
-      if (!slot) return;
-      const task = this.queue.shift()!;
-      slot.task = task;
-      slot.w.postMessage(task.req, [task.req.data.buffer]);
+      const task = this.queue[0];
+      let slots: Slot[];
+      if (task.reqs.length > 1) {
+        // A team starts when every worker is free, with one worker per share.
+        if (this.workers.some((s) => s.task)) return;
+        while (this.workers.length < task.reqs.length) this.spawn();
+        slots = this.workers.slice(0, task.reqs.length);
+      } else {
+        let slot = this.workers.find((s) => !s.task);
+        if (!slot && this.workers.length < this.size) slot = this.spawn();
+        if (!slot) return;
+        slots = [slot];
+      }
+      this.queue.shift();
+      slots.forEach((slot, i) => {
+        slot.task = task;
+        const req = task.reqs[i];
+        slot.w.postMessage(req, req.kind === 'one' ? [req.data.buffer] : []);
+      });
     }
   }
 
-  private spawn(): { w: Worker; task: Task | null } {
+  private spawn(): Slot {
     const w = new Worker(new URL('./selection.worker.ts', import.meta.url), { type: 'module' });
-    const slot: { w: Worker; task: Task | null } = { w, task: null };
+    const slot: Slot = { w, task: null };
     w.onmessage = (e: MessageEvent<SelectionResponse>) => {
       const msg = e.data;
       const task = slot.task;
-      if (!task || task.req.id !== msg.id) return;
+      if (!task || task.reqs[0].id !== msg.id) return;
       if (msg.type === 'progress') return task.onProgress?.({ stage: 'coreset', done: msg.done, total: msg.total });
       slot.task = null;
-      if (msg.type === 'done') task.resolve(msg.indices);
-      else task.reject(new Error(msg.message));
+      if (msg.type === 'error') {
+        // A team's other shares stop at their next barrier (runShare marks the team failed).
+        task.running = 0;
+        task.reject(new Error(msg.message));
+      } else {
+        if (task.reqs.length === 1) task.indices = msg.indices;
+        if (--task.running === 0) task.resolve();
+      }
       this.pump();
     };
     w.onerror = (e) => this.close(new Error(`A selection worker stopped unexpectedly: ${e.message || 'worker error'}`));

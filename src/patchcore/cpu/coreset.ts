@@ -41,7 +41,7 @@ function nextTick(): Promise<void> {
 }
 
 /** Rows r0..r1 of features @ P into out (rows x P.cols). Register-blocked 4 rows x 4 output columns. */
-function projectRows(features: Matrix, pt: Float32Array, outDim: number, r0: number, r1: number, out: Float32Array): void {
+export function projectRows(features: Matrix, pt: Float32Array, outDim: number, r0: number, r1: number, out: Float32Array): void {
   const d = features.cols, A = features.data;
   const last = features.rows - 1;
   for (let r = r0; r < r1; r += 4) {
@@ -70,7 +70,7 @@ function projectRows(features: Matrix, pt: Float32Array, outDim: number, r0: num
   }
 }
 
-function transpose(P: Matrix): Float32Array {
+export function transpose(P: Matrix): Float32Array {
   const t = new Float32Array(P.rows * P.cols);
   for (let i = 0; i < P.rows; i++) for (let j = 0; j < P.cols; j++) t[j * P.rows + i] = P.data[i * P.cols + j];
   return t;
@@ -161,17 +161,16 @@ export function naiveGreedyCoreset(features: Matrix, opts: Pick<CoresetOptions, 
 }
 
 /**
- * An orthonormal basis (d x k, column j at q[j*d ...]) of the k leading principal directions of a subsample, by
- * subspace iteration. It only feeds a lower bound ||Q^T (x - c)|| <= ||x - c||, which holds for any orthonormal Q,
- * so the result never depends on how well it converged, only the pruning rate does.
+ * An orthonormal basis (d x k, column j at q[j*d ...]) of the k leading principal directions of a subsample of the
+ * rows `rowOf(0 .. m-1)`, by subspace iteration. It only feeds a lower bound ||Q^T (x - c)|| <= ||x - c||, which
+ * holds for any orthonormal Q, so the result never depends on how well it converged, only the pruning rate does.
  */
-function principalBasis(X: Matrix, mean: Float64Array, k: number): Float64Array {
-  const { rows: n, cols: d, data } = X;
-  const ns = Math.min(n, 2048);
-  const step = n / ns;
+function principalBasis(data: Float32Array, d: number, m: number, rowOf: (l: number) => number, mean: Float64Array, k: number): Float64Array {
+  const ns = Math.min(m, 2048);
+  const step = m / ns;
   const S = new Float64Array(ns * d);
   for (let i = 0; i < ns; i++) {
-    const r = Math.floor(i * step) * d;
+    const r = rowOf(Math.floor(i * step)) * d;
     for (let j = 0; j < d; j++) S[i * d + j] = data[r + j] - mean[j];
   }
   const q = new Float64Array(k * d);
@@ -231,92 +230,214 @@ function principalBasis(X: Matrix, mean: Float64Array, k: number): Float64Array 
 const FILTER_DIM = 16;
 
 /**
- * Algorithm 1, accelerated exactly. Every point belongs to the cluster of the centre that set its running
- * min-distance u (or to a 'virtual' cluster while it still holds its initial mean-of-start-points value). For a
- * new centre c and a member x of cluster j, d(x, c) >= d(c, c_j) - u_x, so x cannot get closer when
- * d(c, c_j) >= 2 u_x: clusters keep their members sorted by u (descending) and only the prefix with
- * 2 u_x > d(c, c_j) is visited; whole clusters drop out when d(c, c_j) >= 2 r_j (r_j = their largest u). The
- * centre-centre distance is first bounded below from distances to a few pivot centres and from a 16-d principal
- * subspace, and visited points pass the same subspace bound before the exact distance. Every skip carries a
- * relative safety margin far above fp32 rounding, so the chosen indices equal `naiveGreedyCoreset`'s. The virtual
- * cluster has no centre and is always scanned. A tournament tree over the clusters' maxima gives the argmax.
+ * Algorithm 1's running min-distances over one share of the points, accelerated exactly: rows first,
+ * first + stride, first + 2 stride, ... of X (every row when stride is 1). A point's running min-distance depends
+ * only on the centres chosen so far, so shares that are told the same centres reproduce one loop over all points:
+ * each step's centre is the best of the shares' bests (`bestOf`). Rows are kept by their local number l (global row
+ * first + l * stride), which orders them as their global rows do.
+ *
+ * Pruning: every point belongs to the cluster of the centre that set its running min-distance u (or to a 'virtual'
+ * cluster while it still holds its initial mean-of-start-points value). For a new centre c and a member x of
+ * cluster j, d(x, c) >= d(c, c_j) - u_x, so x cannot get closer when d(c, c_j) >= 2 u_x: clusters keep their
+ * members sorted by u (descending) and only the prefix with 2 u_x > d(c, c_j) is visited; whole clusters drop out
+ * when d(c, c_j) >= 2 r_j (r_j = their largest u). The centre-centre distance is first bounded below from distances
+ * to a few pivot centres and from a 16-d principal subspace, and visited points pass the same subspace bound before
+ * the exact distance. Every skip carries a relative safety margin far above fp32 rounding, so the chosen indices
+ * equal `naiveGreedyCoreset`'s. The virtual cluster has no centre and is always scanned. A tournament tree over the
+ * clusters' maxima gives the share's argmax.
  */
-export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array> {
-  const { signal, onProgress } = opts;
-  signal?.throwIfAborted();
-  const n0 = features.rows;
-  const count = n0 === 0 ? 0 : Math.max(0, Math.floor(opts.count));
-  const out = new Uint32Array(count);
-  if (count === 0) return out;
+export class CoresetShare {
+  /** Rows in this share. */
+  readonly size: number;
+  private readonly data: Float32Array;
+  private readonly d: number;
+  private readonly first: number;
+  private readonly stride: number;
+  private readonly minD: Float32Array;
+  private readonly kf: number;
+  private readonly Y: Float32Array;
+  private readonly yNorm: Float32Array;
+  private q: Float64Array;
+  private readonly mean: Float64Array;
+  private readonly yc: Float64Array;
+  /** Subspace coordinates and norms of the centres, in selection order. */
+  private readonly centreY: Float32Array;
+  private readonly centreNorm: Float32Array;
+  private ycNorm = 0;
+  private readonly xc: Float64Array;
+  private readonly members: Uint32Array[];
+  private readonly sizes: Int32Array;
+  private readonly maxVal: Float32Array;
+  private readonly maxIdx: Int32Array;
+  private readonly centre: Int32Array;
+  private readonly leaves: number;
+  private readonly tree: Int32Array;
+  private readonly pivotD: Float32Array;
+  private readonly cPiv = new Float64Array(PIVOTS);
+  private nPiv = 0;
+  private readonly scratch: Uint32Array;
+  private gathered = 0;
+  /** Centres added so far. */
+  private steps = 0;
 
-  let lastReport = clock();
-  let lastYield = lastReport;
-  const tick = async (stage: string, done: number, total: number, force = false): Promise<void> => {
-    const now = clock();
-    if (force || now - lastReport >= PROGRESS_MS) {
-      lastReport = now;
-      onProgress?.({ stage, done, total });
-    }
-    if (now - lastYield >= YIELD_MS) {
-      await nextTick();
-      lastYield = clock();
-      signal?.throwIfAborted();
-    }
-  };
+  private constructor(X: Matrix, count: number, first: number, stride: number) {
+    this.data = X.data;
+    this.d = X.cols;
+    this.first = first;
+    this.stride = stride;
+    this.size = first < X.rows ? Math.ceil((X.rows - first) / stride) : 0;
+    const m = this.size;
+    this.minD = new Float32Array(m);
+    this.kf = this.d > 2 * FILTER_DIM ? FILTER_DIM : 0;
+    this.Y = new Float32Array(m * this.kf);
+    this.yNorm = new Float32Array(this.kf ? m : 0);
+    this.q = new Float64Array(0);
+    this.mean = new Float64Array(this.d);
+    this.yc = new Float64Array(this.kf);
+    this.xc = new Float64Array(this.d);
+    this.centreY = new Float32Array(count * this.kf);
+    this.centreNorm = new Float32Array(this.kf ? count : 0);
+    const slots = count + 1;
+    this.members = new Array(slots);
+    this.sizes = new Int32Array(slots);
+    this.maxVal = new Float32Array(slots).fill(-Infinity);
+    this.maxIdx = new Int32Array(slots).fill(0x7fffffff);
+    this.centre = new Int32Array(count);
+    let leaves = 1;
+    while (leaves < slots) leaves *= 2;
+    this.leaves = leaves;
+    this.tree = new Int32Array(2 * leaves).fill(-1);
+    this.pivotD = new Float32Array(count * PIVOTS);
+    this.scratch = new Uint32Array(m);
+  }
 
-  // Projection, in chunks so that a long one stays cancellable.
-  let X: Matrix = features;
-  if (opts.projectionDim > 0) {
-    const P = projectionMatrix(opts.seed, features.cols, opts.projectionDim);
-    const pt = transpose(P);
-    const data = new Float32Array(n0 * P.cols);
-    const chunk = Math.max(4, Math.floor(2e6 / Math.max(1, features.cols * P.cols)) * 4);
-    for (let r = 0; r < n0; r += chunk) {
-      projectRows(features, pt, P.cols, r, Math.min(n0, r + chunk), data);
-      await tick('coreset', 0, count);
-    }
-    X = { data, rows: n0, cols: P.cols };
-  }
-  const { rows: n, cols: d, data } = X;
-  const starts = startIndices(opts.seed, n, opts.startPoints);
-  const minD = new Float32Array(n);
-  for (let r = 0; r < n; r += 8192) {
-    initialDistances(X, starts, minD, r, Math.min(n, r + 8192));
-    await tick('coreset', 0, count);
-  }
-  await tick('coreset', 0, count, true);
-
-  // Principal-subspace coordinates Y (n x kf, centred) and their norms, for the lower bound.
-  const kf = d > 2 * FILTER_DIM ? FILTER_DIM : 0;
-  const Y = new Float32Array(n * kf);
-  const yNorm = new Float32Array(kf ? n : 0);
-  if (kf) {
-    const mean = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
-    for (let j = 0; j < d; j++) mean[j] /= n;
-    const q = principalBasis(X, mean, kf);
-    const xc = new Float64Array(d);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) xc[j] = data[i * d + j] - mean[j];
-      let nn = 0;
-      for (let a = 0; a < kf; a++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += xc[j] * q[a * d + j];
-        Y[i * kf + a] = s;
-        nn += Math.fround(s) * Math.fround(s);
-      }
-      yNorm[i] = Math.sqrt(nn);
-      if ((i & 4095) === 4095) await tick('coreset', 0, count);
-    }
-  }
-  const yc = new Float64Array(kf);
-  let ycNorm = 0;
   /**
-   * Whether the subspace lower bound on d(x, c), less a margin covering the fp32 rounding of Y, reaches `limit`.
-   * The leading directions carry most of the variance, so most points are settled after the first four.
+   * The share's initial state: running min-distances from the start points, the principal subspace of its rows.
+   * `tick` is awaited every few thousand rows (progress, cancel); `count` is the most centres it will be told.
    */
-  const boundReaches = (x: number, limit: number): boolean => {
-    const need = limit + PIVOT_TOL * (yNorm[x] + ycNorm);
+  static async create(X: Matrix, starts: Uint32Array, count: number, first = 0, stride = 1, tick?: () => Promise<void>): Promise<CoresetShare> {
+    const s = new CoresetShare(X, count, first, stride);
+    const { data, d, minD, size: m } = s;
+    for (let l = 0; l < m; l++) {
+      if (starts.length === 0) minD[l] = Infinity;
+      else {
+        const o = s.row(l) * d;
+        let sum = 0;
+        for (let t = 0; t < starts.length; t++) sum += dist32(data, o, starts[t] * d, d);
+        minD[l] = sum / starts.length;
+      }
+      if ((l & 8191) === 8191) await tick?.();
+    }
+    if (s.kf && m > 0) {
+      const { mean, kf } = s;
+      for (let l = 0; l < m; l++) {
+        const o = s.row(l) * d;
+        for (let j = 0; j < d; j++) mean[j] += data[o + j];
+      }
+      for (let j = 0; j < d; j++) mean[j] /= m;
+      s.q = principalBasis(data, d, m, (l) => s.row(l), mean, kf);
+      for (let l = 0; l < m; l++) {
+        s.yNorm[l] = s.coordinates(s.row(l), s.Y, l * kf);
+        if ((l & 4095) === 4095) await tick?.();
+      }
+    }
+    const mem = new Uint32Array(m);
+    for (let l = 0; l < m; l++) mem[l] = l;
+    s.members[0] = mem;
+    s.sizes[0] = m;
+    for (let l = 0; l < m; l++) if (minD[l] > s.maxVal[0]) { s.maxVal[0] = minD[l]; s.maxIdx[0] = l; }
+    s.update(0);
+    return s;
+  }
+
+  /** This share's largest running min-distance (-Infinity when it has no rows). */
+  bestValue(): number {
+    const t = this.tree[1];
+    return t < 0 ? -Infinity : this.maxVal[t];
+  }
+
+  /** The global row of that largest value, the lowest on ties (meaningless when bestValue() is -Infinity). */
+  bestRow(): number {
+    const t = this.tree[1];
+    return t < 0 || this.maxIdx[t] === 0x7fffffff ? -1 : this.row(this.maxIdx[t]);
+  }
+
+  /** The next centre (a global row of X, in any share): every running min-distance it lowers is updated. */
+  add(sel: number): void {
+    const j = this.steps++;
+    const { data, d, kf, cPiv, pivotD, centre, maxVal, sizes } = this;
+    const co = sel * d;
+    for (let p = 0; p < this.nPiv; p++) cPiv[p] = Math.sqrt(sqDist(data, co, centre[p] * d, d));
+    if (this.nPiv < PIVOTS) {
+      for (let i = 0; i < j; i++) pivotD[i * PIVOTS + this.nPiv] = Math.sqrt(sqDist(data, centre[i] * d, co, d));
+      cPiv[this.nPiv++] = 0;
+    }
+    const nPiv = this.nPiv;
+    for (let p = 0; p < nPiv; p++) pivotD[j * PIVOTS + p] = cPiv[p];
+    centre[j] = sel;
+    if (kf) {
+      this.ycNorm = this.coordinates(sel, this.yc, 0);
+      this.centreY.set(this.yc, j * kf);
+      this.centreNorm[j] = this.ycNorm;
+    }
+
+    this.gathered = 0;
+    if (sizes[0] > 0) this.scanVirtual(co);
+    for (let i = 0; i < j; i++) {
+      const r = maxVal[i + 1];
+      if (!(r > 0)) continue; // empty, or every member already at distance 0
+      const lim = 2 * r * (1 + PRUNE_TOL);
+      let far = false;
+      const po = i * PIVOTS;
+      for (let p = 0; p < nPiv; p++) {
+        const a = cPiv[p], b = pivotD[po + p];
+        if (Math.abs(a - b) - PIVOT_TOL * (a + b) >= lim) { far = true; break; }
+      }
+      if (far) continue;
+      const ci = centre[i];
+      if (kf && this.centreBoundReaches(i, lim)) continue;
+      const D2 = sqDistBelow(data, co, ci * d, d, lim * lim);
+      if (D2 >= lim * lim) continue;
+      this.scanCluster(i + 1, co, Math.sqrt(D2));
+    }
+    // The new cluster, sorted by (u descending, index ascending): its first member is its argmax.
+    const mem = this.scratch.slice(0, this.gathered);
+    const minD = this.minD;
+    mem.sort((a, b) => minD[b] - minD[a] || a - b);
+    this.members[j + 1] = mem;
+    sizes[j + 1] = this.gathered;
+    maxVal[j + 1] = this.gathered > 0 ? minD[mem[0]] : -Infinity;
+    this.maxIdx[j + 1] = this.gathered > 0 ? mem[0] : 0x7fffffff;
+    this.update(j + 1);
+  }
+
+  private row(l: number): number {
+    return this.first + l * this.stride;
+  }
+
+  /** Principal-subspace coordinates of global row g (rounded to fp32, as stored) into out[at ..]; returns their norm. */
+  private coordinates(g: number, out: Float32Array | Float64Array, at: number): number {
+    const { data, d, kf, q, mean, xc } = this;
+    const o = g * d;
+    for (let j = 0; j < d; j++) xc[j] = data[o + j] - mean[j];
+    let nn = 0;
+    for (let a = 0; a < kf; a++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += xc[j] * q[a * d + j];
+      const f = Math.fround(s);
+      out[at + a] = f;
+      nn += f * f;
+    }
+    return Math.fround(Math.sqrt(nn));
+  }
+
+  /**
+   * Whether the subspace lower bound on d(x, c), less a margin covering the fp32 rounding of Y, reaches `limit`
+   * (x local). The leading directions carry most of the variance, so most points are settled after the first four.
+   */
+  private boundReaches(x: number, limit: number): boolean {
+    const { Y, yc, kf } = this;
+    const need = limit + PIVOT_TOL * (this.yNorm[x] + this.ycNorm);
     const need2 = need * need;
     const o = x * kf;
     let s = 0;
@@ -330,141 +451,152 @@ export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Pro
       s += t * t;
     }
     return s >= need2;
-  };
+  }
 
-  // Clusters live in slots: slot 0 is the virtual cluster, slot j + 1 belongs to the j-th selected centre.
-  const slots = count + 1;
-  const members: Uint32Array[] = new Array(slots);
-  const size = new Int32Array(slots);
-  const maxVal = new Float32Array(slots).fill(-Infinity);
-  const maxIdx = new Int32Array(slots).fill(0x7fffffff);
-  const centre = new Int32Array(count);
-  members[0] = new Uint32Array(n);
-  for (let i = 0; i < n; i++) members[0][i] = i;
-  size[0] = n;
-  for (let i = 0; i < n; i++) if (minD[i] > maxVal[0]) { maxVal[0] = minD[i]; maxIdx[0] = i; }
+  /** The same bound between the new centre and the i-th centre (whose coordinates were kept when it was added). */
+  private centreBoundReaches(i: number, limit: number): boolean {
+    const { yc, kf, centreY } = this;
+    const need = limit + PIVOT_TOL * (this.centreNorm[i] + this.ycNorm);
+    const o = i * kf;
+    let s = 0;
+    for (let a = 0; a < kf; a++) {
+      const t = centreY[o + a] - yc[a];
+      s += t * t;
+    }
+    return s >= need * need;
+  }
 
-  // Tournament tree over slots: larger max first, lower point index on ties.
-  let leaves = 1;
-  while (leaves < slots) leaves *= 2;
-  const tree = new Int32Array(2 * leaves).fill(-1);
-  const better = (a: number, b: number): number => {
-    if (a < 0) return b;
-    if (b < 0) return a;
-    const va = maxVal[a], vb = maxVal[b];
-    return va > vb || (va === vb && maxIdx[a] < maxIdx[b]) ? a : b;
-  };
-  const update = (slot: number): void => {
-    let t = leaves + slot;
-    tree[t] = slot;
-    for (t >>= 1; t >= 1; t >>= 1) tree[t] = better(tree[2 * t], tree[2 * t + 1]);
-  };
-  update(0);
-
-  const pivotD = new Float32Array(count * PIVOTS); // distance of centre j to pivot p (the first PIVOTS centres)
-  const cPiv = new Float64Array(PIVOTS);
-  let nPiv = 0;
-  const scratch = new Uint32Array(n); // members gathered by the new centre
-  let gathered = 0;
-
-  /** Exact test of point x against the new centre (offset co); moves it to the new cluster when it gets closer. */
-  const visit = (x: number, co: number): boolean => {
-    const m = minD[x];
-    if (kf && boundReaches(x, m * (1 + PRUNE_TOL))) return false;
+  /** Exact test of local point x against the new centre (offset co); moves it to the new cluster when it gets closer. */
+  private visit(x: number, co: number): boolean {
+    const m = this.minD[x];
+    if (this.kf && this.boundReaches(x, m * (1 + PRUNE_TOL))) return false;
     const lim = m * m;
-    const s = sqDistBelow(data, x * d, co, d, lim);
+    const s = sqDistBelow(this.data, this.row(x) * this.d, co, this.d, lim);
     if (s < lim) {
       const v = Math.fround(Math.sqrt(s));
       if (v < m) {
-        minD[x] = v;
-        scratch[gathered++] = x;
+        this.minD[x] = v;
+        this.scratch[this.gathered++] = x;
         return true;
       }
     }
     return false;
-  };
+  }
 
-  const scanVirtual = (co: number): void => {
-    const mem = members[0];
-    const len = size[0];
+  private scanVirtual(co: number): void {
+    const mem = this.members[0];
+    const len = this.sizes[0];
+    const minD = this.minD;
     let keep = 0, bv = -Infinity, bi = 0x7fffffff;
     for (let t = 0; t < len; t++) {
       const x = mem[t];
-      if (visit(x, co)) continue;
+      if (this.visit(x, co)) continue;
       mem[keep++] = x;
       const m = minD[x];
       if (m > bv || (m === bv && x < bi)) { bv = m; bi = x; }
     }
-    size[0] = keep;
-    maxVal[0] = bv;
-    maxIdx[0] = bi;
-    update(0);
-  };
+    this.sizes[0] = keep;
+    this.maxVal[0] = bv;
+    this.maxIdx[0] = bi;
+    this.update(0);
+  }
 
   /** Visits the members of a centre's cluster with 2 u > D (D = distance between the two centres). */
-  const scanCluster = (slot: number, co: number, D: number): void => {
-    const mem = members[slot];
-    const len = size[slot];
+  private scanCluster(slot: number, co: number, D: number): void {
+    const mem = this.members[slot];
+    const len = this.sizes[slot];
+    const minD = this.minD;
     let keep = 0, t = 0;
     for (; t < len; t++) {
       const x = mem[t];
       if (D >= 2 * minD[x] * (1 + PRUNE_TOL)) break; // sorted: no later member can get closer either
-      if (!visit(x, co)) mem[keep++] = x;
+      if (!this.visit(x, co)) mem[keep++] = x;
     }
     if (keep === t) return; // nothing left this cluster
     mem.copyWithin(keep, t, len);
     const left = keep + len - t;
-    size[slot] = left;
-    maxVal[slot] = left > 0 ? minD[mem[0]] : -Infinity;
-    maxIdx[slot] = left > 0 ? mem[0] : 0x7fffffff;
-    update(slot);
+    this.sizes[slot] = left;
+    this.maxVal[slot] = left > 0 ? minD[mem[0]] : -Infinity;
+    this.maxIdx[slot] = left > 0 ? mem[0] : 0x7fffffff;
+    this.update(slot);
+  }
+
+  /** Tournament tree over slots: larger max first, lower point index on ties. */
+  private better(a: number, b: number): number {
+    if (a < 0) return b;
+    if (b < 0) return a;
+    const va = this.maxVal[a], vb = this.maxVal[b];
+    return va > vb || (va === vb && this.maxIdx[a] < this.maxIdx[b]) ? a : b;
+  }
+
+  private update(slot: number): void {
+    const tree = this.tree;
+    let t = this.leaves + slot;
+    tree[t] = slot;
+    for (t >>= 1; t >= 1; t >>= 1) tree[t] = this.better(tree[2 * t], tree[2 * t + 1]);
+  }
+}
+
+/** The next centre from the shares' bests: the largest value, the lowest global row on ties (one loop's argmax). */
+export function bestOf(values: ArrayLike<number>, rows: ArrayLike<number>): number {
+  let b = -1;
+  for (let p = 0; p < values.length; p++) {
+    if (values[p] === -Infinity) continue;
+    if (b < 0 || values[p] > values[b] || (values[p] === values[b] && rows[p] < rows[b])) b = p;
+  }
+  return b < 0 ? 0 : rows[b];
+}
+
+/** Features projected for the coreset distances, in chunks so that a long projection stays cancellable. */
+async function projectFor(features: Matrix, projectionDim: number, seed: number, tick: () => Promise<void>): Promise<Matrix> {
+  if (projectionDim <= 0) return features;
+  const P = projectionMatrix(seed, features.cols, projectionDim);
+  const pt = transpose(P);
+  const n = features.rows;
+  const data = new Float32Array(n * P.cols);
+  const chunk = Math.max(4, Math.floor(2e6 / Math.max(1, features.cols * P.cols)) * 4);
+  for (let r = 0; r < n; r += chunk) {
+    projectRows(features, pt, P.cols, r, Math.min(n, r + chunk), data);
+    await tick();
+  }
+  return { data, rows: n, cols: P.cols };
+}
+
+/** Algorithm 1 on one thread: one share holding every point; returns exactly the indices of `naiveGreedyCoreset`. */
+export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array> {
+  const { signal, onProgress } = opts;
+  signal?.throwIfAborted();
+  const n = features.rows;
+  const count = n === 0 ? 0 : Math.max(0, Math.floor(opts.count));
+  const out = new Uint32Array(count);
+  if (count === 0) return out;
+
+  let lastReport = clock();
+  let lastYield = lastReport;
+  const tick = async (done: number, force = false): Promise<void> => {
+    const now = clock();
+    if (force || now - lastReport >= PROGRESS_MS) {
+      lastReport = now;
+      onProgress?.({ stage: 'coreset', done, total: count });
+    }
+    if (now - lastYield >= YIELD_MS) {
+      await nextTick();
+      lastYield = clock();
+      signal?.throwIfAborted();
+    }
   };
 
+  const X = await projectFor(features, opts.projectionDim, opts.seed, () => tick(0));
+  const starts = startIndices(opts.seed, n, opts.startPoints);
+  const share = await CoresetShare.create(X, starts, count, 0, 1, () => tick(0));
+  await tick(0, true);
   for (let j = 0; j < count; j++) {
-    const s = tree[1];
-    const sel = maxIdx[s];
+    const sel = share.bestRow();
     out[j] = sel;
-    const co = sel * d;
-    for (let p = 0; p < nPiv; p++) cPiv[p] = Math.sqrt(sqDist(data, co, centre[p] * d, d));
-    if (nPiv < PIVOTS) {
-      for (let i = 0; i < j; i++) pivotD[i * PIVOTS + nPiv] = Math.sqrt(sqDist(data, centre[i] * d, co, d));
-      cPiv[nPiv++] = 0;
+    if (j + 1 < count) {
+      share.add(sel);
+      await tick(j + 1);
     }
-    for (let p = 0; p < nPiv; p++) pivotD[j * PIVOTS + p] = cPiv[p];
-    centre[j] = sel;
-    if (kf) {
-      for (let a = 0; a < kf; a++) yc[a] = Y[sel * kf + a];
-      ycNorm = yNorm[sel];
-    }
-
-    gathered = 0;
-    if (size[0] > 0) scanVirtual(co);
-    for (let i = 0; i < j; i++) {
-      const r = maxVal[i + 1];
-      if (!(r > 0)) continue; // empty, or every member already at distance 0
-      const lim = 2 * r * (1 + PRUNE_TOL);
-      let far = false;
-      const po = i * PIVOTS;
-      for (let p = 0; p < nPiv; p++) {
-        const a = cPiv[p], b = pivotD[po + p];
-        if (Math.abs(a - b) - PIVOT_TOL * (a + b) >= lim) { far = true; break; }
-      }
-      if (far) continue;
-      const ci = centre[i];
-      if (kf && boundReaches(ci, lim)) continue;
-      const D2 = sqDistBelow(data, co, ci * d, d, lim * lim);
-      if (D2 >= lim * lim) continue;
-      scanCluster(i + 1, co, Math.sqrt(D2));
-    }
-    // The new cluster, sorted by (u descending, index ascending): its first member is its argmax.
-    const mem = scratch.slice(0, gathered);
-    mem.sort((a, b) => minD[b] - minD[a] || a - b);
-    members[j + 1] = mem;
-    size[j + 1] = gathered;
-    maxVal[j + 1] = gathered > 0 ? minD[mem[0]] : -Infinity;
-    maxIdx[j + 1] = gathered > 0 ? mem[0] : 0x7fffffff;
-    update(j + 1);
-    if (j + 1 < count) await tick('coreset', j + 1, count);
   }
   onProgress?.({ stage: 'coreset', done: count, total: count });
   return out;

@@ -1,0 +1,63 @@
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { projectionMatrix, rng, startIndices } from '../random';
+import type { Matrix } from '../types';
+import { CoresetShare, bestOf, naiveGreedyCoreset, project } from './coreset';
+import { teamBuffers, type TeamJob } from './coresetTeam';
+
+function blobs(n: number, d: number, k: number, seed: number): Matrix {
+  const r = rng(seed);
+  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => r() * 8));
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = centres[Math.floor(r() * k)];
+    const s = 0.05 + r();
+    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + (r() + r() + r() - 1.5) * s;
+  }
+  return { data, rows: n, cols: d };
+}
+
+/** The team's step in one thread: every share is told each centre, the next is the best of their bests. */
+async function lockstep(f: Matrix, count: number, projectionDim: number, seed: number, shares: number): Promise<number[]> {
+  const X = projectionDim > 0 ? project(f, projectionMatrix(seed, f.cols, projectionDim)) : f;
+  const starts = startIndices(seed, f.rows, 10);
+  const parts = await Promise.all(Array.from({ length: shares }, (_, s) => CoresetShare.create(X, starts, count, s, shares)));
+  const out: number[] = [];
+  for (let j = 0; j < count; j++) {
+    const sel = bestOf(parts.map((p) => p.bestValue()), parts.map((p) => p.bestRow()));
+    out.push(sel);
+    for (const p of parts) p.add(sel);
+  }
+  return out;
+}
+
+describe('greedy coreset shared between threads', () => {
+  it('shares dealt round-robin select exactly the naive loop\'s indices, also with more shares than rows', async () => {
+    const cases: [string, Matrix, number, number, number][] = [
+      ['blobs 96-d -> 32, 3 shares', blobs(3000, 96, 12, 3), 300, 32, 3],
+      ['blobs 40-d, 2 shares', blobs(2000, 40, 30, 4), 250, 0, 2],
+      ['blobs 184-d -> 128, 4 shares', blobs(1500, 184, 8, 5), 200, 128, 4],
+      ['7 rows, 10 shares', blobs(7, 8, 2, 6), 7, 0, 10],
+    ];
+    for (const [name, f, count, pd, shares] of cases) {
+      const want = Array.from(naiveGreedyCoreset(f, { count, projectionDim: pd, seed: 7, startPoints: 10 }));
+      expect(await lockstep(f, count, pd, 7, shares), name).toEqual(want);
+    }
+  });
+
+  it('threads meeting at a barrier through SharedArrayBuffers return the naive loop\'s indices', async () => {
+    const f = blobs(6000, 184, 20, 8);
+    const job: TeamJob = { rows: f.rows, cols: f.cols, count: 500, projectionDim: 128, seed: 3, startPoints: 10, shares: 3 };
+    const b = teamBuffers(job, f.data);
+    const worker = new URL('./coresetTeam.node-worker.mjs', import.meta.url);
+    await Promise.all(
+      Array.from({ length: job.shares }, (_, share) => new Promise<void>((resolve, reject) => {
+        const w = new Worker(worker, { workerData: { b, job, share }});
+        w.on('message', (m) => (m === 'done' ? resolve() : reject(new Error(String(m)))));
+        w.on('error', reject);
+      })),
+    );
+    const want = naiveGreedyCoreset(f, { count: 500, projectionDim: 128, seed: 3, startPoints: 10 });
+    expect(Array.from(new Uint32Array(b.out))).toEqual(Array.from(want));
+  }, 60_000);
+});
