@@ -62,13 +62,13 @@ try {
 } finally {
   await server.close();
 }
-console.log(`\n| images | selection | kernels / backbone | features s | coreset s | whole build s | estimate off by (from 10%) | bank | patches | Chromium RSS peak |`);
-console.log(`|---|---|---|---|---|---|---|---|---|---|`);
+console.log(`\n| images | selection | kernels / backbone | features s | coreset s | whole build s | estimate off by (from 10%) | bank | patches | Chromium RSS peak | generated images held |`);
+console.log(`|---|---|---|---|---|---|---|---|---|---|---|`);
 for (const r of rows) {
   const c = r.config;
   const sel = c.coresetChunk ? `streamed, chunk ${c.coresetChunk}${c.coresetMax ? `, max ${c.coresetMax}` : ''}` : `exact${c.coresetMax ? `, max ${c.coresetMax}` : ''}`;
   const err = r.etaWorstError === null ? 'n/a' : `${(100 * r.etaWorstError).toFixed(0)}%`;
-  console.log(`| ${r.images} | ${sel} | ${r.kernels} / ${r.execution} | ${r.seconds.features.toFixed(1)} | ${r.seconds.coreset.toFixed(1)} | ${r.buildSeconds.toFixed(1)} | ${err} | ${r.bankRows} x ${r.bankCols} | ${r.patches} | ${mb(r.chromiumRssPeakBytes)} MB (idle ${mb(r.chromiumRssBaselineBytes)} MB) |`);
+  console.log(`| ${r.images} | ${sel} | ${r.kernels} / ${r.execution} | ${r.seconds.features.toFixed(1)} | ${r.seconds.coreset.toFixed(1)} | ${r.buildSeconds.toFixed(1)} | ${err} | ${r.bankRows} x ${r.bankCols} | ${r.patches} | ${mb(r.chromiumRssPeakBytes)} MB (idle ${mb(r.chromiumRssBaselineBytes)} MB) | ${r.imageBytes ? `${mb(r.imageBytes)} MB` : '-'} |`);
 }
 const app = rows.filter((r) => r.label === 'app');
 for (let i = 1; i < app.length; i++) {

@@ -2,7 +2,7 @@
 // npm run bench -- peers [--sizes 20000,100000] [--banks 2000,16000,50000] [--threads N]
 // The app's greedy selection and kNN side by side with native peers on the same data and the same machine:
 // - coreset, 10% of N x 184: the app in one selection worker and split over every core (SelectionPool.selectAll),
-//   against a plain farthest-first loop in C (scripts/bench/peers/coreset.c, gcc -O3 -march=native -fopenmp) on 1
+//   against a plain farthest-first loop in C (scripts/bench/peers/coreset.c, gcc -O3 -march=native -ffast-math -fopenmp) on 1
 //   thread and on all; skipped with a note when there is no C compiler.
 // - kNN, 784 queries against banks of 2k / 16k / 50k x 184: the app's WASM kNN (the default path on a CPU) against
 //   faiss IndexFlatL2 on 1 thread and on all (Debian's python3-faiss); skipped with a note when it is not installed.
@@ -53,7 +53,7 @@ let cNote = '';
 const cc = spawnSync('sh', ['-c', 'command -v cc || command -v gcc'], { encoding: 'utf8' }).stdout.trim();
 if (cc) {
   cBin = join(work, 'coreset');
-  const r = spawnSync(cc, ['-O3', '-march=native', '-fopenmp', join(import.meta.dirname, 'peers', 'coreset.c'), '-o', cBin, '-lm'], { encoding: 'utf8' });
+  const r = spawnSync(cc, ['-O3', '-march=native', '-ffast-math', '-fopenmp', join(import.meta.dirname, 'peers', 'coreset.c'), '-o', cBin, '-lm'], { encoding: 'utf8' });
   if (r.status !== 0) [cBin, cNote] = [null, `the C peer did not compile: ${r.stderr.trim().split('\n')[0]}`];
 } else cNote = 'no C compiler (cc) here: the C peer is skipped';
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

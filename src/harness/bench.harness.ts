@@ -113,6 +113,8 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
       etas: etas.spread(),
       bankRows: r.bank.rows, bankCols: r.bank.cols, patches: r.patchCount,
       featureBytes: r.patchCount * r.bank.cols * 4,
+      // The generated images the page holds while it builds (they count in Chromium's memory, not the engine's).
+      imageBytes: set.good.reduce((s, f) => s + f.size, 0),
       config: { coresetRatio: config.coresetRatio, coresetMax: config.coresetMax ?? null, coresetChunk: config.coresetChunk ?? 0 },
     };
   } finally {

@@ -150,6 +150,30 @@ describe('BankBuilder (streamed memory bank)', () => {
     expect(calls).toEqual(['all 2000']);
   });
 
+  it('predicts the last selection from set-up per row and steps per row x selected, measured on the chunks', async () => {
+    // A selection that takes 20 us per row to set up and 0.5 us per row x selected in steps, and says so.
+    const busy = (s: number) => {
+      const end = performance.now() + s * 1000;
+      while (performance.now() < end);
+    };
+    const cost = (rows: number, k: number) => ({ setupSeconds: rows * 2e-5, stepSeconds: rows * k * 5e-7 });
+    const fake: SelectRows = async (m, k, _p, timing) => {
+      const c = cost(m.rows, k);
+      busy(c.setupSeconds + c.stepSeconds);
+      if (timing) Object.assign(timing, c);
+      return Uint32Array.from({ length: k }, (_, i) => i);
+    };
+    const cfg = { coresetRatio: 0.1, coresetChunk: 500 };
+    const n = 4000;
+    const b = new BankBuilder({ config: cfg, cols: 2, expectedPatches: n, select: fake, exactWork: 0 });
+    for (let i = 0; i < n / 100; i++) await b.add(new Float32Array(200), 100);
+    const predicted = b.estimateFinishSeconds()!;
+    // The pool: 8 chunks keep 2 x 10% of their 500 rows, 800 rows, reduced to the bank of 400.
+    const truth = cost(800, 400);
+    expect(predicted).toBeGreaterThan(0.8 * (truth.setupSeconds + truth.stepSeconds));
+    expect(predicted).toBeLessThan(1.25 * (truth.setupSeconds + truth.stepSeconds));
+  });
+
   it('refuses rows that do not match their count', async () => {
     const b = new BankBuilder({ config: exactConfig, cols: 16, expectedPatches: 10, select });
     await expect(b.add(new Float32Array(10), 1)).rejects.toThrow(/need 16 values/);

@@ -8,10 +8,13 @@
 // and the bank. A training set that fits in one chunk, or whose exact pass is cheap (EXACT_WORK), is selected
 // exactly as before (one greedy pass).
 import { coresetSize, type EngineConfig } from './config';
-import type { Matrix, MemoryBank, ProgressFn } from './types';
+import type { Matrix, MemoryBank, ProgressFn, SelectionTiming } from './types';
 
-/** Greedy coreset of `count` rows of `features` (Algorithm 1): indices in selection order. */
-export type SelectRows = (features: Matrix, count: number, onProgress?: ProgressFn) => Promise<Uint32Array>;
+/**
+ * Greedy coreset of `count` rows of `features` (Algorithm 1): indices in selection order. Fills `timing` when given
+ * and it can (it then splits the time between set-up and steps for the estimates).
+ */
+export type SelectRows = (features: Matrix, count: number, onProgress?: ProgressFn, timing?: SelectionTiming) => Promise<Uint32Array>;
 
 export type MemoryPlanConfig = Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax' | 'coresetChunk'>;
 
@@ -63,7 +66,12 @@ export class BankBuilder {
   private pool: Float32Array;
   private poolRows = 0;
   private readonly inFlight: Promise<Matrix>[] = [];
-  /** Measured cost of the selections so far: seconds per (rows x selected) unit. */
+  /**
+   * Measured cost of the selections so far: set-up seconds per row, step seconds per (rows x selected). Selections
+   * that do not split their time count wholly as steps.
+   */
+  private setupSeconds = 0;
+  private setupRows = 0;
   private selectSeconds = 0;
   private selectWork = 0;
 
@@ -128,9 +136,13 @@ export class BankBuilder {
     const pending = this.filled + Math.max(0, n - this.patchCount);
     const pool = Math.min(this.poolCap(), this.poolRows + pending * this.level1Share());
     const k = coresetSize(n, this.o.config);
+    if (pool <= k) return 0;
     const rate = this.selectSeconds / this.selectWork;
+    const setup = this.setupRows > 0 ? this.setupSeconds / this.setupRows : 0;
     // Chunk selections are left out: they run while features stream in, so the per-image time already has them.
-    return (rate * (pool > k ? pool * k : 0)) / Math.max(1, this.o.selectAllSpeedup ?? 1);
+    // Set-up is paid once per row, steps per row and selected vector: a chunk's time is mostly set-up, the last
+    // selection's mostly steps, so one rate for both would over-estimate the last.
+    return (setup * pool + rate * pool * k) / Math.max(1, this.o.selectAllSpeedup ?? 1);
   }
 
   /** The level-1 share: LEVEL1_OVERSAMPLE x the bank's expected share of all patches, at most all. */
@@ -196,8 +208,15 @@ export class BankBuilder {
   private async selectInto(m: Matrix, count: number, onProgress?: ProgressFn, alone = false): Promise<Matrix> {
     const k = Math.min(m.rows, count);
     const t0 = performance.now();
-    const indices = await (alone ? (this.o.selectAll ?? this.o.select) : this.o.select)(m, k, onProgress);
-    this.selectSeconds += (performance.now() - t0) / 1000;
+    const timing: SelectionTiming = { setupSeconds: -1, stepSeconds: 0 };
+    const indices = await (alone ? (this.o.selectAll ?? this.o.select) : this.o.select)(m, k, onProgress, timing);
+    const seconds = (performance.now() - t0) / 1000;
+    if (timing.setupSeconds >= 0) {
+      // The rest of the wall time (copies, messages, waiting for a worker) goes with the steps.
+      this.setupSeconds += timing.setupSeconds;
+      this.setupRows += m.rows;
+      this.selectSeconds += Math.max(0, seconds - timing.setupSeconds);
+    } else this.selectSeconds += seconds;
     this.selectWork += m.rows * k;
     return gatherRows(m, indices);
   }

@@ -169,7 +169,7 @@ export class PatchCore {
     let done = 0;
     const select: SelectRows =
       opts.selector?.select ??
-      ((features, k, onProgress) =>
+      ((features, k, onProgress, timing) =>
         this.kernels.coreset(features, {
           count: k,
           projectionDim: this.config.projectionDim,
@@ -177,6 +177,7 @@ export class PatchCore {
           startPoints: CORESET_START_POINTS,
           onProgress,
           signal: opts.signal,
+          timing,
         }));
     opts.onProgress?.({ stage: 'features', done, total: count });
     let firstDone = 0;

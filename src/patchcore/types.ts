@@ -85,6 +85,17 @@ export interface CoresetOptions {
   startPoints: number;
   onProgress?: ProgressFn;
   signal?: AbortSignal;
+  /** Filled in when given: where the selection's time went (for time estimates). */
+  timing?: SelectionTiming;
+}
+
+/**
+ * Where a greedy selection's time went: setting up (projection, start distances, the pruning's subspace), which
+ * grows with the rows, and the farthest-first steps, which grow with rows x selected.
+ */
+export interface SelectionTiming {
+  setupSeconds: number;
+  stepSeconds: number;
 }
 
 /**

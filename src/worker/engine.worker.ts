@@ -8,7 +8,7 @@ import { residentMapsBound } from '../patchcore/gpu/features';
 import { CORESET_START_POINTS, type EngineConfig } from '../patchcore/config';
 import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
 import type { Kernels } from '../patchcore/types';
-import { SelectionPool } from './selectionPool';
+import { SelectionPool, teamSpeedup } from './selectionPool';
 import { estimateCost } from '../patchcore/estimate';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
@@ -121,17 +121,8 @@ function selectionWorkers(config: EngineConfig, kernels: Kernels): number {
 }
 
 /** Threads a selection that runs alone is split over: every core (up to 16). */
-export function teamSize(): number {
+function teamSize(): number {
   return Math.min(16, Math.max(1, navigator.hardwareConcurrency || 1));
-}
-
-/**
- * How much faster a selection split over `threads` workers runs than one worker, for time estimates: each added
- * thread was measured to add about half a thread's speed (1.5x on two cores: the steps wait at a barrier for the
- * slowest share, and the shares repeat a little work; docs/speed.md).
- */
-function teamSpeedup(threads: number): number {
-  return 1 + 0.5 * Math.max(0, threads - 1);
 }
 
 /**
@@ -143,7 +134,7 @@ function selectorFor(config: EngineConfig, kernels: Kernels, signal: AbortSignal
   const size = selectionWorkers(config, kernels);
   if (size === 0) return { close() {} };
   const pool = new SelectionPool(size, { projectionDim: config.projectionDim, seed: config.seed, startPoints: CORESET_START_POINTS }, signal, teamSize());
-  return { selector: { select: pool.select, parallel: pool.size, selectAll: pool.selectAll, selectAllSpeedup: teamSpeedup(pool.teamSize) }, close: () => pool.close() };
+  return { selector: pool.selector(), close: () => pool.close() };
 }
 
 async function build(args: RequestMap['build']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<BuildResult> {

@@ -2,11 +2,11 @@
 // side by side, one per core the backbone does not need (`select`); the selections that run alone (a build's last
 // one, an exact pass) are split over every core (`selectAll`: one share per worker, patchcore/cpu/coresetTeam.ts).
 // Cancelling terminates the workers at once.
-import type { Matrix, ProgressFn } from '../patchcore/types';
+import type { Matrix, ProgressFn, SelectionTiming } from '../patchcore/types';
 import type { SelectRows } from '../patchcore/memory';
 import { abortError } from '../patchcore/patchcore';
 import { teamBuffers, type TeamJob } from '../patchcore/cpu/coresetTeam';
-import type { SelectionRequest, SelectionResponse } from './selection.worker';
+import type { SelectionRequest, SelectionResponse } from './selection';
 
 interface Task {
   /** One request for a single worker, or one per share of a team selection. */
@@ -17,16 +17,39 @@ interface Task {
   reject(e: Error): void;
   onProgress?: ProgressFn;
   indices?: Uint32Array;
+  /** Filled from a single worker's answer. */
+  timing?: SelectionTiming;
 }
 
+/** What the pool needs of a worker: a Web Worker, or an adapter over a Node thread (cli/selectionThreads.ts). */
+export interface SelectionWorker {
+  postMessage(msg: SelectionRequest, transfer?: Transferable[]): void;
+  terminate(): void;
+  onmessage: ((e: { data: SelectionResponse }) => void) | null;
+  onerror: ((e: { message?: string }) => void) | null;
+}
+
+/** The browser's selection worker (the URL must be written here, in full, for the bundler to find it). */
+const webWorker = (): SelectionWorker =>
+  new Worker(new URL('./selection.worker.ts', import.meta.url), { type: 'module' }) as unknown as SelectionWorker;
+
 interface Slot {
-  w: Worker;
+  w: SelectionWorker;
   task: Task | null;
 }
 
 /** Whether threads can share memory here (a cross-origin isolated page or worker). */
 export function canShareMemory(): boolean {
   return typeof SharedArrayBuffer !== 'undefined' && typeof Atomics !== 'undefined' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+}
+
+/**
+ * How much faster a selection split over `threads` workers runs than in one, for time estimates: each added thread
+ * was measured to add about half a thread's speed (1.5x on two cores: the steps wait at a barrier for the slowest
+ * share, and the shares repeat a little work; docs/speed.md).
+ */
+export function teamSpeedup(threads: number): number {
+  return 1 + 0.5 * Math.max(0, threads - 1);
 }
 
 export class SelectionPool {
@@ -44,16 +67,17 @@ export class SelectionPool {
     private readonly params: { projectionDim: number; seed: number; startPoints: number },
     signal?: AbortSignal,
     readonly teamSize = 1,
+    private readonly startWorker: () => SelectionWorker = webWorker,
   ) {
     signal?.addEventListener('abort', () => this.close(abortError()));
   }
 
   /** A selection in one of the pool's workers, at most `size` at once; the rest wait in order. */
-  readonly select: SelectRows = (m: Matrix, count: number, onProgress?: ProgressFn) => {
+  readonly select: SelectRows = (m: Matrix, count: number, onProgress?: ProgressFn, timing?: SelectionTiming) => {
     // A copy the worker owns (m may be a view into a larger buffer that keeps changing).
     const data = m.data.slice(0, m.rows * m.cols);
     const req: SelectionRequest = { kind: 'one', id: this.nextId++, data, rows: m.rows, cols: m.cols, count, ...this.params, progress: !!onProgress };
-    return this.enqueue([req], onProgress);
+    return this.enqueue([req], onProgress, timing);
   };
 
   /**
@@ -70,6 +94,11 @@ export class SelectionPool {
     return this.enqueue(reqs, onProgress).then(() => new Uint32Array(buffers.out).slice(0, job.count));
   };
 
+  /** What PatchCore's fit and extend take to run their selections here. */
+  selector(): { select: SelectRows; parallel: number; selectAll: SelectRows; selectAllSpeedup: number } {
+    return { select: this.select, parallel: this.size, selectAll: this.selectAll, selectAllSpeedup: teamSpeedup(this.teamSize) };
+  }
+
   /** Stops every worker; running and queued selections reject with `reason`. */
   close(reason: Error = new Error('The selection pool was closed')): void {
     if (this.closed) return;
@@ -84,10 +113,10 @@ export class SelectionPool {
     for (const t of this.queue.splice(0)) t.reject(reason);
   }
 
-  private enqueue(reqs: SelectionRequest[], onProgress?: ProgressFn): Promise<Uint32Array> {
+  private enqueue(reqs: SelectionRequest[], onProgress?: ProgressFn, timing?: SelectionTiming): Promise<Uint32Array> {
     return new Promise<Uint32Array>((resolve, reject) => {
       if (this.closed) return reject(this.closed);
-      const task: Task = { reqs, running: reqs.length, onProgress, reject, resolve: () => resolve(task.indices ?? new Uint32Array(0)) };
+      const task: Task = { reqs, running: reqs.length, onProgress, reject, timing, resolve: () => resolve(task.indices ?? new Uint32Array(0)) };
       this.queue.push(task);
       this.pump();
     });
@@ -118,9 +147,9 @@ export class SelectionPool {
   }
 
   private spawn(): Slot {
-    const w = new Worker(new URL('./selection.worker.ts', import.meta.url), { type: 'module' });
+    const w = this.startWorker();
     const slot: Slot = { w, task: null };
-    w.onmessage = (e: MessageEvent<SelectionResponse>) => {
+    w.onmessage = (e) => {
       const msg = e.data;
       const task = slot.task;
       if (!task || task.reqs[0].id !== msg.id) return;
@@ -131,7 +160,10 @@ export class SelectionPool {
         task.running = 0;
         task.reject(new Error(msg.message));
       } else {
-        if (task.reqs.length === 1) task.indices = msg.indices;
+        if (task.reqs.length === 1) {
+          task.indices = msg.indices;
+          if (task.timing && msg.timing) Object.assign(task.timing, msg.timing);
+        }
         if (--task.running === 0) task.resolve();
       }
       this.pump();

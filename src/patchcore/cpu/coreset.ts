@@ -586,10 +586,12 @@ export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Pro
     }
   };
 
+  const t0 = clock();
   const X = await projectFor(features, opts.projectionDim, opts.seed, () => tick(0));
   const starts = startIndices(opts.seed, n, opts.startPoints);
   const share = await CoresetShare.create(X, starts, count, 0, 1, () => tick(0));
   await tick(0, true);
+  const t1 = clock();
   for (let j = 0; j < count; j++) {
     const sel = share.bestRow();
     out[j] = sel;
@@ -597,6 +599,10 @@ export async function greedyCoreset(features: Matrix, opts: CoresetOptions): Pro
       share.add(sel);
       await tick(j + 1);
     }
+  }
+  if (opts.timing) {
+    opts.timing.setupSeconds = (t1 - t0) / 1000;
+    opts.timing.stepSeconds = (clock() - t1) / 1000;
   }
   onProgress?.({ stage: 'coreset', done: count, total: count });
   return out;

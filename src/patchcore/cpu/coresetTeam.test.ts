@@ -1,9 +1,7 @@
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { projectionMatrix, rng, startIndices } from '../random';
 import type { Matrix } from '../types';
 import { CoresetShare, bestOf, naiveGreedyCoreset, project } from './coreset';
-import { teamBuffers, type TeamJob } from './coresetTeam';
 
 function blobs(n: number, d: number, k: number, seed: number): Matrix {
   const r = rng(seed);
@@ -44,20 +42,4 @@ describe('greedy coreset shared between threads', () => {
       expect(await lockstep(f, count, pd, 7, shares), name).toEqual(want);
     }
   });
-
-  it('threads meeting at a barrier through SharedArrayBuffers return the naive loop\'s indices', async () => {
-    const f = blobs(6000, 184, 20, 8);
-    const job: TeamJob = { rows: f.rows, cols: f.cols, count: 500, projectionDim: 128, seed: 3, startPoints: 10, shares: 3 };
-    const b = teamBuffers(job, f.data);
-    const worker = new URL('./coresetTeam.node-worker.mjs', import.meta.url);
-    await Promise.all(
-      Array.from({ length: job.shares }, (_, share) => new Promise<void>((resolve, reject) => {
-        const w = new Worker(worker, { workerData: { b, job, share }});
-        w.on('message', (m) => (m === 'done' ? resolve() : reject(new Error(String(m)))));
-        w.on('error', reject);
-      })),
-    );
-    const want = naiveGreedyCoreset(f, { count: 500, projectionDim: 128, seed: 3, startPoints: 10 });
-    expect(Array.from(new Uint32Array(b.out))).toEqual(Array.from(want));
-  }, 60_000);
 });
