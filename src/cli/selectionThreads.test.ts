@@ -2,22 +2,9 @@
 // barrier through SharedArrayBuffers, and chunk selections side by side, pick exactly the naive loop's rows.
 import { describe, expect, it } from 'vitest';
 import { naiveGreedyCoreset } from '../patchcore/cpu/coreset';
-import { rng } from '../patchcore/random';
-import type { Matrix } from '../patchcore/types';
 import { nodeSelectionWorker } from './selectionThreads';
+import { blobs } from '../patchcore/testData';
 import { SelectionPool } from '../worker/selectionPool';
-
-function blobs(n: number, d: number, k: number, seed: number): Matrix {
-  const r = rng(seed);
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => r() * 8));
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * k)];
-    const s = 0.05 + r();
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + (r() + r() + r() - 1.5) * s;
-  }
-  return { data, rows: n, cols: d };
-}
 
 describe('selection pool on Node threads', () => {
   it('threads meeting at a barrier through SharedArrayBuffers return the naive loop\'s indices', async () => {

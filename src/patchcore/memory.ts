@@ -212,10 +212,10 @@ export class BankBuilder {
     const indices = await (alone ? (this.o.selectAll ?? this.o.select) : this.o.select)(m, k, onProgress, timing);
     const seconds = (performance.now() - t0) / 1000;
     if (timing.setupSeconds >= 0) {
-      // The rest of the wall time (copies, messages, waiting for a worker) goes with the steps.
+      // The selection's own time: the wall time also holds waiting for a free worker behind other chunks.
       this.setupSeconds += timing.setupSeconds;
       this.setupRows += m.rows;
-      this.selectSeconds += Math.max(0, seconds - timing.setupSeconds);
+      this.selectSeconds += timing.stepSeconds;
     } else this.selectSeconds += seconds;
     this.selectWork += m.rows * k;
     return gatherRows(m, indices);

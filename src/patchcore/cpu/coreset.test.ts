@@ -2,24 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { projectionMatrix, rng } from '../random';
 import type { Matrix, Progress } from '../types';
 import { greedyCoreset, naiveGreedyCoreset, project } from './coreset';
-
-function uniform(n: number, d: number, seed: number): Matrix {
-  const r = rng(seed);
-  return { data: Float32Array.from({ length: n * d }, () => r()), rows: n, cols: d };
-}
-
-/** Gaussian-ish blobs of different spreads: the case where cluster pruning matters. */
-function blobs(n: number, d: number, k: number, seed: number): Matrix {
-  const r = rng(seed);
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => r() * 8));
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * k)];
-    const s = 0.05 + r();
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + (r() + r() + r() - 1.5) * s;
-  }
-  return { data, rows: n, cols: d };
-}
+import { blobs, uniform } from '../testData';
 
 /** Few distinct points, many exact copies: every step after they are exhausted is a tie at distance 0. */
 function duplicates(n: number, d: number, distinct: number, seed: number): Matrix {

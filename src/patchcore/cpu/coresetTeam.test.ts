@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { projectionMatrix, rng, startIndices } from '../random';
+import { projectionMatrix, startIndices } from '../random';
 import type { Matrix } from '../types';
 import { CoresetShare, bestOf, naiveGreedyCoreset, project } from './coreset';
-
-function blobs(n: number, d: number, k: number, seed: number): Matrix {
-  const r = rng(seed);
-  const centres = Array.from({ length: k }, () => Array.from({ length: d }, () => r() * 8));
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[Math.floor(r() * k)];
-    const s = 0.05 + r();
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + (r() + r() + r() - 1.5) * s;
-  }
-  return { data, rows: n, cols: d };
-}
+import { blobs } from '../testData';
 
 /** The team's step in one thread: every share is told each centre, the next is the best of their bests. */
 async function lockstep(f: Matrix, count: number, projectionDim: number, seed: number, shares: number): Promise<number[]> {
