@@ -1,6 +1,7 @@
 // Image file -> RGBA pixels in Node, with sharp (libvips), as the app's worker does with createImageBitmap
 // (src/worker/decode.ts): EXIF orientation applied, colour converted to sRGB, the longest side capped at 2048 px
 // (high-quality downscale), and messages a user can act on. The pixels then go through the same preprocess().
+import { jpegColourTransform } from '../lib/icc';
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { formatBytes } from '../lib/format';
@@ -55,8 +56,11 @@ export async function decodeBytes(bytes: Uint8Array, name: string, maxSide = MAX
   if (!kind) throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(bytes.byteLength)})`);
   if (kind === 'BMP') throw new ImageInputError(`${name} is a BMP file, which the command line's decoder (sharp) does not read: convert it to PNG`);
   try {
+    // A JPEG with a non-sRGB profile: its own values, converted by lib/icc.ts exactly as the browser's engine
+    // converts them (libvips' and Chromium's own conversions round differently).
+    const colour = kind === 'JPEG' ? jpegColourTransform(bytes.subarray(0, 256 * 1024)) : null;
     // failOn 'error': a truncated or corrupt file is an error, not a half-grey picture.
-    const img = sharp(bytes, { failOn: 'error' }).autoOrient();
+    const img = sharp(bytes, { failOn: 'error', ignoreIcc: !!colour }).autoOrient();
     const meta = await img.metadata();
     const turned = (meta.orientation ?? 1) >= 5;
     const width = turned ? meta.height : meta.width;
@@ -68,6 +72,7 @@ export async function decodeBytes(bytes: Uint8Array, name: string, maxSide = MAX
     }
     const { data, info } = await pipe.toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 4) throw new Error(`${info.channels} channels after conversion to RGBA`);
+    colour?.(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength));
     const gamma = pngGamma(bytes);
     if (gamma !== null) {
       const lut = gammaToSrgb(gamma);

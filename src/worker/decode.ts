@@ -1,6 +1,7 @@
 // Turning a dropped file into RGBA pixels off the main thread, with messages a user can act on. Image sizes are
 // read from the file header first, so a 12000 x 12000 photo is decoded straight to a safe size instead of
 // allocating half a gigabyte.
+import { jpegColourTransform } from '../lib/icc';
 import { formatBytes } from '../lib/format';
 import type { RgbaImage } from '../patchcore/preprocess';
 
@@ -96,14 +97,14 @@ export function exifOrientation(b: Uint8Array): number {
  * the image before resizing, so a resize target must be the turned size, or a portrait phone photo comes out
  * squashed into landscape) where the header holds it, and the EXIF orientation (1 when none).
  */
-async function readHeader(blob: Blob): Promise<{ kind: Kind; size: { width: number; height: number } | null; orientation: number }> {
+async function readHeader(blob: Blob): Promise<{ kind: Kind; size: { width: number; height: number } | null; orientation: number; head: Uint8Array }> {
   // JPEG SOF can sit after large EXIF blocks; 256 KB of header is plenty.
   const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
   const kind = sniffKind(head);
   const size = kind && headerSize(head, kind);
   const orientation = kind === 'jpeg' ? exifOrientation(head) : 1;
   if (size && orientation >= 5) [size.width, size.height] = [size.height, size.width];
-  return { kind, size: size || null, orientation };
+  return { kind, size: size || null, orientation, head };
 }
 
 /** A decoded image as a bitmap of at most maxSide on its longest side, and the file's own size. */
@@ -112,6 +113,11 @@ export interface BoundedBitmap {
   /** Size of the file's image before any downscaling (EXIF orientation applied). */
   originalWidth: number;
   originalHeight: number;
+  /**
+   * Only with `ownColour`: the conversion to sRGB still to apply to the bitmap's pixels (a JPEG with a non-sRGB
+   * profile, decoded without the browser's colour management; lib/icc.ts).
+   */
+  colour?: (rgba: Uint8ClampedArray) => void;
 }
 
 /**
@@ -121,9 +127,9 @@ export interface BoundedBitmap {
  * 12000 x 12000 JPEG then costs the tab ~85 MB instead of ~760 MB (docs/speed.md, "Decoding large images").
  * Other formats (and rotated JPEGs) decode at full size first, then shrink: their codecs cannot decode smaller.
  */
-export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<BoundedBitmap> {
+export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE, opts: { ownColour?: boolean } = {}): Promise<BoundedBitmap> {
   if (blob.size === 0) throw new ImageInputError(`${name} is empty (0 bytes), so it is not an image`);
-  const { kind, size, orientation } = await readHeader(blob);
+  const { kind, size, orientation, head } = await readHeader(blob);
   if (!kind) {
     throw new ImageInputError(`${name} is not an image: its contents are not PNG, JPEG, WebP, BMP or GIF (${formatBytes(blob.size)})`);
   }
@@ -134,14 +140,18 @@ export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECOD
   }
   const fail = () =>
     new ImageInputError(`${name} looks like a ${kind.toUpperCase()} file but could not be decoded: it may be truncated or corrupt (${formatBytes(blob.size)})`);
+  // The engine's pixels of a JPEG with a non-sRGB profile: the file's own values, converted by lib/icc.ts as the
+  // command line converts them, not by the browser (whose rounding differs from libvips').
+  const colour = opts.ownColour && kind === 'jpeg' ? jpegColourTransform(head) : null;
+  const colorSpaceConversion: ColorSpaceConversion = colour ? 'none' : 'default';
   let bitmap: ImageBitmap;
   try {
-    const scaled = resize && size && kind === 'jpeg' && orientation === 1 ? await decodeJpegScaled(blob, size, maxSide) : null;
+    const scaled = resize && size && kind === 'jpeg' && orientation === 1 ? await decodeJpegScaled(blob, size, maxSide, colorSpaceConversion) : null;
     const source: ImageBitmapSource = scaled ?? blob;
     try {
       bitmap = await createImageBitmap(source, {
         imageOrientation: 'from-image',
-        colorSpaceConversion: 'default',
+        colorSpaceConversion,
         premultiplyAlpha: 'none',
         ...(resize ? { ...resize, resizeQuality: 'high' as const } : {}),
       });
@@ -151,7 +161,7 @@ export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECOD
   } catch {
     throw fail();
   }
-  return { bitmap, originalWidth: size?.width ?? bitmap.width, originalHeight: size?.height ?? bitmap.height };
+  return { bitmap, originalWidth: size?.width ?? bitmap.width, originalHeight: size?.height ?? bitmap.height, ...(colour ? { colour } : {}) };
 }
 
 /**
@@ -159,13 +169,18 @@ export async function decodeBitmap(blob: Blob, name: string, maxSide = MAX_DECOD
  * WebCodecs is missing (the caller decodes at full size). Chromium picks the largest scale that fits the desired
  * size, so the desired size is that of scale n.
  */
-async function decodeJpegScaled(blob: Blob, size: { width: number; height: number }, maxSide: number): Promise<VideoFrame | null> {
+async function decodeJpegScaled(
+  blob: Blob,
+  size: { width: number; height: number },
+  maxSide: number,
+  colorSpaceConversion: ColorSpaceConversion,
+): Promise<VideoFrame | null> {
   if (typeof ImageDecoder === 'undefined') return null;
   const n = Math.min(8, Math.ceil((8 * maxSide) / Math.max(size.width, size.height)));
   const decoder = new ImageDecoder({
     type: 'image/jpeg',
     data: blob.stream(),
-    colorSpaceConversion: 'default',
+    colorSpaceConversion,
     desiredWidth: Math.ceil((size.width * n) / 8),
     desiredHeight: Math.ceil((size.height * n) / 8),
   });
@@ -178,7 +193,7 @@ async function decodeJpegScaled(blob: Blob, size: { width: number; height: numbe
 
 /** Decodes an image file to RGBA, honouring EXIF orientation and capping the longest side at maxSide. */
 export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE_SIDE): Promise<DecodedImage> {
-  const { bitmap, originalWidth, originalHeight } = await decodeBitmap(blob, name, maxSide);
+  const { bitmap, originalWidth, originalHeight, colour } = await decodeBitmap(blob, name, maxSide, { ownColour: true });
   try {
     let { width, height } = bitmap;
     if (Math.max(width, height) > maxSide) {
@@ -192,6 +207,7 @@ export async function decodeImage(blob: Blob, name: string, maxSide = MAX_DECODE
     if (!ctx) throw new ImageInputError(`Could not get a 2D canvas to read ${name}`);
     ctx.drawImage(bitmap, 0, 0, width, height);
     const pixels = ctx.getImageData(0, 0, width, height);
+    colour?.(pixels.data);
     return { name, data: pixels.data, width, height, originalWidth, originalHeight };
   } finally {
     bitmap.close();
