@@ -83,6 +83,27 @@ describe('the exported graph', () => {
     await s.release();
   });
 
+  it('scores only the inspection region as the engine does, also a region smaller than one cell', async () => {
+    for (const region of [{ x0: 0.1, y0: 0.25, x1: 0.6, y1: 0.9 }, { x0: 0.5, y0: 0.5, x1: 0.51, y1: 0.51 }]) {
+      const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: MOBILENET_V2.id, coresetRatio: 0.25, region };
+      const pc = await fitted(config);
+      const g = buildExportGraph(onnxProto(), { backboneOnnx: backboneBytes(), manifest: MOBILENET_V2, config, bank: pc.bank!, threshold: 5 });
+      const s = await session(g.bytes);
+      for (const img of [part(7, 'scratch'), part(8, 'dent', 120)]) {
+        const want = await pc.score(img);
+        const x = rawInput(img, config);
+        const r = await s.run({ image: new ort.Tensor('float32', x.data, [1, 3, x.height, x.width]) });
+        relClose((r.score.data as Float32Array)[0], want.score);
+        // One cell leaves a flat map (every cell takes its score): compare it relative to its level then.
+        const got = r.anomaly_map.data as Float32Array;
+        const flat = Math.max(...want.map.data) === Math.min(...want.map.data);
+        if (flat) want.map.data.forEach((v, i) => relClose(got[i], v, 1e-5));
+        else mapClose(got, want.map.data);
+      }
+      await s.release();
+    }
+  });
+
   it('takes a batch of squashed images as uint8 and gives each its own score and map', async () => {
     const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: MOBILENET_V2.id, framing: 'squash', coresetRatio: 0.1 };
     const pc = await fitted(config);
@@ -166,6 +187,8 @@ describe('the exported graph', () => {
     expect(maxPatches(config, manifest) * defaultChunkRows(config, manifest) * 4).toBeLessThanOrEqual(32 * 2 ** 20);
     expect(unsupported({ ...config, alignGrids: true })).toMatch(/alignGrids/);
     expect(unsupported({ ...config, borderPadPx: 16 })).toMatch(/borderPadPx/);
+    expect(unsupported({ ...config, region: { x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 } })).toBeNull();
+    expect(unsupported({ ...config, framing: 'crop', region: { x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 } })).toMatch(/inspection region/);
     expect(unsupported(config)).toBeNull();
   });
 });

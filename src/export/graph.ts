@@ -68,7 +68,9 @@ export function defaultChunkRows(config: EngineConfig, manifest: BackboneManifes
 export function unsupported(config: EngineConfig): string | null {
   if (config.alignGrids) return 'it uses the "alignGrids" experiment (receptive-field placement), which the export does not implement';
   if ((config.borderPadPx ?? 0) !== 0) return 'it uses the "borderPadPx" experiment (mirrored border), which the export does not implement';
-  if (!coversAll(config.region)) return 'it has an inspection region, which the exported graph does not implement yet (the .patchcore file and `patchcore-web inspect` honour it)';
+  if (!coversAll(config.region) && config.framing === 'crop') {
+    return 'it has an inspection region and the centre-crop framing, whose window moves with each image\'s shape, which the exported graph does not implement (the .patchcore file and `patchcore-web inspect` honour it)';
+  }
   const a = config.aggregate;
   if (a.layerDim !== 'native' || a.targetDim !== 'none') return 'it pools feature channels (layerDim/targetDim), which the export does not implement';
   if (!(a.patchSize >= 1)) return `its patch size ${a.patchSize} is not a positive whole number`;
@@ -226,8 +228,43 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   const d2 = op('Max', [op('Add', [best, qn]), f32('zero', [], Float32Array.of(0))]);
   // [N*P, 1] -> [N, P]: the patch count is the grid's h * w.
   const np = op('Concat', [i64('minus1', [-1]), op('ReduceProd', [grid], { keepdims: 1 })], { axis: 0 });
-  const patch = op('Reshape', [op('Sqrt', [d2]), np]); // [N, P]
+  const allPatches = op('Reshape', [op('Sqrt', [d2]), np]); // [N, P]
   const nnIdx = op('Reshape', [nnIndex, np]); // [N, P]
+
+  // --- The inspection region (region.ts): only cells whose centre lies inside count; the others take the lowest
+  // inside score. With 'fit' and 'squash' the input is the whole image, so a cell's centre is ((j + 0.5) / w,
+  // (i + 0.5) / h) of it. A region smaller than a cell keeps the cell nearest its centre. ---------------------------
+  const BIG = 3.0e38;
+  let patch = allPatches; // scores for eq. 7's max and the map
+  let forArgMax = allPatches;
+  if (!coversAll(config.region)) {
+    const r = config.region!;
+    const T = onnx.TensorProto.DataType;
+    const dims = [slice(grid, [0], [1], [0]), slice(grid, [1], [2], [0])]; // [h], [w]
+    const scalar = (n: string) => op('Squeeze', [n, i64('axes', [0])]);
+    const centres = (n: string) =>
+      op('Div', [op('Add', [op('Cast', [op('Range', [i64('zero', [0], []), scalar(n), i64('one', [1], [])])], { to: T.FLOAT }), f32('half', [], Float32Array.of(0.5))]), op('Cast', [n], { to: T.FLOAT })]);
+    const within = (c: string, a: number, b: number) =>
+      op('And', [op('GreaterOrEqual', [c, f32('lo', [], Float32Array.of(a))]), op('LessOrEqual', [c, f32('hi', [], Float32Array.of(b))])]);
+    const inY = within(centres(dims[0]), r.y0, r.y1); // [h]
+    const inX = within(centres(dims[1]), r.x0, r.x1); // [w]
+    const cells = op('Reshape', [op('And', [op('Unsqueeze', [inY, i64('axes', [1])]), op('Unsqueeze', [inX, i64('axes', [0])])]), i64('shape', [1, -1])]); // [1, P]
+    // The fallback cell: floor of the region's centre on the grid, clamped.
+    const cellOf = (n: string, c: number) => {
+      const nf = op('Cast', [n], { to: T.FLOAT });
+      const at = op('Cast', [op('Floor', [op('Mul', [f32('c', [], Float32Array.of(c)), nf])])], { to: T.INT64 });
+      return op('Min', [op('Max', [at, i64('zero', [0])]), op('Sub', [n, i64('one', [1])])]);
+    };
+    const fallbackIndex = op('Add', [op('Mul', [cellOf(dims[0], (r.y0 + r.y1) / 2), dims[1]]), cellOf(dims[1], (r.x0 + r.x1) / 2)]); // [1]
+    const all = op('Range', [i64('zero', [0], []), scalar(op('ReduceProd', [grid], { keepdims: 1 })), i64('one', [1], [])]);
+    const fallback = op('Unsqueeze', [op('Equal', [all, fallbackIndex]), i64('axes', [0])]); // [1, P]
+    const anyInside = op('Cast', [reduce('ReduceMax', op('Cast', [cells], { to: T.FLOAT }), [0, 1], 0)], { to: T.BOOL });
+    // (Where on booleans has no onnxruntime kernel: the same choice in logic.)
+    const inside = op('Or', [op('And', [anyInside, cells]), op('And', [op('Not', [anyInside]), fallback])]); // [1, P]
+    const lowest = reduce('ReduceMin', op('Where', [inside, allPatches, f32('big', [], Float32Array.of(BIG))]), [1], 1); // [N, 1]
+    patch = op('Where', [inside, allPatches, lowest]);
+    forArgMax = op('Where', [inside, allPatches, f32('minus_big', [], Float32Array.of(-BIG))]);
+  }
 
   // --- Eq. 7 (scoring.ts): s* the max patch score, m* its nearest memory vector, N_b(m*) the b nearest memory
   // vectors of m* (m* first), w = 1 - softmax(|m_test,* - n|, n in N_b)[0] -----------------------------------
@@ -236,7 +273,7 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   let score = rawMax;
   if (b > 1 && bank.rows >= 2) {
     const kk = Math.min(b, bank.rows);
-    const maxPatch = op('ArgMax', [patch], { axis: 1, keepdims: 1, select_last_index: 0 }); // [N, 1]
+    const maxPatch = op('ArgMax', [forArgMax], { axis: 1, keepdims: 1, select_last_index: 0 }); // [N, 1]
     const mIdx = op('Reshape', [op('GatherElements', [nnIdx, maxPatch], { axis: 1 }), i64('shape', [-1])]); // [N]
     const mStar = op('Gather', [bankName, mIdx], { axis: 0 }); // [N, D]
     const dm = op('Gemm', [mStar, bankName, normName], { alpha: { f: -2 }, beta: { f: 1 }, transB: 1 }); // [N, rows]
