@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOBILENET_V2 } from '../backbone/manifests';
 import { holdoutCount } from '../patchcore/calibration';
@@ -54,6 +54,21 @@ describe.skipIf(!present)('the command line on hazelnut_small', () => {
     expect(meta.thumbnails.length).toBeGreaterThan(0);
     expect(bank.rows).toBe(Math.floor((meta.patchCount ?? 0) * 0.1));
   });
+
+  it('builds from a folder as a command of its own: exits 0 once the file is written (its selection threads keep it alive)', async () => {
+    const folder = join(dir, 'spawned-train');
+    mkdirSync(folder, { recursive: true });
+    for (const f of trainFiles.slice(0, 8)) copyFileSync(f, join(folder, basename(f)));
+    const out = join(dir, 'spawned.patchcore');
+    const run = spawnSync(process.execPath, [join(repo, 'bin', 'patchcore-web.mjs'), 'build', folder, '--out', out], {
+      encoding: 'utf8',
+      cwd: repo,
+      env: { ...process.env, PATCHCORE_THREADS: '2' },
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const { bank } = await decodeModelFile(readFileSync(out), { knownBackbones: ['mobilenet_v2_mid'] });
+    expect(bank.rows).toBeGreaterThan(0);
+  }, 120_000);
 
   it('inspects images into the app\'s CSV, flags defects, and exits 1 when any fails', async () => {
     const scorer = await engineScorer(model, undefined, 2);

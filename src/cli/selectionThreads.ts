@@ -16,8 +16,8 @@ export function nodeSelectionWorker(): SelectionWorker {
   };
   w.on('message', (data) => adapter.onmessage?.({ data }));
   w.on('error', (e: Error) => adapter.onerror?.({ message: e.message }));
-  // The pool terminates its threads when it closes; until then they must not keep a finished command alive.
-  w.unref();
+  // Not unref'd: while a selection runs, these threads are all that keeps Node's event loop alive (the command
+  // would otherwise exit mid-build). The pool terminates them when it closes, which every build does in `finally`.
   return adapter;
 }
 
