@@ -129,16 +129,13 @@ function dist32(X: Float32Array, a: number, b: number, d: number): number {
   return Math.fround(Math.sqrt(sqDist(X, a, b, d)));
 }
 
-/** Initial running min-distance of rows [from, to): mean fp32 distance to the start points (+Infinity if none). */
-function initialDistances(X: Matrix, starts: Uint32Array, minD: Float32Array, from = 0, to = X.rows): Float32Array {
+/** Initial running min-distance of row r: the mean fp32 distance to the start points (+Infinity if none). */
+function initialDistance(X: Matrix, starts: Uint32Array, r: number): number {
   const { cols: d, data } = X;
-  if (starts.length === 0) return minD.fill(Infinity, from, to);
-  for (let i = from; i < to; i++) {
-    let s = 0;
-    for (let t = 0; t < starts.length; t++) s += dist32(data, i * d, starts[t] * d, d);
-    minD[i] = s / starts.length;
-  }
-  return minD;
+  if (starts.length === 0) return Infinity;
+  let s = 0;
+  for (let t = 0; t < starts.length; t++) s += dist32(data, r * d, starts[t] * d, d);
+  return s / starts.length;
 }
 
 /** The simple O(n * count * d) loop of the authors' sampler; the reference the fast path must match. */
@@ -146,7 +143,8 @@ export function naiveGreedyCoreset(features: Matrix, opts: Pick<CoresetOptions, 
   const X = opts.projectionDim > 0 ? project(features, projectionMatrix(opts.seed, features.cols, opts.projectionDim)) : features;
   const { rows: n, cols: d, data } = X;
   const count = n === 0 ? 0 : opts.count;
-  const minD = initialDistances(X, startIndices(opts.seed, n, opts.startPoints), new Float32Array(n));
+  const starts = startIndices(opts.seed, n, opts.startPoints);
+  const minD = Float32Array.from({ length: n }, (_, i) => initialDistance(X, starts, i));
   const out = new Uint32Array(count);
   for (let j = 0; j < count; j++) {
     let sel = 0;
@@ -319,13 +317,7 @@ export class CoresetShare {
     const s = new CoresetShare(X, count, first, stride);
     const { data, d, minD, size: m } = s;
     for (let l = 0; l < m; l++) {
-      if (starts.length === 0) minD[l] = Infinity;
-      else {
-        const o = s.row(l) * d;
-        let sum = 0;
-        for (let t = 0; t < starts.length; t++) sum += dist32(data, o, starts[t] * d, d);
-        minD[l] = sum / starts.length;
-      }
+      minD[l] = initialDistance(X, starts, s.row(l));
       if ((l & 8191) === 8191) await tick?.();
     }
     if (s.kf && m > 0) {
