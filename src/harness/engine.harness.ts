@@ -2,6 +2,7 @@
 import type { ExecutionPath } from '../backbone/session';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { generateDemoSet } from '../demo/generate';
+import { syntheticFeatures } from './synthetic';
 import { EngineClient } from '../worker/client';
 import type { ImageFile } from '../worker/protocol';
 
@@ -151,22 +152,13 @@ export async function streamedBuild(c: { images: number; chunk: number }) {
 }
 
 /**
- * One greedy selection on generated clustered vectors, in one selection worker and split over `shares` workers
- * meeting at a barrier (SelectionPool.selectAll); then a split selection cancelled mid-way, timed from cancel to
- * the rejection. Reports whether both chose the same rows, and their times.
+ * One greedy selection on the benches' synthetic features (synthetic.ts), in one selection worker and split over
+ * `shares` workers meeting at a barrier (SelectionPool.selectAll); then a split selection cancelled mid-way, timed
+ * from cancel to the rejection. Reports whether both chose the same rows, and their times.
  */
 export async function teamSelection(c: { rows: number; cols: number; count: number; shares: number }) {
-  const { rng } = await import('../patchcore/random');
   const { SelectionPool } = await import('../worker/selectionPool');
-  const r = rng(11);
-  const centres = Array.from({ length: 40 }, () => Float32Array.from({ length: c.cols }, () => r() * 4));
-  const data = new Float32Array(c.rows * c.cols);
-  for (let i = 0; i < c.rows; i++) {
-    const m = centres[Math.floor(r() * centres.length)];
-    const s = 0.05 + r();
-    for (let j = 0; j < c.cols; j++) data[i * c.cols + j] = m[j] + (r() - 0.5) * s;
-  }
-  const m = { data, rows: c.rows, cols: c.cols };
+  const m = syntheticFeatures(c.rows, c.cols, 11);
   const params = { projectionDim: DEFAULT_CONFIG.projectionDim, seed: 0, startPoints: 10 };
   const pool = new SelectionPool(1, params, undefined, c.shares);
   try {
