@@ -6,16 +6,13 @@
 // cooperate. Each build gets a browser of its own. --chunk / --max override the engine's coresetChunk / coresetMax
 // (default: the app's); --compare-exact also builds each set with one exact greedy pass (coresetChunk 0, no ceiling)
 // for the ratio. Writes bench-results/build.json.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
+import { argv, dist, opt, requireBuild, root } from './_args.mjs';
 import { chromiumRss } from './_rss.mjs';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
-const argv = process.argv.slice(2);
-const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 const imageCounts = String(opt('images', '500,1000')).split(',').map(Number);
 const size = Number(opt('size', 224));
 const kernels = opt('kernels', 'auto');
@@ -25,10 +22,7 @@ const override = {
 };
 const compareExact = argv.includes('--compare-exact');
 
-if (!existsSync(join(dist, 'harness.html'))) {
-  console.error(`${dist} has no build: run npm run build first`);
-  process.exit(2);
-}
+requireBuild();
 
 const server = await startServer({ root: dist });
 

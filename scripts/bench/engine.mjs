@@ -4,23 +4,17 @@
 // end-to-end per-image latency, for each compute backend, in headless Chromium on the built app. Cases that
 // exceed the time budget are cut short and extrapolated (marked "~"). Writes bench-results/engine.json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
+import { argv, dist, hasBuild, opt, root } from './_args.mjs';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const budget = Number(opt('budget', 90));
 const backends = opt('backends', 'cpu,wasm,webgpu').split(',');
 const quick = argv.includes('--quick');
 
-if (!existsSync(join(dist, 'harness.html'))) {
+if (!hasBuild()) {
   const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

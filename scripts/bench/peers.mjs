@@ -11,28 +11,19 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
 import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
+import { dist, opt, requireBuild, root } from './_args.mjs';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
-const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
 const sizes = opt('sizes', '20000,100000').split(',').map(Number);
 const banks = opt('banks', '2000,16000,50000').split(',').map(Number);
 const threads = Number(opt('threads', cpus().length));
 const D = 184;
 const QUERIES = 784;
 
-if (!existsSync(join(dist, 'harness.html'))) {
-  console.error(`No built app in ${dist}: run npm run build first.`);
-  process.exit(2);
-}
+requireBuild();
 
 const { syntheticFeatures } = await tsImport('../../src/harness/synthetic.ts', import.meta.url);
 const work = mkdtempSync(join(tmpdir(), 'patchcore-peers-'));

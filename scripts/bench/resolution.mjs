@@ -8,22 +8,16 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { launchChromium, openHarness } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
+import { argv, dist, opt, requireBuild, root } from './_args.mjs';
 import { chromiumRss } from './_rss.mjs';
 
-const root = resolve(import.meta.dirname, '..', '..');
-const dist = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
-const argv = process.argv.slice(2);
-const opt = (name, def) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : def);
 const set = resolve(opt('set', join(root, '..', 'shared', 'data', 'capsules_hires')));
 const sizes = String(opt('sizes', '224,320,448')).split(',').map(Number);
 const trainCount = Number(opt('train', 0));
 const testCount = Number(opt('test', 10));
 const coresetMax = opt('max') === undefined ? undefined : Number(opt('max'));
 
-if (!existsSync(join(dist, 'harness.html'))) {
-  console.error(`${dist} has no build: run npm run build first`);
-  process.exit(2);
-}
+requireBuild();
 if (!existsSync(join(set, 'train', 'good'))) {
   console.log(`skipped: ${set} has no train/good (set --set to an MVTec-layout folder)`);
   process.exit(0);
