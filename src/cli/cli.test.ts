@@ -119,7 +119,7 @@ describe.skipIf(!present)('the command line on hazelnut_small', () => {
 
   it('keeps a working size and an inspection region in the model, and its export scores the region as the engine does', async () => {
     const built = await buildModel(trainFiles.slice(0, 6), { name: 'roi', threads: 2, workingSize: 320, region: { x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 } });
-    expect(built.meta.config.inputSize).toBe(320);
+    expect(built.meta.config.workingSize).toBe(320);
     expect(built.meta.config.region).toEqual({ x0: 0.1, y0: 0.1, x1: 0.9, y1: 0.9 });
     // hazelnut_small is 256 x 256: 40 x 40 cells at 320 px, of which the middle 32 x 32 have their centre inside.
     expect(built.meta.patchCount).toBe((6 - holdoutCount(6, 0.15)) * 32 * 32);

@@ -26,7 +26,7 @@ export function preprocessInput(img: RgbaImage, s: Sidecar): BackboneInput & { w
   const x = preprocess(
     img,
     { mean: [0, 0, 0], std: [k, k, k], inputSize: s.input.workingSize, inputMultiple: s.input.multiple ?? undefined },
-    { size: s.input.workingSize, framing: s.input.framing, maxAspect: s.input.maxAspect },
+    { workingSize: s.input.workingSize, framing: s.input.framing, maxAspect: s.input.maxAspect },
   );
   if (s.input.dtype !== 'uint8') return x;
   const u = new Uint8Array(x.data.length);

@@ -142,7 +142,7 @@ async function build(args: string[]): Promise<number> {
   await saveModelFile(values.out, built.meta, built.bank);
   const m = built.meta;
   bar.note(
-    `${values.out}: "${m.name}", ${m.trainImageCount} images at ${m.config.inputSize} px (${m.patchCount} patches) -> bank ${m.bankShape.rows} x ${m.bankShape.cols}, ` +
+    `${values.out}: "${m.name}", ${m.trainImageCount} images at ${m.config.workingSize} px (${m.patchCount} patches) -> bank ${m.bankShape.rows} x ${m.bankShape.cols}, ` +
       `threshold ${m.calibration.threshold.toPrecision(4)} (false-alarm rate ${m.calibration.falseAlarmRate} on ${built.holdout.length} held-out images), ` +
       `${built.seconds.toFixed(1)} s${built.skipped.length ? `; ${built.skipped.length} skipped` : ''}`,
   );

@@ -8,7 +8,7 @@ import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveInputSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveWorkingSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { PatchCore } from '../patchcore/patchcore';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -123,7 +123,7 @@ async function workingSizeFor(images: ImagePath[], opts: BuildOptions): Promise<
     }),
   );
   const multiple = m?.inputMultiple ?? 16;
-  const size = resolveInputSize(choice, medianShorterSide(sizes), multiple);
+  const size = resolveWorkingSize(choice, medianShorterSide(sizes), multiple);
   return Math.max(multiple, Math.round(size / multiple) * multiple);
 }
 
@@ -176,7 +176,7 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
     ...DEFAULT_CONFIG,
     backbone: files.manifest.id,
     // As the app: a custom graph without an input multiple takes only its own size (and 'auto' keeps it).
-    inputSize,
+    workingSize: inputSize,
     coresetMax: coresetMaxFor(inputSize),
     coresetRatio: opts.coresetRatio ?? DEFAULT_CONFIG.coresetRatio,
     framing: opts.framing ?? DEFAULT_CONFIG.framing,

@@ -35,7 +35,7 @@ function part(seed: number, defect?: 'scratch' | 'dent', rows?: number): RgbaIma
 /** The graph's float input for an image: preprocess() without the normalisation (RGB 0..255). */
 function rawInput(img: RgbaImage, config: EngineConfig) {
   const k = 1 / 255;
-  return preprocess(img, { ...MOBILENET_V2, mean: [0, 0, 0], std: [k, k, k] }, { size: config.inputSize, framing: config.framing, maxAspect: config.maxAspect });
+  return preprocess(img, { ...MOBILENET_V2, mean: [0, 0, 0], std: [k, k, k] }, { workingSize: config.workingSize, framing: config.framing, maxAspect: config.maxAspect });
 }
 
 async function fitted(config: EngineConfig): Promise<PatchCore> {
@@ -111,7 +111,7 @@ describe('the exported graph', () => {
     const s = await session(g.bytes);
     const imgs = [part(11, 'scratch'), part(12)];
     const xs = imgs.map((im) => rawInput(im, config));
-    const S = config.inputSize;
+    const S = config.workingSize;
     const batch = new Uint8Array(2 * 3 * S * S);
     xs.forEach((x, b) => x.data.forEach((v, i) => (batch[b * 3 * S * S + i] = Math.round(v))));
     const r = await s.run({ image: new ort.Tensor('uint8', batch, [2, 3, S, S]) });

@@ -53,8 +53,8 @@ export const OUTPUT_VERDICT = 'fail';
 
 /** Most patches one image can have under a config: the grid of its largest working size. */
 export function maxPatches(config: EngineConfig, manifest: BackboneManifest): number {
-  const S = config.inputSize;
-  const g = inputGeometry(S * 100, S, S, config.framing, manifest.inputMultiple, config.maxAspect);
+  const workingSize = config.workingSize;
+  const g = inputGeometry(workingSize * 100, workingSize, workingSize, config.framing, manifest.inputMultiple, config.maxAspect);
   const stride = manifest.taps[0].stride;
   return Math.ceil(g.width / stride) * Math.ceil(g.height / stride);
 }
@@ -154,9 +154,9 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
 
   // --- Input and normalisation (preprocess.ts: x' = (x/255 - mean) / std) --------------------------------------
   const inputType = opts.inputType ?? 'float32';
-  const S = config.inputSize;
+  const workingSize = config.workingSize;
   const keepsShape = config.framing === 'fit' && !!manifest.inputMultiple;
-  const hw: (number | string)[] = keepsShape ? ['height', 'width'] : [S, S];
+  const hw: (number | string)[] = keepsShape ? ['height', 'width'] : [workingSize, workingSize];
   let x: string = INPUT_NAME;
   if (inputType === 'uint8') x = op('Cast', [x], { to: onnx.TensorProto.DataType.FLOAT });
   x = op('Div', [x, f32('c255', [], Float32Array.of(255))]);

@@ -75,7 +75,7 @@ export function makeSidecar(args: {
       channels: 'RGB',
       range: [0, 255],
       framing: c.framing,
-      workingSize: c.inputSize,
+      workingSize: c.workingSize,
       multiple: manifest.inputMultiple ?? null,
       maxAspect: c.maxAspect ?? 3,
       decoding: 'EXIF orientation applied, sRGB, longest side capped at 2048 px (high-quality downscale) before anything else',

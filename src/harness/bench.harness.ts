@@ -128,7 +128,7 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
  * `test` images at the same config, timed. Files are fetched from `base` (the node side mounts a shared set there).
  */
 export async function resolution(c: { base: string; train: string[]; test: string[]; config: Partial<EngineConfig> }) {
-  const inputSize = c.config.inputSize ?? DEFAULT_CONFIG.inputSize;
+  const inputSize = c.config.workingSize ?? DEFAULT_CONFIG.workingSize;
   const config: EngineConfig = { ...DEFAULT_CONFIG, coresetMax: coresetMaxFor(inputSize), ...c.config };
   const fetchFile = async (p: string) => ({ name: p, blob: await (await fetch(c.base + p)).blob() });
   const train = await Promise.all(c.train.map(fetchFile));
@@ -149,7 +149,7 @@ export async function resolution(c: { base: string; train: string[]; test: strin
     for (const f of test) await client.request('score', { image: f }).promise;
     const inspectSeconds = (performance.now() - t) / 1000 / test.length;
     return {
-      execution: info.executionPath, kernels: info.kernels, inputSize: config.inputSize, estimate, estimateSeconds,
+      execution: info.executionPath, kernels: info.kernels, inputSize: config.workingSize, estimate, estimateSeconds,
       buildSeconds, buildStages: built.seconds, inspectSeconds, bankRows: built.bank.rows, patches: built.patchCount,
     };
   } finally {

@@ -1,6 +1,6 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, coresetMaxFor, resolveInputSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, coresetMaxFor, resolveWorkingSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -18,7 +18,7 @@ export interface EvalSpec {
   test: { path: string; type: string; mask?: string }[];
   /** Overrides of DEFAULT_CONFIG. */
   config: Partial<EngineConfig>;
-  /** The working size as the app's Build offers it, resolved like the app's (when config.inputSize is not given). */
+  /** The working size as the app's Build offers it, resolved like the app's (when config.workingSize is not given). */
   workingSize?: WorkingSizeChoice;
   /** Median shorter side of the training images, which 'auto' and 'native' resolve from. */
   imageShorterSide?: number;
@@ -97,7 +97,7 @@ export async function run(spec: EvalSpec) {
 
 async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const t0 = performance.now();
-  const inputSize = evalSpec.config.inputSize ?? resolveInputSize(evalSpec.workingSize ?? 'auto', evalSpec.imageShorterSide ?? null);
+  const inputSize = evalSpec.config.workingSize ?? resolveWorkingSize(evalSpec.workingSize ?? 'auto', evalSpec.imageShorterSide ?? null);
   // The bank ceiling follows the working size as in the app, unless the run sets one.
   const coresetMax = evalSpec.config.coresetMax ?? coresetMaxFor(inputSize);
   const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config, inputSize, coresetMax } as EngineConfig };
@@ -128,7 +128,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   if (etaWorstError !== null) report(`build: ${buildSeconds.toFixed(1)} s; its time estimate was at worst ${(100 * etaWorstError).toFixed(0)}% off from 10% of the build on`);
 
   const crop = spec.config.framing === 'crop';
-  const size = spec.config.inputSize;
+  const size = spec.config.workingSize;
   const imageScores: number[] = [];
   const imageLabels: number[] = [];
   const types: string[] = [];
@@ -238,7 +238,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     border_pad_px: spec.config.borderPadPx ?? 0,
     max_aspect: spec.config.maxAspect ?? null,
     input_size: size,
-    working_size: evalSpec.workingSize ?? (evalSpec.config.inputSize ? evalSpec.config.inputSize : 'auto'),
+    working_size: evalSpec.workingSize ?? (evalSpec.config.workingSize ? evalSpec.config.workingSize : 'auto'),
     image_shorter_side: evalSpec.imageShorterSide ?? null,
     region: spec.config.region ?? null,
     pixel_scale: 'input',

@@ -1,25 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { AUTO_MAX_SIZE, coresetMaxFor, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoInputSize, resolveInputSize } from './config';
+import { AUTO_MAX_SIZE, coresetMaxFor, DEFAULT_CONFIG, MAX_WORKING_SIZE, autoWorkingSize, resolveWorkingSize } from './config';
 
 describe('working size', () => {
   it("'auto' shrinks at most 2.5 times, from the default size up to its ceiling", () => {
-    expect(autoInputSize(100)).toBe(DEFAULT_CONFIG.inputSize);
-    expect(autoInputSize(320)).toBe(DEFAULT_CONFIG.inputSize);
-    expect(autoInputSize(560)).toBe(224);
-    expect(autoInputSize(561)).toBe(320);
-    expect(autoInputSize(800)).toBe(320);
-    expect(autoInputSize(1000)).toBe(448);
-    expect(autoInputSize(4000)).toBe(AUTO_MAX_SIZE);
-    expect(resolveInputSize('auto', 1000)).toBe(448);
+    expect(autoWorkingSize(100)).toBe(DEFAULT_CONFIG.workingSize);
+    expect(autoWorkingSize(320)).toBe(DEFAULT_CONFIG.workingSize);
+    expect(autoWorkingSize(560)).toBe(224);
+    expect(autoWorkingSize(561)).toBe(320);
+    expect(autoWorkingSize(800)).toBe(320);
+    expect(autoWorkingSize(1000)).toBe(448);
+    expect(autoWorkingSize(4000)).toBe(AUTO_MAX_SIZE);
+    expect(resolveWorkingSize('auto', 1000)).toBe(448);
     // Sizes unknown (no readable header): the default.
-    expect(resolveInputSize('auto', null)).toBe(DEFAULT_CONFIG.inputSize);
+    expect(resolveWorkingSize('auto', null)).toBe(DEFAULT_CONFIG.workingSize);
   });
 
   it("'native' is the images' own shorter side, a multiple of 16, within the default and the ceiling", () => {
-    expect(resolveInputSize('native', 1000)).toBe(992);
-    expect(resolveInputSize('native', 5000)).toBe(MAX_WORKING_SIZE);
-    expect(resolveInputSize('native', 100)).toBe(DEFAULT_CONFIG.inputSize);
-    expect(resolveInputSize(448, 100)).toBe(448);
+    expect(resolveWorkingSize('native', 1000)).toBe(992);
+    expect(resolveWorkingSize('native', 5000)).toBe(MAX_WORKING_SIZE);
+    expect(resolveWorkingSize('native', 100)).toBe(DEFAULT_CONFIG.workingSize);
+    expect(resolveWorkingSize(448, 100)).toBe(448);
   });
 });
 

@@ -7,11 +7,14 @@ import type { AggregateOptions } from './types';
 export interface EngineConfig {
   /** Backbone manifest id (see src/backbone/manifests.ts). */
   backbone: string;
-  /** Backbone input size in pixels: the shorter side ('fit') or the square's side ('squash', 'crop'). */
-  inputSize: number;
+  /**
+   * Working size in pixels: the shorter side the backbone sees ('fit'), or the square's side ('squash', 'crop').
+   * Not the manifest's inputSize, which is the backbone's own square input.
+   */
+  workingSize: number;
   /** How an image becomes the backbone input: whole image with its shape, squashed square, or the authors' crop. */
   framing: Framing;
-  /** 'fit': the longer side is at most maxAspect * inputSize; longer images are squashed along it. */
+  /** 'fit': the longer side is at most maxAspect * workingSize; longer images are squashed along it. */
   maxAspect?: number;
   aggregate: AggregateOptions;
   /**
@@ -53,7 +56,7 @@ export interface EngineConfig {
 /** Defaults; each is the paper's value or the one measured best over the shared sets (docs/accuracy.md). */
 export const DEFAULT_CONFIG: EngineConfig = {
   backbone: 'mobilenet_v2_mid',
-  inputSize: 224,
+  workingSize: 224,
   framing: 'fit',
   maxAspect: 3,
   aggregate: { patchSize: 3, layerDim: 'native', targetDim: 'none' },
@@ -83,7 +86,7 @@ export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 
 }
 
 /**
- * Working size: the shorter side, in pixels, the backbone sees (the config's inputSize). Build offers these,
+ * Working size: the shorter side, in pixels, the backbone sees (the config's workingSize). Build offers these,
  * 'auto' (a rule by image size, below) and 'native' (the images' own shorter side).
  */
 export const WORKING_SIZES = [224, 320, 448, 640] as const;
@@ -94,7 +97,7 @@ export const MAX_WORKING_SIZE = 1024;
 
 /**
  * The 'auto' rule, from the training images' (median) shorter side in pixels: the smallest offered size that shrinks
- * the image at most AUTO_MAX_SHRINK times, between DEFAULT_CONFIG.inputSize and AUTO_MAX_SIZE. A defect ~20 px
+ * the image at most AUTO_MAX_SHRINK times, between DEFAULT_CONFIG.workingSize and AUTO_MAX_SIZE. A defect ~20 px
  * across at full size then still covers at least one 8-px feature cell, and a laptop still builds in minutes.
  * Measured over every shared set in docs/accuracy.md ("Working size"): images up to 560 px keep 224 px (all the
  * shared sets but one, unchanged); capsules_hires (1000 px) works at 448 px.
@@ -102,10 +105,10 @@ export const MAX_WORKING_SIZE = 1024;
 export const AUTO_MAX_SHRINK = 2.5;
 export const AUTO_MAX_SIZE = 448;
 
-export function autoInputSize(shorterSide: number): number {
+export function autoWorkingSize(shorterSide: number): number {
   const wanted = shorterSide / AUTO_MAX_SHRINK;
   const size = WORKING_SIZES.find((s) => s >= wanted) ?? AUTO_MAX_SIZE;
-  return Math.min(AUTO_MAX_SIZE, Math.max(DEFAULT_CONFIG.inputSize, size));
+  return Math.min(AUTO_MAX_SIZE, Math.max(DEFAULT_CONFIG.workingSize, size));
 }
 
 /**
@@ -114,10 +117,10 @@ export function autoInputSize(shorterSide: number): number {
  * its square. Measured on capsules_hires at 448 px (docs/accuracy.md, "Working size"): 10,000 vectors inspect in
  * 0.78 s instead of 1.01 s for 0.012 image AUROC. `max` 0: no ceiling.
  */
-export function coresetMaxFor(inputSize: number, max = DEFAULT_CONFIG.coresetMax ?? 0): number {
+export function coresetMaxFor(workingSize: number, max = DEFAULT_CONFIG.coresetMax ?? 0): number {
   if (!max) return 0;
-  const base = DEFAULT_CONFIG.inputSize;
-  return inputSize <= base ? max : Math.round((max * base) / inputSize);
+  const base = DEFAULT_CONFIG.workingSize;
+  return workingSize <= base ? max : Math.round((max * base) / workingSize);
 }
 
 /** Images a build reads the size of (spread over the set) to resolve 'auto' and 'native'. */
@@ -136,9 +139,9 @@ export function medianShorterSide(sizes: ({ width: number; height: number } | nu
 }
 
 /** A working-size choice as the number a model keeps, for images whose median shorter side is `shorterSide`. */
-export function resolveInputSize(choice: WorkingSizeChoice, shorterSide: number | null, multiple = 16): number {
+export function resolveWorkingSize(choice: WorkingSizeChoice, shorterSide: number | null, multiple = 16): number {
   if (typeof choice === 'number') return choice;
-  if (shorterSide == null || !(shorterSide > 0)) return DEFAULT_CONFIG.inputSize;
-  if (choice === 'auto') return autoInputSize(shorterSide);
-  return Math.min(MAX_WORKING_SIZE, Math.max(DEFAULT_CONFIG.inputSize, Math.floor(shorterSide / multiple) * multiple));
+  if (shorterSide == null || !(shorterSide > 0)) return DEFAULT_CONFIG.workingSize;
+  if (choice === 'auto') return autoWorkingSize(shorterSide);
+  return Math.min(MAX_WORKING_SIZE, Math.max(DEFAULT_CONFIG.workingSize, Math.floor(shorterSide / multiple) * multiple));
 }

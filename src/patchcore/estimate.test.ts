@@ -27,7 +27,7 @@ const image = (w: number, h: number) => ({ data: new Uint8ClampedArray(w * h * 4
 
 describe('cost estimate before a build', () => {
   it('counts patches and bank at the working size, inside the region, and plans the selection as the builder will', async () => {
-    const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'flat', inputSize: 128, region: { x0: 0, y0: 0, x1: 0.5, y1: 1 } };
+    const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'flat', workingSize: 128, region: { x0: 0, y0: 0, x1: 0.5, y1: 1 } };
     const pc = new PatchCore(backbone, cpuKernels, config);
     const e = await estimateCost(pc, [image(300, 200), image(300, 200)], 40, { parallel: 1, decodeSeconds: 0.01 });
     // 300 x 200 at 128 px: 192 x 128 input, 24 x 16 cells, the left half of them inside the region.

@@ -43,7 +43,7 @@ function texture(seed: number, defect = false, W = S, H = S) {
 }
 
 describe('PatchCore pipeline', () => {
-  const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', inputSize: S, coresetRatio: 0.25, sigmaPx: 2 };
+  const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', workingSize: S, coresetRatio: 0.25, sigmaPx: 2 };
 
   it('a defective image scores above every good one, and its map peaks on the defect', async () => {
     const pc = new PatchCore(backbone, cpuKernels, config);
@@ -211,7 +211,7 @@ describe('PatchCore pipeline', () => {
 });
 
 describe('inspection region', () => {
-  const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', inputSize: S, coresetRatio: 0.25, sigmaPx: 2 };
+  const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', workingSize: S, coresetRatio: 0.25, sigmaPx: 2 };
   // The defect of texture(.., true) covers x 36-45, y 20-29 of the 64 x 64 image. Features are locally aware (3 x 3
   // neighbourhoods, the stride-16 map resized), so cells next to it see it too: the left region keeps well clear.
   const leftHalf = { x0: 0, y0: 0, x1: 0.3, y1: 1 };

@@ -80,7 +80,7 @@ export class PatchCore {
   /** Eq. 1-3 for one image: preprocess, run the backbone, aggregate both taps into patch features. */
   async extract(image: RgbaImage): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
     const input = preprocess(image, this.backbone.manifest, {
-      size: this.config.inputSize,
+      workingSize: this.config.workingSize,
       framing: this.config.framing,
       maxAspect: this.config.maxAspect,
     });
@@ -149,7 +149,7 @@ export class PatchCore {
     const s = imageScore(nn.distances, nn.indices, queries, bank, this.config.reweightNeighbors);
     const grid = inside ? spreadScores(nn.distances, inside) : nn.distances;
     const patchScores: AnomalyMap = { data: grid, width: features.gridW, height: features.gridH };
-    const size = input ?? { width: this.config.inputSize, height: this.config.inputSize };
+    const size = input ?? { width: this.config.workingSize, height: this.config.workingSize };
     const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, this.placement.pixels);
     const window = input?.window ?? { x: 0, y: 0, w: 1, h: 1 };
     return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window, ...(this.config.region ? { region: this.config.region } : {}) };

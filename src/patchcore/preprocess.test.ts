@@ -18,7 +18,7 @@ const raw = { mean: [0, 0, 0] as const, std: [1, 1, 1] as const, inputSize: 224 
 
 describe('preprocess', () => {
   it('a flat colour stays flat and is normalised per channel into NCHW', () => {
-    const out = preprocess(image(300, 200, () => [255, 0, 51]), norm, { size: 32 }).data;
+    const out = preprocess(image(300, 200, () => [255, 0, 51]), norm, { workingSize: 32 }).data;
     expect(out.length).toBe(3 * 32 * 32);
     expect(Math.min(...out.subarray(0, 1024))).toBeCloseTo(1, 5);
     expect(Math.max(...out.subarray(1024, 2048))).toBeCloseTo(-1, 5);
@@ -27,14 +27,14 @@ describe('preprocess', () => {
 
   it('same-size input passes through unchanged', () => {
     const img = image(16, 16, (x, y) => [x * 16, y * 16, (x + y) * 8]);
-    const out = preprocess(img, raw, { size: 16 }).data;
+    const out = preprocess(img, raw, { workingSize: 16 }).data;
     expect(out[5 * 16 + 7] * 255).toBeCloseTo(7 * 16, 3);
     expect(out[256 + 5 * 16 + 7] * 255).toBeCloseTo(5 * 16, 3);
   });
 
   it('shrinking a fine checkerboard averages it to grey (antialiased, no aliasing)', () => {
     const img = image(448, 448, (x, y) => ((x + y) % 2 ? [255, 255, 255] : [0, 0, 0]));
-    const out = preprocess(img, raw, { size: 224 / 4 }).data;
+    const out = preprocess(img, raw, { workingSize: 224 / 4 }).data;
     for (const v of out) expect(Math.abs(v - 0.5)).toBeLessThan(0.02);
   });
 

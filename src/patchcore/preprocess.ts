@@ -32,7 +32,7 @@ export const FRAMINGS: readonly Framing[] = ['fit', 'squash', 'crop'];
 
 export interface PreprocessOptions {
   /** Shorter side (the square's side for 'squash' and 'crop'); default the manifest's inputSize. */
-  size?: number;
+  workingSize?: number;
   /** Default 'squash'. */
   framing?: Framing;
   /** 'fit' only: the longest side is at most maxAspect * size (default 3). */
@@ -140,7 +140,7 @@ function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[
 
 /** RGBA image -> normalised NCHW backbone input. Default: the whole image squashed to the manifest's square. */
 export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput & { window: ImageWindow } {
-  const S = opts.size ?? norm.inputSize;
+  const S = opts.workingSize ?? norm.inputSize;
   if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
     throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
   }

@@ -2,7 +2,7 @@
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveInputSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveWorkingSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { ESTIMATE_IMAGES, type CostEstimate } from '../patchcore/estimate';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -50,7 +50,7 @@ interface BuildState {
   coresetRatio: number;
   /** How each image becomes the backbone input (see Framing in patchcore/preprocess.ts). */
   framing: Framing;
-  /** The working size as chosen; the model keeps the resolved number (see resolveInputSize). */
+  /** The working size as chosen; the model keeps the resolved number (see resolveWorkingSize). */
   workingSize: WorkingSizeChoice;
   /** Median shorter side of the good images (from their headers), what 'auto' and 'native' resolve from. */
   imageShorterSide: number | null;
@@ -99,9 +99,9 @@ interface BuildState {
 
 export type CostEstimateState =
   | { status: 'none' }
-  | { status: 'measuring'; inputSize: number }
-  | { status: 'done'; inputSize: number; result: CostEstimate & { imageWidth: number; imageHeight: number; sample: string } }
-  | { status: 'error'; inputSize: number; error: string };
+  | { status: 'measuring'; workingSize: number }
+  | { status: 'done'; workingSize: number; result: CostEstimate & { imageWidth: number; imageHeight: number; sample: string } }
+  | { status: 'error'; workingSize: number; error: string };
 
 let nextId = 1;
 let estimateJob: Job<unknown> | null = null;
@@ -111,11 +111,11 @@ let estimateToken = 0;
 /** The engine config a build with these options makes (the estimate measures the same one). */
 export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region'>): EngineConfig {
   const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
-  const inputSize = custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveInputSize(s.workingSize, s.imageShorterSide);
+  const inputSize = custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveWorkingSize(s.workingSize, s.imageShorterSide);
   return {
     ...DEFAULT_CONFIG,
     backbone: s.backbone,
-    inputSize,
+    workingSize: inputSize,
     coresetMax: coresetMaxFor(inputSize),
     coresetRatio: s.coresetRatio,
     framing: s.framing,
@@ -130,7 +130,7 @@ export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'f
 function customInputSize(custom: { inputSize: number; multiple?: number }, choice: WorkingSizeChoice, side: number | null): number {
   if (!custom.multiple || choice === 'auto') return custom.inputSize;
   const m = custom.multiple;
-  return Math.max(m, Math.round(resolveInputSize(choice, side, m) / m) * m);
+  return Math.max(m, Math.round(resolveWorkingSize(choice, side, m) / m) * m);
 }
 
 /** Median shorter side of up to SIZE_SAMPLE images spread over the list, from their headers; null when none reads. */
@@ -280,7 +280,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
     const config = buildConfig(s);
     const train = s.good.length - holdoutCount(s.good.length, s.holdoutShare);
     const sample = s.good[0];
-    set({ estimate: { status: 'measuring', inputSize: config.inputSize } });
+    set({ estimate: { status: 'measuring', workingSize: config.workingSize } });
     estimateTimer = setTimeout(() => {
       estimateTimer = null;
       void (async () => {
@@ -293,10 +293,10 @@ export const useBuild = create<BuildState>()((set, get) => ({
           estimateJob = job;
           const result = await job.promise;
           if (token !== estimateToken) return;
-          set({ estimate: { status: 'done', inputSize: config.inputSize, result: { ...result, sample: sample.path } } });
+          set({ estimate: { status: 'done', workingSize: config.workingSize, result: { ...result, sample: sample.path } } });
         } catch (e) {
           if (token !== estimateToken || isAbort(e)) return;
-          set({ estimate: { status: 'error', inputSize: config.inputSize, error: (e as Error).message ?? String(e) } });
+          set({ estimate: { status: 'error', workingSize: config.workingSize, error: (e as Error).message ?? String(e) } });
         } finally {
           if (token === estimateToken) estimateJob = null;
         }

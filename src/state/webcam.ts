@@ -120,7 +120,7 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
     try {
       const id = get().deviceId;
       // A model working above 480 px asks the camera for frames at least that high.
-      const working = useModel.getState().current?.config.inputSize ?? 224;
+      const working = useModel.getState().current?.config.workingSize ?? 224;
       const height = Math.max(480, working), width = Math.round((height * 4) / 3);
       const size = { width: { ideal: width }, height: { ideal: height } };
       // A camera that never answers (a stuck driver, a prompt nobody sees) ends in a message, not a spinner.
@@ -175,7 +175,7 @@ async function loop(video: HTMLVideoElement, token: number): Promise<void> {
       await nextFrame(video);
       continue;
     }
-    const s = captureScale(video.videoWidth, video.videoHeight, useModel.getState().current?.config.inputSize ?? 224);
+    const s = captureScale(video.videoWidth, video.videoHeight, useModel.getState().current?.config.workingSize ?? 224);
     const w = Math.max(1, Math.round(video.videoWidth * s)), h = Math.max(1, Math.round(video.videoHeight * s));
     if (canvas.width !== w || canvas.height !== h) {
       canvas.width = w;

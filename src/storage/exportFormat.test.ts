@@ -187,9 +187,9 @@ describe('.patchcore export and import', () => {
       ],
       [
         'a model from a newer schema',
-        () => craft({ ...header, meta: { ...header.meta, schemaVersion: 4 } }, bank),
+        () => craft({ ...header, meta: { ...header.meta, schemaVersion: 5 } }, bank),
         'unknown-schema',
-        'This model was saved by a newer version of patchcore-web (schema 4, this app knows up to 3). Update the app to import it.',
+        'This model was saved by a newer version of patchcore-web (schema 5, this app knows up to 4). Update the app to import it.',
       ],
       [
         'a bank shorter than rows x cols',
@@ -257,9 +257,20 @@ describe('.patchcore export and import', () => {
       void _f;
       const old = await craft({ ...header, meta: { ...meta, schemaVersion: 2, config: { ...legacy, centerCrop: true, resize: 'fit' } } }, bank);
       const { meta: read } = await decodeModelFile(old, { knownBackbones: KNOWN });
-      expect(read.schemaVersion).toBe(3);
+      expect(read.schemaVersion).toBe(4);
       expect(read.config.framing).toBe('crop');
       expect(read.config).not.toHaveProperty('centerCrop');
+    });
+
+    it('and a schema-3 file reads its working size from the old inputSize', async () => {
+      const meta = header.meta as { config: Record<string, unknown> };
+      const { workingSize: _w, ...legacy } = meta.config;
+      void _w;
+      const old = await craft({ ...header, meta: { ...meta, schemaVersion: 3, config: { ...legacy, inputSize: 320 } } }, bank);
+      const { meta: read } = await decodeModelFile(old, { knownBackbones: KNOWN });
+      expect(read.schemaVersion).toBe(4);
+      expect(read.config.workingSize).toBe(320);
+      expect(read.config).not.toHaveProperty('inputSize');
     });
   });
 });

@@ -14,12 +14,10 @@ import { LibraryError } from './errors';
 import {
   SCHEMA_VERSION,
   describeInvalidMeta,
-  migrateV1,
-  migrateV2,
+  upgradeMeta,
   type BankPrecision,
   type ModelMeta,
   type ModelMetaV1,
-  type ModelMetaV2,
   type Thumbnail,
 } from './model';
 
@@ -33,7 +31,7 @@ const CHECKSUM = 32;
 export interface ExportHeader {
   kind: 'patchcore-web model';
   exportedAt: number;
-  meta: Omit<ModelMeta, 'thumbnails'> | Omit<ModelMetaV1, 'thumbnails'>;
+  meta: Omit<ModelMeta, 'thumbnails'> | Omit<ModelMetaV1, "thumbnails">;
   thumbnails: { mime: Thumbnail['mime']; width: number; height: number; base64: string }[];
   bank: { precision: BankPrecision; rows: number; cols: number; byteLength: number };
 }
@@ -156,8 +154,7 @@ export async function decodeModelFile(
       bytes: fromBase64(t.base64),
     }));
     const withThumbs = { ...header.meta, thumbnails };
-    meta =
-      schema === 1 ? migrateV1(withThumbs as ModelMetaV1) : schema === 2 ? migrateV2(withThumbs as unknown as ModelMetaV2) : (withThumbs as ModelMeta);
+    meta = upgradeMeta(withThumbs) ?? (withThumbs as ModelMeta);
   } catch {
     throw new LibraryError('bad-header', 'This model file is unreadable: its thumbnails or description are malformed.');
   }

@@ -59,7 +59,7 @@ describe('model library', () => {
     expect(model.scoreStats).toEqual(draft.scoreStats);
     expect(model.thumbnails[1].bytes).toEqual(draft.thumbnails[1].bytes);
     expect(model.config).toEqual(DEFAULT_CONFIG);
-    expect(model.schemaVersion).toBe(3);
+    expect(model.schemaVersion).toBe(4);
   });
 
   it('lists 20 models without reading a single bank', async () => {
@@ -341,12 +341,12 @@ describe('model library', () => {
 
     const lib = await openLibrary({ store: db() });
     const stored = await get('meta:legacy-1', db());
-    expect(stored.schemaVersion).toBe(3);
+    expect(stored.schemaVersion).toBe(4);
     const [listed] = await lib.list();
     expect(listed).toMatchObject({
       id: 'legacy-1',
       name: 'Hazelnut (2024)',
-      schemaVersion: 3,
+      schemaVersion: 4,
       bankPrecision: 'fp32',
       bankVersion: 1,
       backbone: { id: 'mobilenet_v2_mid', manifestHash: null },
@@ -380,7 +380,7 @@ describe('model library', () => {
     }
     const reopened = await openLibrary({ store: db() });
     for (const [i, [, framing]] of cases.entries()) {
-      expect((await get(`meta:${ids[i]}`, db())).schemaVersion).toBe(3);
+      expect((await get(`meta:${ids[i]}`, db())).schemaVersion).toBe(4);
       const m = await reopened.open(ids[i]);
       expect(m.config.framing).toBe(framing);
       expect(m.config).not.toHaveProperty('resize');
@@ -388,9 +388,34 @@ describe('model library', () => {
     }
   });
 
+  it('migrates schema-3 models: the working size is read from the old inputSize, a 224-px default where none', async () => {
+    const db = freshDb();
+    const lib = await openLibrary({ store: db() });
+    const bank = randomBank(29, 20, 8);
+    const ids: string[] = [];
+    for (const size of [448, undefined]) {
+      const saved = await lib.save(sampleDraft(bank, 'Schema 3'));
+      const raw = await get(`meta:${saved.id}`, db());
+      const { workingSize: _w, ...old } = raw.config;
+      void _w;
+      await set(`meta:${saved.id}`, { ...raw, schemaVersion: 3, config: size === undefined ? old : { ...old, inputSize: size } }, db());
+      ids.push(saved.id);
+    }
+    const reopened = await openLibrary({ store: db() });
+    for (const [i, size] of [448, 224].entries()) {
+      const stored = await get(`meta:${ids[i]}`, db());
+      expect(stored.schemaVersion).toBe(4);
+      expect(stored.config.workingSize).toBe(size);
+      expect(stored.config).not.toHaveProperty('inputSize');
+      const m = await reopened.open(ids[i]);
+      expect(m.config.workingSize).toBe(size);
+      expect(bitwiseEqual(m.bank.data, bank.data)).toBe(true);
+    }
+  });
+
   it('leaves models written by a newer app version, and their banks, untouched', async () => {
     const db = freshDb();
-    await set('meta:future', { schemaVersion: 4, id: 'future', banks: ['bank:future:7'] }, db());
+    await set('meta:future', { schemaVersion: 5, id: 'future', banks: ['bank:future:7'] }, db());
     await set('bank:future:7', new Float32Array(4), db());
     const lib = await openLibrary({ store: db() });
     expect(await lib.list()).toEqual([]);

@@ -25,14 +25,12 @@ import { decodeModelFile, encodeModelFile } from './exportFormat';
 import {
   SCHEMA_VERSION,
   describeInvalidMeta,
-  migrateV1,
-  migrateV2,
+  upgradeMeta as upgradeStoredMeta,
   type BankPrecision,
   type InspectionModel,
   type ModelDraft,
   type ModelMeta,
   type ModelMetaV1,
-  type ModelMetaV2,
   type ModelPatch,
 } from './model';
 
@@ -536,14 +534,13 @@ async function lockedSessions(): Promise<string[]> {
 
 /** The stored meta in the current schema, or null when it is from a newer app (left untouched) or unreadable. */
 function upgradeMeta(raw: unknown): StoredMeta | null {
-  const v = (raw as { schemaVersion?: unknown } | undefined)?.schemaVersion;
-  if (v === SCHEMA_VERSION) return raw as StoredMeta;
-  if (v === 2) return migrateV2(raw as ModelMetaV2 & Omit<StoredMeta, keyof ModelMeta>) as StoredMeta;
-  if (v === 1) {
+  const m = upgradeStoredMeta<Omit<StoredMeta, keyof ModelMeta>>(raw);
+  if (m && (raw as { schemaVersion?: unknown }).schemaVersion === 1) {
+    // Schema 1 kept the bank as a bare Float32Array under `bank:<id>`.
     const v1 = raw as ModelMetaV1;
-    return { ...migrateV1(v1), bankKey: BANK + v1.id, bankVersion: 1, bankBytes: v1.bankRows * v1.bankCols * 4 };
+    return { ...m, bankKey: BANK + v1.id, bankVersion: 1, bankBytes: v1.bankRows * v1.bankCols * 4 };
   }
-  return null;
+  return m;
 }
 
 async function liveMeta(s: IDBObjectStore, id: string): Promise<StoredMeta> {

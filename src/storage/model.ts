@@ -15,8 +15,10 @@ import type { MemoryBank } from '../patchcore/types';
  *    versioned keys `bank:<id>:<version>`.
  * 3: the config's framing is one field (`framing`) instead of `centerCrop` + `resize`; `patchCount` (training
  *    patches the bank was selected from) is kept for new models.
+ * 4: the config's working size is `workingSize` (was `inputSize`, a name the backbone manifest also uses for its
+ *    own square input).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** How the memory bank is kept at rest. fp16 halves the size; vectors are decoded to fp32 for scoring. */
 export type BankPrecision = 'fp32' | 'fp16';
@@ -93,22 +95,45 @@ export type ModelPatch = Partial<
   Pick<ModelMeta, 'name' | 'description' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount' | 'patchCount'>
 >;
 
-/** An engine config as saved before schema 3: the framing split in two (a missing `resize` meant 'squash'). */
-export type LegacyConfig = Omit<EngineConfig, 'framing'> & { centerCrop?: boolean; resize?: 'fit' | 'squash' };
+/**
+ * An engine config as saved before schema 4: the working size as `inputSize`, and before schema 3 the framing split
+ * in two (a missing `resize` meant 'squash').
+ */
+export type LegacyConfig = Omit<EngineConfig, 'framing' | 'workingSize'> & {
+  framing?: EngineConfig['framing'];
+  centerCrop?: boolean;
+  resize?: 'fit' | 'squash';
+  inputSize?: number;
+  workingSize?: number;
+};
 
-/** A config of any schema with its framing as one field. */
+/** A config of any schema in the current one: the framing as one field, the working size as `workingSize`. */
 export function upgradeConfig(c: EngineConfig | LegacyConfig): EngineConfig {
-  if ('framing' in c && c.framing) return c;
-  const { centerCrop, resize, ...rest } = c as LegacyConfig;
-  return { ...rest, framing: centerCrop ? 'crop' : (resize ?? 'squash') };
+  const { centerCrop, resize, inputSize, ...rest } = c as LegacyConfig;
+  const framing = rest.framing ?? (centerCrop ? 'crop' : (resize ?? 'squash'));
+  // Models saved before working sizes existed (schema 1-2 and early 3) worked at 224 px.
+  const workingSize = rest.workingSize ?? inputSize ?? 224;
+  return { ...rest, framing, workingSize } as unknown as EngineConfig;
 }
 
-/** Schema 2 as it was stored (see SCHEMA_VERSION). */
-export type ModelMetaV2 = Omit<ModelMeta, 'schemaVersion' | 'config' | 'patchCount'> & { schemaVersion: 2; config: LegacyConfig };
+/** Schema 2 or 3 as it was stored (see SCHEMA_VERSION). */
+export type ModelMetaV2 = Omit<ModelMeta, 'schemaVersion' | 'config' | 'patchCount'> & { schemaVersion: 2 | 3; config: LegacyConfig; patchCount?: number };
 
-/** Schema 2 -> 3: the framing in one field. Other fields (the library's own bank keys) pass through. */
+/** Schema 2 or 3 -> 4: the config in the current shape. Other fields (the library's own bank keys) pass through. */
 export function migrateV2<T extends ModelMetaV2>(v2: T): Omit<T, 'schemaVersion' | 'config'> & ModelMeta {
   return { ...v2, schemaVersion: SCHEMA_VERSION, config: upgradeConfig(v2.config) };
+}
+
+/**
+ * Any stored or imported meta in the current schema, or null when it is from a newer app (left untouched) or
+ * unreadable. Fields beyond ModelMeta (the library's bank keys) pass through; a schema-1 meta gains none.
+ */
+export function upgradeMeta<T extends object = ModelMeta>(raw: unknown): (T & ModelMeta) | null {
+  const v = (raw as { schemaVersion?: unknown } | undefined)?.schemaVersion;
+  if (v === SCHEMA_VERSION) return raw as T & ModelMeta;
+  if (v === 2 || v === 3) return migrateV2(raw as ModelMetaV2) as unknown as T & ModelMeta;
+  if (v === 1) return migrateV1(raw as ModelMetaV1) as T & ModelMeta;
+  return null;
 }
 
 /** Schema 1 as it was stored under `meta:<id>` (see SCHEMA_VERSION). */
@@ -137,7 +162,7 @@ export function storedScoreStats(scores: ArrayLike<number>): StoredScoreStats {
   return { scores: s, mean, std, quantiles: { p50: q.q50, p90: q.q90, p95: q.q95, p99: q.q99, max } };
 }
 
-/** Schema 1 -> 3. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
+/** Schema 1 -> 4. The bank itself is not rewritten: it stays fp32 at its old key (see library.ts). */
 export function migrateV1(v1: ModelMetaV1): ModelMeta {
   return migrateV2({
     schemaVersion: 2,
@@ -198,7 +223,7 @@ export function describeInvalidMeta(m: unknown): string | null {
   }
   if (!isObj(x.config) || typeof x.config.backbone !== 'string') return 'its engine configuration is missing';
   if (!FRAMINGS.includes(x.config.framing as never)) return `its image framing "${String(x.config.framing)}" is not one of ${FRAMINGS.join(', ')}`;
-  const size = x.config.inputSize;
+  const size = x.config.workingSize;
   if (!Number.isInteger(size) || (size as number) < 32 || (size as number) > MAX_WORKING_SIZE) {
     return `its working size ${JSON.stringify(size)} is not a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`;
   }

@@ -97,13 +97,13 @@ export function WebcamView() {
           )}
           {live && model && (
             <span className="muted" data-testid="camera-size">
-              model at {model.config.inputSize} px
+              model at {model.config.workingSize} px
             </span>
           )}
         </div>
         {w.status === 'live' && model && w.frames >= 3 && w.fps > 0 && w.fps < LIVE_FPS && (
           <p className="warning small" role="status" data-testid="camera-slow">
-            Too slow for live use: this model works at {model.config.inputSize} px and scores {w.fps.toFixed(1)} frames a
+            Too slow for live use: this model works at {model.config.workingSize} px and scores {w.fps.toFixed(1)} frames a
             second on this machine. Freeze a frame to look at it, or build a model at a smaller working size (Build &gt;
             Options) for the webcam.
           </p>

@@ -1,6 +1,6 @@
 // Build > Options: the working size (the shorter side the backbone sees) and what it costs on this machine,
 // measured on the first good image before the build starts (state/build.ts refreshEstimate).
-import { AUTO_MAX_SHRINK, AUTO_MAX_SIZE, DEFAULT_CONFIG, WORKING_SIZES, autoInputSize, type WorkingSizeChoice } from '../patchcore/config';
+import { AUTO_MAX_SHRINK, AUTO_MAX_SIZE, DEFAULT_CONFIG, WORKING_SIZES, autoWorkingSize, type WorkingSizeChoice } from '../patchcore/config';
 import { buildConfig, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
 import { formatBytes } from '../lib/format';
@@ -21,13 +21,13 @@ export function WorkingSizeField({ disabled }: { disabled: boolean }) {
   const b = useBuild();
   const custom = useEngine((s) => s.customBackbones.find((c) => c.id === b.backbone));
   const fixed = custom && !custom.multiple;
-  const resolved = buildConfig(b).inputSize;
+  const resolved = buildConfig(b).workingSize;
   const side = b.imageShorterSide;
   const help = fixed
     ? `This custom backbone takes only its own ${custom.inputSize} px input.`
     : b.workingSize === 'auto'
       ? side
-        ? `Your images are ${side} px on their shorter side: auto works at ${resolved} px (${autoInputSize(side) === DEFAULT_CONFIG.inputSize ? 'small images keep the fast default' : `shrunk at most ${AUTO_MAX_SHRINK}x, so small defects stay visible`}).`
+        ? `Your images are ${side} px on their shorter side: auto works at ${resolved} px (${autoWorkingSize(side) === DEFAULT_CONFIG.workingSize ? 'small images keep the fast default' : `shrunk at most ${AUTO_MAX_SHRINK}x, so small defects stay visible`}).`
         : `Images are shrunk at most ${AUTO_MAX_SHRINK}x, from 224 px up to ${AUTO_MAX_SIZE} px: 224 px up to 560 px images, 448 px for 1000 px camera images.`
       : `The backbone sees each image at ${resolved} px on its shorter side. Larger sizes show smaller defects but cost about the square in time and memory.`;
   return (
@@ -43,7 +43,7 @@ export function WorkingSizeField({ disabled }: { disabled: boolean }) {
         {fixed && <option value={custom.inputSize}>{custom.inputSize} px (this backbone's only size)</option>}
         <option value="auto">Auto{side ? ` (${resolveLabel(b, 'auto')} px for these images)` : ' (by image size)'}</option>
         {WORKING_SIZES.map((s) => (
-          <option key={s} value={s}>{s} px{s === DEFAULT_CONFIG.inputSize ? ' (fastest)' : ''}</option>
+          <option key={s} value={s}>{s} px{s === DEFAULT_CONFIG.workingSize ? ' (fastest)' : ''}</option>
         ))}
         <option value="native">Image's own size{side ? ` (${resolveLabel(b, 'native')} px)` : ''}</option>
       </select>
@@ -54,7 +54,7 @@ export function WorkingSizeField({ disabled }: { disabled: boolean }) {
 }
 
 function resolveLabel(b: ReturnType<typeof useBuild.getState>, choice: WorkingSizeChoice): number {
-  return buildConfig({ ...b, workingSize: choice }).inputSize;
+  return buildConfig({ ...b, workingSize: choice }).workingSize;
 }
 
 function CostPreview() {
@@ -62,17 +62,17 @@ function CostPreview() {
   const good = useBuild((s) => s.good.length);
   if (good < 2 || e.status === 'none') return null;
   if (e.status === 'measuring') {
-    return <p className="muted small" data-testid="cost-estimate" aria-busy="true">Measuring what {e.inputSize} px costs on this machine…</p>;
+    return <p className="muted small" data-testid="cost-estimate" aria-busy="true">Measuring what {e.workingSize} px costs on this machine…</p>;
   }
   if (e.status === 'error') {
-    return <p className="error small" data-testid="cost-estimate">Could not measure the cost at {e.inputSize} px: {e.error}</p>;
+    return <p className="error small" data-testid="cost-estimate">Could not measure the cost at {e.workingSize} px: {e.error}</p>;
   }
   const r = e.result;
   const slow = r.inspectSeconds > SLOW_INSPECT_SECONDS;
   return (
     <div className="cost small" data-testid="cost-estimate">
       <div>
-        At <strong>{e.inputSize} px</strong> ({r.inputWidth} × {r.inputHeight} backbone input): {r.patchesPerImage.toLocaleString()} patches an
+        At <strong>{e.workingSize} px</strong> ({r.inputWidth} × {r.inputHeight} backbone input): {r.patchesPerImage.toLocaleString()} patches an
         image, {r.patches.toLocaleString()} in all → bank of {r.bank.toLocaleString()} vectors ({formatBytes(r.bankBytes)}).
       </div>
       <div>
