@@ -1,22 +1,7 @@
 // Image files written byte by byte in node for the bad-input spec: PNG at any bit depth (zlib from node) and a
 // DC-only baseline JPEG encoder (flat 8x8 blocks) that can write grey, YCbCr or Adobe CMYK files.
 import { deflateSync } from 'node:zlib';
-
-const CRC = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(b: Buffer): number {
-  let c = 0xffffffff;
-  for (const x of b) c = CRC[(c ^ x) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { crc32 } from '../../src/lib/hash';
 
 /** One PNG chunk: length, type, data, CRC-32 of type + data. */
 export function pngChunk(type: string, data: Buffer): Buffer {

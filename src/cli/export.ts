@@ -1,12 +1,12 @@
 // `export`: a .patchcore model -> DIR/<name>.onnx (the whole method in one graph), DIR/<name>.json (the sidecar)
 // and a Triton model repository DIR/triton/<name>/{config.pbtxt, 1/model.onnx}. Everything is written to a
 // temporary folder first and moved into place at the end, so a failed export leaves nothing half written.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { exportFiles } from '../export/files';
 import type { GraphSignature, InputType } from '../export/graph';
 import { exportName } from '../export/triton';
+import { sha256Hex } from '../lib/hash';
 import { backboneFiles, loadModelFile, type CustomBackbone } from './model';
 import { onnxProto } from './onnxProto';
 
@@ -33,7 +33,7 @@ export async function exportModel(modelPath: string, outDir: string, opts: Expor
   const { meta, bank } = await loadModelFile(modelPath, opts.custom);
   const files = backboneFiles(meta.backbone.id, opts.custom);
   const name = exportName(opts.name ?? meta.name);
-  const bankSha256 = createHash('sha256').update(new Uint8Array(bank.data.buffer, bank.data.byteOffset, bank.data.byteLength)).digest('hex');
+  const bankSha256 = await sha256Hex(new Uint8Array(bank.data.buffer, bank.data.byteOffset, bank.data.byteLength));
   const { files: written, signature } = exportFiles(onnxProto(), {
     meta,
     bank,

@@ -1,9 +1,11 @@
 // `inspect`: scores images against a model (a .patchcore file on the engine, or an exported .onnx with its sidecar),
-// writes the app's CSV (file, score, verdict, threshold, model) and optional overlay PNGs. Decoding runs ahead of
-// scoring (sharp decodes on its own threads) while the backbone and kNN use every core through onnxruntime's
-// intra-op threads.
+// writes the app's CSV (src/lib/csv.ts: file, score, verdict, threshold, model) and optional overlay PNGs. Decoding
+// runs ahead of scoring (sharp decodes on its own threads) while the backbone and kNN use every core through
+// onnxruntime's intra-op threads.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { resultsCsv, type ResultRow } from '../lib/csv';
+import { isFail } from '../patchcore/calibration';
 import { PatchCore } from '../patchcore/patchcore';
 import type { ImageWindow } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
@@ -39,32 +41,14 @@ export async function engineScorer(path: string, custom?: CustomBackbone, thread
   };
 }
 
-export interface InspectRow {
-  file: string;
-  score: number;
-  verdict: 'pass' | 'fail';
-  threshold: number;
-  model: string;
-}
+/** One scored image: a row of the results CSV. */
+export type InspectRow = ResultRow;
 
 export interface InspectReport {
   rows: InspectRow[];
   errors: Skipped[];
   csv: string;
   seconds: number;
-}
-
-export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
-
-/** RFC 4180 cells as the app's CSV export (src/ui/lib/csv.ts): quoted when needed, formula-looking text quoted. */
-function csvCell(v: string | number): string {
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
-  return /[",\r\n]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function toCsv(rows: InspectRow[]): string {
-  const lines = [CSV_HEADER, ...rows.map((r) => [r.file, Number(r.score.toPrecision(6)), r.verdict, Number(r.threshold.toPrecision(6)), r.model])];
-  return lines.map((l) => l.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
 export interface InspectOptions {
@@ -117,7 +101,7 @@ export async function inspect(scorer: Scorer, paths: string[], opts: InspectOpti
       }
       throw e;
     }
-    const verdict = s.score > threshold ? 'fail' : 'pass';
+    const verdict = isFail(s.score, threshold) ? 'fail' : 'pass';
     rows.push({ file: name, score: s.score, verdict, threshold, model: scorer.name });
     if (opts.outDir && opts.overlays) {
       const file = join(opts.outDir, 'overlays', name.replace(/[\\/]/g, '_').replace(/\.[^.]+$/, '') + '.overlay.png');
@@ -125,7 +109,7 @@ export async function inspect(scorer: Scorer, paths: string[], opts: InspectOpti
     }
     opts.onProgress?.(i + 1, images.length, { name, verdict });
   }
-  const csv = toCsv(rows);
+  const csv = resultsCsv(rows);
   if (opts.outDir) {
     mkdirSync(opts.outDir, { recursive: true });
     writeAtomic(join(opts.outDir, 'results.csv'), csv);

@@ -1,7 +1,7 @@
 // The demo set must be reproducible, honest about where its defects are, and readable as ordinary PNGs.
 import { describe, expect, it } from 'vitest';
 import { DEFECT_KINDS, encodePng, encodePngStored, generateDemoSet, renderPart } from './generate';
-import { crc32 } from './png';
+import { crc32 } from '../lib/hash';
 
 /** Decodes the PNGs this module writes (8-bit RGB or RGBA, any filter) back to RGBA pixels. */
 async function decodePng(bytes: Uint8Array): Promise<{ width: number; height: number; rgba: Uint8Array }> {

@@ -1,5 +1,6 @@
 // A minimal PNG writer (8-bit RGB, no interlace) for where no canvas exists: node tests and old workers.
 // Compresses with the platform's CompressionStream when there is one, else falls back to stored deflate blocks.
+import { crc32 } from '../lib/hash';
 
 /** Encodes opaque RGBA pixels as an RGB PNG; the alpha channel is dropped. */
 export async function encodePng(rgba: ArrayLike<number>, width: number, height: number): Promise<Uint8Array<ArrayBuffer>> {
@@ -92,22 +93,6 @@ function zlibStored(data: Uint8Array): Uint8Array {
   }
   new DataView(out.buffer).setUint32(o, adler32(data));
   return out;
-}
-
-let crcTable: Uint32Array | null = null;
-
-export function crc32(data: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = crcTable[(c ^ data[i]) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 function adler32(data: Uint8Array): number {

@@ -20,7 +20,7 @@ export interface ExportFilesOptions {
   backboneOnnx: Uint8Array;
   /** Triton-safe name (exportName in triton.ts). */
   name: string;
-  /** SHA-256 of the bank's float32 bytes, hex; the caller hashes (synchronously in Node, crypto.subtle in a page). */
+  /** SHA-256 of the bank's float32 bytes, hex; the caller hashes (src/lib/hash.ts sha256Hex, async), so this stays synchronous. */
   bankSha256: string;
   inputType?: InputType;
   verdict?: boolean;

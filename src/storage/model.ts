@@ -1,6 +1,7 @@
 // What a saved inspection model is, how older saved models are read (schema migrations), and the small pure
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
+import { sha256Hex } from '../lib/hash';
 import { scoreStats } from '../patchcore/calibration';
 import { MAX_WORKING_SIZE, type EngineConfig } from '../patchcore/config';
 import { checkRegion } from '../patchcore/region';
@@ -195,10 +196,8 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
-export async function sha256Hex(bytes: Uint8Array | ArrayBuffer): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+// Re-exported: the storage harness and older callers import it from here.
+export { sha256Hex };
 
 /** sha256 (hex) of the manifest's canonical JSON: tells a saved model which exact backbone set-up made it. */
 export function manifestHash(manifest: BackboneManifest): Promise<string> {

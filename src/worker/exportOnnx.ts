@@ -6,13 +6,9 @@ import { parseManifest } from '../backbone/custom';
 import { fetchModel } from '../backbone/session';
 import { exportFiles, type ExportFile } from '../export/files';
 import { exportName } from '../export/triton';
+import { sha256Hex } from '../lib/hash';
 import { onnxProto } from './onnxProto';
 import type { RequestMap } from './protocol';
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export async function exportOnnx(args: RequestMap['exportOnnx']['args']): Promise<{ name: string; files: ExportFile[] }> {
   const { meta, bank, custom } = args;

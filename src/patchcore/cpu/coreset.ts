@@ -3,6 +3,7 @@
 // then `count` farthest-first steps. The fast path returns exactly the indices of the naive loop.
 import { projectionMatrix, startIndices } from '../random';
 import type { CoresetOptions, Matrix } from '../types';
+import { dot4x4 } from './dot';
 
 /*
  * Distance semantics (the WGSL twin mirrors these):
@@ -40,32 +41,23 @@ function nextTick(): Promise<void> {
   return new Promise((r) => setTimeout(r, 0));
 }
 
-/** Rows r0..r1 of features @ P into out (rows x P.cols). Register-blocked 4 rows x 4 output columns. */
+/** Rows r0..r1 of features @ P into out (rows x P.cols), 4 rows x 4 output columns at a time (dot4x4). */
 export function projectRows(features: Matrix, pt: Float32Array, outDim: number, r0: number, r1: number, out: Float32Array): void {
   const d = features.cols, A = features.data;
   const last = features.rows - 1;
+  const s = new Float64Array(16);
   for (let r = r0; r < r1; r += 4) {
     const ra = r, rb = Math.min(r + 1, last), rc = Math.min(r + 2, last), rd = Math.min(r + 3, last);
     const a0 = ra * d, a1 = rb * d, a2 = rc * d, a3 = rd * d;
     for (let c = 0; c < outDim; c += 4) {
       const ca = c, cb = Math.min(c + 1, outDim - 1), cc = Math.min(c + 2, outDim - 1), cd = Math.min(c + 3, outDim - 1);
-      const p0 = ca * d, p1 = cb * d, p2 = cc * d, p3 = cd * d;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-      for (let k = 0; k < d; k++) {
-        const x0 = A[a0 + k], x1 = A[a1 + k], x2 = A[a2 + k], x3 = A[a3 + k];
-        const y0 = pt[p0 + k], y1 = pt[p1 + k], y2 = pt[p2 + k], y3 = pt[p3 + k];
-        s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
-        s10 += x1 * y0; s11 += x1 * y1; s12 += x1 * y2; s13 += x1 * y3;
-        s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
-        s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
-      }
+      dot4x4(A, a0, a1, a2, a3, pt, ca * d, cb * d, cc * d, cd * d, d, s);
       // Padding lanes repeat the last row / column and so write the same value twice.
       const o0 = ra * outDim, o1 = rb * outDim, o2 = rc * outDim, o3 = rd * outDim;
-      out[o0 + ca] = s00; out[o0 + cb] = s01; out[o0 + cc] = s02; out[o0 + cd] = s03;
-      out[o1 + ca] = s10; out[o1 + cb] = s11; out[o1 + cc] = s12; out[o1 + cd] = s13;
-      out[o2 + ca] = s20; out[o2 + cb] = s21; out[o2 + cc] = s22; out[o2 + cd] = s23;
-      out[o3 + ca] = s30; out[o3 + cb] = s31; out[o3 + cc] = s32; out[o3 + cd] = s33;
+      out[o0 + ca] = s[0]; out[o0 + cb] = s[1]; out[o0 + cc] = s[2]; out[o0 + cd] = s[3];
+      out[o1 + ca] = s[4]; out[o1 + cb] = s[5]; out[o1 + cc] = s[6]; out[o1 + cd] = s[7];
+      out[o2 + ca] = s[8]; out[o2 + cb] = s[9]; out[o2 + cc] = s[10]; out[o2 + cd] = s[11];
+      out[o3 + ca] = s[12]; out[o3 + cb] = s[13]; out[o3 + cc] = s[14]; out[o3 + cd] = s[15];
     }
   }
 }

@@ -1,6 +1,7 @@
 // Exact nearest-neighbour search of sec. 3.3: the patch score is the L2 distance of a patch feature to its nearest
 // memory vector (eq. 6), and eq. 7 needs the b nearest memory vectors of m*. Brute force, blocked for the cache.
 import type { Matrix, NearestResult } from '../types';
+import { dot4x4 } from './dot';
 
 /** Squared L2 norm of every row, in double precision. */
 export function rowNorms(m: Matrix): Float64Array {
@@ -32,6 +33,7 @@ export function nearest(queries: Matrix, bank: Matrix): NearestResult {
   const bn = rowNorms(bank);
   const best = new Float64Array(nq).fill(Infinity);
   const bestIdx = new Uint32Array(nq);
+  const s = new Float64Array(16);
   for (let t0 = 0; t0 < nb; t0 += BANK_TILE) {
     const t1 = Math.min(nb, t0 + BANK_TILE);
     for (let q = 0; q < nq; q += 4) {
@@ -43,35 +45,25 @@ export function nearest(queries: Matrix, bank: Matrix): NearestResult {
       for (let b = t0; b < t1; b += 4) {
         // A short last block repeats the tile's final row under its own index, which never wins a tie.
         const ba = b, bb = Math.min(b + 1, t1 - 1), bc = Math.min(b + 2, t1 - 1), bd = Math.min(b + 3, t1 - 1);
-        const p0 = ba * d, p1 = bb * d, p2 = bc * d, p3 = bd * d;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        for (let k = 0; k < d; k++) {
-          const a0 = Q[q0 + k], a1 = Q[q1 + k], a2 = Q[q2 + k], a3 = Q[q3 + k];
-          const c0 = B[p0 + k], c1 = B[p1 + k], c2 = B[p2 + k], c3 = B[p3 + k];
-          s00 += a0 * c0; s01 += a0 * c1; s02 += a0 * c2; s03 += a0 * c3;
-          s10 += a1 * c0; s11 += a1 * c1; s12 += a1 * c2; s13 += a1 * c3;
-          s20 += a2 * c0; s21 += a2 * c1; s22 += a2 * c2; s23 += a2 * c3;
-          s30 += a3 * c0; s31 += a3 * c1; s32 += a3 * c2; s33 += a3 * c3;
-        }
+        dot4x4(Q, q0, q1, q2, q3, B, ba * d, bb * d, bc * d, bd * d, d, s);
         const n0 = bn[ba], n1 = bn[bb], n2 = bn[bc], n3 = bn[bd];
         let v: number;
-        v = n0 - 2 * s00; if (v < m0) { m0 = v; i0 = ba; }
-        v = n1 - 2 * s01; if (v < m0) { m0 = v; i0 = bb; }
-        v = n2 - 2 * s02; if (v < m0) { m0 = v; i0 = bc; }
-        v = n3 - 2 * s03; if (v < m0) { m0 = v; i0 = bd; }
-        v = n0 - 2 * s10; if (v < m1) { m1 = v; i1 = ba; }
-        v = n1 - 2 * s11; if (v < m1) { m1 = v; i1 = bb; }
-        v = n2 - 2 * s12; if (v < m1) { m1 = v; i1 = bc; }
-        v = n3 - 2 * s13; if (v < m1) { m1 = v; i1 = bd; }
-        v = n0 - 2 * s20; if (v < m2) { m2 = v; i2 = ba; }
-        v = n1 - 2 * s21; if (v < m2) { m2 = v; i2 = bb; }
-        v = n2 - 2 * s22; if (v < m2) { m2 = v; i2 = bc; }
-        v = n3 - 2 * s23; if (v < m2) { m2 = v; i2 = bd; }
-        v = n0 - 2 * s30; if (v < m3) { m3 = v; i3 = ba; }
-        v = n1 - 2 * s31; if (v < m3) { m3 = v; i3 = bb; }
-        v = n2 - 2 * s32; if (v < m3) { m3 = v; i3 = bc; }
-        v = n3 - 2 * s33; if (v < m3) { m3 = v; i3 = bd; }
+        v = n0 - 2 * s[0]; if (v < m0) { m0 = v; i0 = ba; }
+        v = n1 - 2 * s[1]; if (v < m0) { m0 = v; i0 = bb; }
+        v = n2 - 2 * s[2]; if (v < m0) { m0 = v; i0 = bc; }
+        v = n3 - 2 * s[3]; if (v < m0) { m0 = v; i0 = bd; }
+        v = n0 - 2 * s[4]; if (v < m1) { m1 = v; i1 = ba; }
+        v = n1 - 2 * s[5]; if (v < m1) { m1 = v; i1 = bb; }
+        v = n2 - 2 * s[6]; if (v < m1) { m1 = v; i1 = bc; }
+        v = n3 - 2 * s[7]; if (v < m1) { m1 = v; i1 = bd; }
+        v = n0 - 2 * s[8]; if (v < m2) { m2 = v; i2 = ba; }
+        v = n1 - 2 * s[9]; if (v < m2) { m2 = v; i2 = bb; }
+        v = n2 - 2 * s[10]; if (v < m2) { m2 = v; i2 = bc; }
+        v = n3 - 2 * s[11]; if (v < m2) { m2 = v; i2 = bd; }
+        v = n0 - 2 * s[12]; if (v < m3) { m3 = v; i3 = ba; }
+        v = n1 - 2 * s[13]; if (v < m3) { m3 = v; i3 = bb; }
+        v = n2 - 2 * s[14]; if (v < m3) { m3 = v; i3 = bc; }
+        v = n3 - 2 * s[15]; if (v < m3) { m3 = v; i3 = bd; }
       }
       // Write back in reverse so a repeated final query keeps the value of its real slot (identical anyway).
       best[qd] = m3; bestIdx[qd] = i3;

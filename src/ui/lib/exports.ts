@@ -4,23 +4,27 @@ import { isFail } from '../../patchcore/calibration';
 import type { InspectItem } from '../../state/inspect';
 import type { CurrentModel } from '../../state/model';
 import { numberDuplicates } from '../../state/names';
-import { toCsv } from './csv';
 import { canvasToPng, downloadBlob, safeFileName } from './download';
 import { composeOverlay } from './heatmap';
 import { decodeBitmap } from '../../worker/decode';
 import { zipStore } from '../../lib/zip';
+import { resultsCsv, type ResultRow } from '../../lib/csv';
 
-export const CSV_HEADER = ['file', 'score', 'verdict', 'threshold', 'model'];
-
-export function resultsCsv(items: InspectItem[], model: Pick<CurrentModel, 'threshold' | 'name'>): string {
-  const rows = items
+/** The scored images as rows of the results CSV (src/lib/csv.ts, the same file `patchcore-web inspect` writes). */
+export function resultRows(items: InspectItem[], model: Pick<CurrentModel, 'threshold' | 'name'>): ResultRow[] {
+  return items
     .filter((i) => i.result)
-    .map((i) => [i.name, Number(i.result!.score.toPrecision(6)), isFail(i.result!.score, model.threshold) ? 'fail' : 'pass', Number(model.threshold.toPrecision(6)), model.name]);
-  return toCsv(CSV_HEADER, rows);
+    .map((i) => ({
+      file: i.name,
+      score: i.result!.score,
+      verdict: isFail(i.result!.score, model.threshold) ? 'fail' : 'pass',
+      threshold: model.threshold,
+      model: model.name,
+    }));
 }
 
 export function downloadCsv(items: InspectItem[], model: Pick<CurrentModel, 'threshold' | 'name'>): void {
-  const blob = new Blob([resultsCsv(items, model)], { type: 'text/csv;charset=utf-8' });
+  const blob = new Blob([resultsCsv(resultRows(items, model))], { type: 'text/csv;charset=utf-8' });
   downloadBlob(blob, `${safeFileName(model.name, 'model')} results.csv`);
 }
 

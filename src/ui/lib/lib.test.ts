@@ -1,19 +1,16 @@
 // The pure pieces behind exports and the heatmap outline.
 import { describe, expect, it } from 'vitest';
-import { toCsv } from './csv';
-import { overlayEntryNames } from './exports';
+import { resultsCsv } from '../../lib/csv';
+import type { InspectItem } from '../../state/inspect';
+import { overlayEntryNames, resultRows } from './exports';
 import { contourSegments, heatRgba } from './heatmap';
-import { crc32 } from '../../lib/zip';
 
-describe('CSV export', () => {
-  it('quotes cells with commas or quotes and ends lines with CRLF', () => {
-    expect(toCsv(['file', 'score'], [['a,b.png', 1.5], ['say "hi".png', 2]])).toBe('file,score\r\n"a,b.png",1.5\r\n"say ""hi"".png",2\r\n');
-  });
-});
-
-describe('ZIP', () => {
-  it('computes the standard CRC-32', () => {
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+describe('results CSV rows', () => {
+  it('skip images not scored yet and fail only a score above the threshold', () => {
+    const item = (name: string, score: number | null) => ({ name, result: score === null ? null : { score } }) as unknown as InspectItem;
+    const rows = resultRows([item('a.png', 0.5), item('b.png', null), item('c.png', 0.75), item('d.png', 0.7500001)], { threshold: 0.75, name: 'm' });
+    expect(rows.map((r) => `${r.file}:${r.verdict}`)).toEqual(['a.png:pass', 'c.png:pass', 'd.png:fail']);
+    expect(resultsCsv(rows)).toBe('file,score,verdict,threshold,model\r\na.png,0.5,pass,0.75,m\r\nc.png,0.75,pass,0.75,m\r\nd.png,0.75,fail,0.75,m\r\n');
   });
 });
 
