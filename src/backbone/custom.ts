@@ -1,5 +1,5 @@
-// Bring-your-own backbone: an ONNX file plus a small JSON manifest, checked end to end (names, a dummy inference,
-// channels and strides) so that a mismatch is reported in words before any training starts.
+// Bring-your-own backbone: an ONNX file plus a small JSON manifest. The manifest is read here; the graph is checked
+// against it end to end by the shared factory (factory.ts), which the command line uses too.
 //
 // Manifest format (JSON; fields of BackboneManifest in src/backbone/manifest.ts):
 //   {
@@ -22,8 +22,7 @@
 //     "license": "..."                          optional: shown in the model panel
 //   }
 import type { BackboneManifest, BackboneTap } from './manifest';
-import { openSession, wrapSession, type Backbone, type BackboneOptions } from './session';
-import * as ort from 'onnxruntime-web/webgpu';
+import { createWebBackbone, type Backbone, type BackboneOptions } from './session';
 
 function fail(msg: string): never {
   throw new Error(msg);
@@ -82,79 +81,15 @@ export function parseManifest(manifestJson: string): BackboneManifest {
   };
 }
 
-/** How far a feature grid may fall short of inputSize / stride: 'valid' stems lose a few cells at the border. */
-function gridMatches(cells: number, inputSize: number, stride: number): boolean {
-  const nominal = inputSize / stride;
-  return cells <= Math.ceil(nominal) && cells >= Math.floor(nominal * 0.85) - 1;
-}
-
 /**
  * Loads a user's ONNX backbone with its manifest and checks that they agree (input and output names, one dummy
- * inference: 4-D outputs, channels and strides). Returns a ready Backbone; throws an Error a user can act on.
+ * inference: 4-D outputs, channels and strides; see factory.ts). Returns a ready Backbone; throws an Error a user
+ * can act on.
  */
 export async function loadCustomBackbone(
   onnxBytes: ArrayBuffer,
   manifestJson: string,
   opts: Omit<BackboneOptions, 'modelBytes'> = {},
 ): Promise<Backbone> {
-  const manifest = parseManifest(manifestJson);
-  if (!onnxBytes || onnxBytes.byteLength === 0) fail('The model file is empty (0 bytes)');
-  let opened;
-  try {
-    opened = await openSession(onnxBytes, opts);
-  } catch (e) {
-    fail(`The model file could not be read as ONNX: ${(e as Error).message.replace(/^The backbone could not be loaded as an ONNX model on \w+: /, '')}`);
-  }
-  const { session } = opened;
-  try {
-    const ins = session.inputNames;
-    const outs = session.outputNames;
-    if (!ins.includes(manifest.inputName)) {
-      fail(`Manifest names input "${manifest.inputName}" but the model's inputs are: ${ins.join(', ')}`);
-    }
-    if (ins.length > 1) fail(`The model has ${ins.length} inputs (${ins.join(', ')}); a backbone must take exactly one image input`);
-    for (const t of manifest.taps) {
-      if (!outs.includes(t.output)) fail(`Manifest names output "${t.output}" but the model's outputs are: ${outs.join(', ')}`);
-    }
-    const S = manifest.inputSize;
-    let result: ort.InferenceSession.ReturnType;
-    try {
-      const x = new ort.Tensor('float32', new Float32Array(3 * S * S), [1, 3, S, S]);
-      result = await session.run({ [manifest.inputName]: x }, manifest.taps.map((t) => t.output));
-    } catch (e) {
-      fail(`The model failed on a [1, 3, ${S}, ${S}] input (inputSize ${S} in the manifest): ${(e as Error).message}`);
-    }
-    for (const t of manifest.taps) {
-      const dims = result[t.output].dims as number[];
-      if (dims.length !== 4 || dims[0] !== 1) {
-        fail(`Output "${t.output}" has shape [${dims.join(', ')}]; a feature map must be 4-D [1, channels, height, width]`);
-      }
-      const [, c, h, w] = dims;
-      if (c !== t.channels) fail(`Output "${t.output}" has ${c} channels but the manifest says ${t.channels}`);
-      if (!gridMatches(h, S, t.stride) || !gridMatches(w, S, t.stride)) {
-        const nominal = Math.round(S / t.stride);
-        fail(
-          `Output "${t.output}" is ${h}x${w} cells for a ${S} px input (stride about ${(S / h).toFixed(1)}), ` +
-            `but the manifest says stride ${t.stride} (expected about ${nominal}x${nominal})`,
-        );
-      }
-      result[t.output].dispose();
-    }
-    const k = manifest.inputMultiple;
-    if (k) {
-      // A wider-than-square input must run too, or 'fit' would fail on the first landscape image.
-      const W = S + 2 * k;
-      try {
-        const x = new ort.Tensor('float32', new Float32Array(3 * S * W), [1, 3, S, W]);
-        const r = await session.run({ [manifest.inputName]: x }, manifest.taps.map((t) => t.output));
-        for (const t of manifest.taps) r[t.output].dispose();
-      } catch (e) {
-        fail(`The manifest says the model takes sizes in multiples of ${k} ("inputMultiple"), but it failed on a [1, 3, ${S}, ${W}] input: ${(e as Error).message}. Remove "inputMultiple" to use square inputs only.`);
-      }
-    }
-    return wrapSession(manifest, opened);
-  } catch (e) {
-    await session.release();
-    throw e;
-  }
+  return createWebBackbone(parseManifest(manifestJson), onnxBytes, opts, 'probe');
 }

@@ -1,10 +1,10 @@
-// The one place that runs a backbone: picks an onnxruntime-web execution provider (WebGPU on real GPUs, WASM
-// otherwise), loads the ONNX graph and turns an NCHW input into the two feature maps. Works in a page, a Web
-// Worker and node (vitest), since 'onnxruntime-web/webgpu' carries the WASM CPU EP in the same binary.
+// onnxruntime-web as a backbone flavour: picks the execution provider (WebGPU on real GPUs, WASM otherwise), sets
+// up the runtime once and hands the graph to the shared factory (factory.ts). Works in a page, a Web Worker and
+// node (vitest), since 'onnxruntime-web/webgpu' carries the WASM CPU EP in the same binary.
 import * as ort from 'onnxruntime-web/webgpu';
+import { createBackboneOn, type BackboneCore, type ManifestCheck, type OrtFlavour } from './factory';
 import type { BackboneManifest } from './manifest';
 import { detectGpu } from './gpuAdapter';
-import type { FeatureMap } from './types';
 
 export type ExecutionPath = 'webgpu' | 'wasm';
 
@@ -28,24 +28,17 @@ export interface BackboneOptions {
   gpuOutputs?: boolean;
 }
 
-/** A backbone ready to run; PatchCore needs only `manifest` and `run`. */
-export interface Backbone {
-  manifest: BackboneManifest;
+/** A backbone ready to run on onnxruntime-web, and where it runs. */
+export interface Backbone extends BackboneCore {
   executionPath: ExecutionPath;
   /** WASM threads actually in use (also the CPU fallback of the WebGPU EP). */
   threads: number;
   adapterInfo?: string;
   /** The GPUDevice ORT runs this backbone on (WebGPU EP only): kernels on it can read GPU-resident maps. */
   gpuDevice?: GPUDevice;
-  /**
-   * Input: Float32Array NCHW [1, 3, height, width], already normalised (see patchcore/preprocess.ts). height and
-   * width default to the manifest's inputSize; other sizes need manifest.inputMultiple.
-   */
-  run(input: Float32Array, height?: number, width?: number): Promise<[FeatureMap, FeatureMap]>;
-  release(): Promise<void>;
 }
 
-/** An opened ORT session plus how it runs; custom.ts inspects the session before wrapping it. */
+/** An opened ORT session plus how it runs (patchcore/wasm runs its kernels' graphs on such sessions). */
 export interface OpenedSession {
   session: ort.InferenceSession;
   executionPath: ExecutionPath;
@@ -101,96 +94,75 @@ export async function fetchModel(url: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Opens an ORT session on the chosen execution provider. Lower level than createBackbone: no manifest checks. */
-export async function openSession(bytes: ArrayBuffer | Uint8Array, opts: Omit<BackboneOptions, 'modelBytes'> = {}): Promise<OpenedSession> {
+/** onnxruntime-web as the backbone factory's flavour. */
+export const webFlavour: OrtFlavour<ort.InferenceSession.SessionOptions> = {
+  createSession: (bytes, options) => ort.InferenceSession.create(bytes, options),
+  float32: (data, dims) => new ort.Tensor('float32', data, dims),
+};
+
+interface SessionPlan {
+  path: ExecutionPath;
+  threads: number;
+  adapterInfo?: string;
+  gpuOutputs: boolean;
+  options: ort.InferenceSession.SessionOptions;
+}
+
+/** Sets up the runtime and picks the execution provider and the session options for it. */
+async function planSession(opts: Omit<BackboneOptions, 'modelBytes'>): Promise<SessionPlan> {
   const threads = configureRuntime(opts.threads);
   const { path, adapterInfo } = await chooseProvider(opts.prefer ?? 'auto');
-  const data = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const gpuOutputs = path === 'webgpu' && !!opts.gpuOutputs;
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: [path],
+    graphOptimizationLevel: 'all',
+    ...(gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+  };
+  return { path, threads, adapterInfo, gpuOutputs, options };
+}
+
+/** After the first WebGPU session, the device ORT computes on. */
+async function deviceOf(path: ExecutionPath): Promise<GPUDevice | undefined> {
+  return path === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : undefined;
+}
+
+const asBytes = (bytes: ArrayBuffer | Uint8Array) => (bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
+
+/** Opens an ORT session on the chosen execution provider, for graphs other than a backbone (patchcore/wasm's kernels). */
+export async function openSession(bytes: ArrayBuffer | Uint8Array, opts: Omit<BackboneOptions, 'modelBytes'> = {}): Promise<OpenedSession> {
+  const plan = await planSession(opts);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(data, {
-      executionProviders: [path],
-      graphOptimizationLevel: 'all',
-      ...(gpuOutputs ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-    });
+    session = await ort.InferenceSession.create(asBytes(bytes), plan.options);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`The backbone could not be loaded as an ONNX model on ${path}: ${msg}`);
+    throw new Error(`The graph could not be loaded as an ONNX model on ${plan.path}: ${msg}`);
   }
-  // After the first WebGPU session, this is the device ORT computes on.
-  const gpuDevice = path === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : undefined;
-  return { session, executionPath: path, threads, adapterInfo, gpuOutputs, gpuDevice };
+  return { session, executionPath: plan.path, threads: plan.threads, adapterInfo: plan.adapterInfo, gpuOutputs: plan.gpuOutputs, gpuDevice: await deviceOf(plan.path) };
 }
 
-/** Wraps an opened session as a Backbone for the given manifest (tensor names and input size from it). */
-export function wrapSession(manifest: BackboneManifest, opened: OpenedSession): Backbone {
-  const { session } = opened;
-  const S = manifest.inputSize;
-  const outputs = manifest.taps.map((t) => t.output);
-  return {
-    manifest,
-    executionPath: opened.executionPath,
-    threads: opened.threads,
-    adapterInfo: opened.adapterInfo,
-    gpuDevice: opened.gpuDevice,
-    async run(input: Float32Array, H = S, W = S): Promise<[FeatureMap, FeatureMap]> {
-      const m = manifest.inputMultiple;
-      if ((H !== S || W !== S) && !(m && H % m === 0 && W % m === 0)) {
-        throw new Error(
-          m
-            ? `${manifest.id} takes inputs whose sides are multiples of ${m}, got ${W}x${H}`
-            : `${manifest.id} takes only a ${S}x${S} input, got ${W}x${H}`,
-        );
-      }
-      if (input.length !== 3 * H * W) {
-        throw new Error(`${manifest.id} expects a [1,3,${H},${W}] input (${3 * H * W} values), got ${input.length} values`);
-      }
-      const x = new ort.Tensor('float32', input, [1, 3, H, W]);
-      const result = await session.run({ [manifest.inputName]: x }, outputs);
-      const maps = outputs.map((name) => {
-        const t = result[name];
-        const [, c, h, w] = t.dims as number[];
-        if (t.location === 'gpu-buffer') {
-          // Stays on the GPU; the consumer binds it or downloads it, then disposes of it (FeatureMap.gpu).
-          let disposed = false;
-          return {
-            data: new Float32Array(0),
-            channels: c,
-            height: h,
-            width: w,
-            gpu: {
-              buffer: t.gpuBuffer as unknown as GPUBuffer,
-              download: async () => new Float32Array((await t.getData()) as Float32Array),
-              dispose: () => {
-                if (!disposed) t.dispose();
-                disposed = true;
-              },
-            },
-          } satisfies FeatureMap;
-        }
-        // Copy: the tensor's buffer may belong to ORT.
-        const map: FeatureMap = { data: new Float32Array(t.data as Float32Array), channels: c, height: h, width: w };
-        t.dispose();
-        return map;
-      });
-      return [maps[0], maps[1]];
-    },
-    release: () => session.release(),
-  };
+/**
+ * A backbone on onnxruntime-web from its bytes, checked against the manifest as far as `check` says (see
+ * ManifestCheck); custom.ts asks for the full probe.
+ */
+export async function createWebBackbone(
+  manifest: BackboneManifest,
+  bytes: ArrayBuffer | Uint8Array,
+  opts: Omit<BackboneOptions, 'modelBytes'>,
+  check: ManifestCheck,
+): Promise<Backbone> {
+  const plan = await planSession(opts);
+  const core = await createBackboneOn(webFlavour, plan.options, manifest, asBytes(bytes), check);
+  return { ...core, executionPath: plan.path, threads: plan.threads, adapterInfo: plan.adapterInfo, gpuDevice: await deviceOf(plan.path) };
 }
 
-/** Creates a backbone from a manifest (built-in or custom). The ONNX bytes are fetched from manifest.url if needed. */
+/**
+ * Creates a built-in backbone from its manifest; the ONNX bytes are fetched from manifest.url if needed. Only the
+ * names are checked: a probe inference would compile WebGPU pipelines at start-up (a second time, for inputMultiple's
+ * wider probe) for graphs that ship with the app, while custom.ts probes the user's own graphs.
+ */
 export async function createBackbone(manifest: BackboneManifest, opts: BackboneOptions = {}): Promise<Backbone> {
-  const bytes = opts.modelBytes ?? (await fetchModel(manifest.url));
-  const opened = await openSession(bytes, opts);
-  const missing = manifest.taps.map((t) => t.output).filter((o) => !opened.session.outputNames.includes(o));
-  if (missing.length || !opened.session.inputNames.includes(manifest.inputName)) {
-    await opened.session.release();
-    throw new Error(
-      `${manifest.id}: the model does not match its manifest (inputs: ${opened.session.inputNames.join(', ')}; ` +
-        `outputs: ${opened.session.outputNames.join(', ')})`,
-    );
-  }
-  return wrapSession(manifest, opened);
+  const { modelBytes, ...rest } = opts;
+  const bytes = modelBytes ?? (await fetchModel(manifest.url));
+  return createWebBackbone(manifest, bytes, rest, 'names');
 }
