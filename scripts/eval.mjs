@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 // npm run eval -- <folder> [--backbone NAME] [--coreset 0.1] [--out DIR] [--framing fit|squash|crop] [--kernels auto|webgpu|cpu]
-//                 [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size PX]
-//                 [--roi x0,y0,x1,y1] [--rebuild]
+//                 [--execution auto|webgpu|wasm] [--limit-train N [--draw K (0: evenly spaced, K > 0: a seeded random draw)]] [--limit-test N] [--align-grids] [--border-pad PX]
+//                 [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--rebuild] [--expect DIR/metrics.json]
 // Trains on <folder>/train/good and scores every <folder>/test/<type>/* in headless Chromium, through the same
 // built bundle and worker as the app, then prints image AUROC, pixel AUROC, PRO and F1-max per defect type and
-// overall, and writes DIR/metrics.json and DIR/report.html.
+// overall, and writes DIR/metrics.json and DIR/report.html. The model's options are checked and resolved by the
+// app's own recipe (src/patchcore/recipe.ts, loaded through tsx), so eval cannot drift from what the app builds.
+// --expect compares every test image's score with an earlier run's metrics.json and fails on any difference (the
+// check that a refactoring left the model unchanged).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, relative, resolve } from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 import { launchChromium, pipeConsole } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
+
+const { parseWorkingSize, checkModelOptions } = await tsImport('../src/patchcore/recipe.ts', import.meta.url);
+const { parseRegion } = await tsImport('../src/patchcore/region.ts', import.meta.url);
+const { rng } = await tsImport('../src/patchcore/random.ts', import.meta.url);
+const { DEFAULT_CONFIG } = await tsImport('../src/patchcore/config.ts', import.meta.url);
+const { imagesShorterSide } = await tsImport('../src/cli/files.ts', import.meta.url);
 
 const root = resolve(import.meta.dirname, '..');
 const DIST = resolve(process.env.PATCHCORE_DIST ?? join(root, 'dist'));
@@ -23,23 +33,16 @@ function protocol(m) {
   return (m.framing === 'fit' ? `whole image, aspect kept (longest side <= ${m.max_aspect}x)` : 'whole image squashed to a square') + grid + roi;
 }
 
-/** --roi x0,y0,x1,y1 in fractions of the image (the engine's inspection region, src/patchcore/region.ts). */
-function parseRoi(text) {
-  const [x0, y0, x1, y1] = String(text).split(',').map(Number);
-  if (![x0, y0, x1, y1].every(Number.isFinite) || x0 < 0 || y0 < 0 || x1 > 1 || y1 > 1 || x0 >= x1 || y0 >= y1) {
-    throw new Error(`--roi wants four fractions x0,y0,x1,y1 with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1, got "${text}"`);
-  }
-  return { x0, y0, x1, y1 };
-}
-
 function parseArgs(argv) {
-  const a = { folder: null, backbone: 'mobilenet_v2_mid', coreset: 0.1, out: null, framing: 'fit', kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: 0, reweight: 9, maxAspect: 3, alignGrids: false, borderPad: 0, inputSize: null };
+  const d = DEFAULT_CONFIG;
+  const a = { folder: null, backbone: d.backbone, coreset: d.coresetRatio, out: null, framing: d.framing, kernels: 'auto', execution: 'auto', limitTrain: 0, limitTest: 0, rebuild: false, seed: d.seed, reweight: d.reweightNeighbors, maxAspect: d.maxAspect, alignGrids: false, borderPad: 0, workingSize: 'auto' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
     if (k === '--backbone') a.backbone = v();
     else if (k === '--coreset') a.coreset = Number(v());
     else if (k === '--coreset-max') a.coresetMax = Number(v());
+    else if (k === '--coreset-floor') a.coresetFloor = Number(v());
     else if (k === '--coreset-chunk') a.coresetChunk = Number(v());
     else if (k === '--out') a.out = v();
     else if (k === '--framing') a.framing = v();
@@ -48,44 +51,65 @@ function parseArgs(argv) {
     else if (k === '--execution') a.execution = v();
     else if (k === '--limit-train') a.limitTrain = Number(v());
     else if (k === '--limit-test') a.limitTest = Number(v());
+    else if (k === '--draw') a.draw = Number(v());
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--reweight') a.reweight = Number(v());
     else if (k === '--align-grids') a.alignGrids = true;
     else if (k === '--border-pad') a.borderPad = Number(v());
-    else if (k === '--input-size') a.inputSize = ['auto', 'native'].includes(argv[i + 1]) ? v() : Number(v());
-    else if (k === '--roi') a.roi = parseRoi(v());
+    else if (k === '--working-size' || k === '--input-size') a.workingSize = parseWorkingSize(v(), k);
+    else if (k === '--roi') a.roi = parseRegion(v());
+    else if (k === '--expect') a.expect = v();
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else if (!a.folder) a.folder = k;
     else throw new Error(`Unknown argument ${k}`);
   }
-  if (!['fit', 'squash', 'crop'].includes(a.framing)) throw new Error(`--framing must be fit, squash or crop, got ${a.framing}`);
-  if (a.inputSize !== null && a.inputSize !== 'auto' && a.inputSize !== 'native' && (!Number.isInteger(a.inputSize) || a.inputSize < 32 || a.inputSize > 1024 || a.inputSize % 16 !== 0)) {
-    throw new Error(`--input-size must be auto, native or a multiple of 16 from 32 to 1024, got ${a.inputSize}`);
-  }
+  checkModelOptions(options(a));
   if (!(a.maxAspect >= 1)) throw new Error(`--max-aspect must be a number >= 1, got ${a.maxAspect}`);
   return a;
 }
 
-/** Median shorter side of up to 15 images spread over the list (headers only), as the app's Build reads it. */
-async function medianShorterSide(files) {
-  const { default: sharp } = await import('sharp');
-  const n = Math.min(15, files.length);
-  const sides = [];
-  for (let i = 0; i < n; i++) {
-    const m = await sharp(files[Math.floor((i * files.length) / n)]).metadata().catch(() => null);
-    if (m?.width && m?.height) sides.push((m.orientation ?? 1) >= 5 ? Math.min(m.height, m.width) : Math.min(m.width, m.height));
+/** The model's options as Build or the command line would take them (src/patchcore/recipe.ts ModelOptions). */
+function options(a) {
+  return { backbone: a.backbone, coresetRatio: a.coreset, framing: a.framing, workingSize: a.workingSize, region: a.roi ?? null, seed: a.seed };
+}
+
+/** Experiment fields beyond the model's options, set on the resolved config. */
+function experiment(a) {
+  return {
+    maxAspect: a.maxAspect,
+    reweightNeighbors: a.reweight,
+    alignGrids: a.alignGrids,
+    borderPadPx: a.borderPad,
+    ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}),
+    ...(a.coresetFloor !== undefined ? { coresetFloor: a.coresetFloor } : {}),
+    ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}),
+  };
+}
+
+/**
+ * Every test image's score against an earlier run's metrics.json: the list of differences beyond `tol` (relative),
+ * images present in one run only included.
+ */
+function compareScores(now, before, tol = 1e-6) {
+  const old = new Map(before.images.map((x) => [x.file, x.score]));
+  const diffs = [];
+  for (const x of now.images) {
+    const b = old.get(x.file);
+    old.delete(x.file);
+    if (b === undefined) diffs.push(`${x.file}: scored now (${x.score}), not before`);
+    else if (Math.abs(x.score - b) > tol * Math.max(1, Math.abs(b))) diffs.push(`${x.file}: ${b} before, ${x.score} now`);
   }
-  sides.sort((x, y) => x - y);
-  return sides.length ? sides[Math.floor(sides.length / 2)] : undefined;
+  for (const [file, b] of old) diffs.push(`${file}: scored before (${b}), not now`);
+  return diffs;
 }
 
 const images = (dir) =>
   existsSync(dir) ? readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort().map((f) => join(dir, f)) : [];
 
 /** Train list and test list (with masks where ground_truth has them) of an MVTec-layout folder. */
-export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
+export function listDataset(folder, { limitTrain = 0, limitTest = 0, draw = 0 } = {}) {
   const trainDir = join(folder, 'train', 'good');
   const train = images(trainDir);
   if (!train.length) throw new Error(`${trainDir} has no images: expected the MVTec layout <folder>/train/good/*.png`);
@@ -108,7 +132,7 @@ export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
       test.push({ file: f, type, mask });
     }
   }
-  return { train: limitTrain ? spread(train, limitTrain) : train, test };
+  return { train: !limitTrain ? train : draw ? drawn(train, limitTrain, draw) : spread(train, limitTrain), test };
 }
 
 /**
@@ -118,6 +142,21 @@ export function listDataset(folder, { limitTrain = 0, limitTest = 0 } = {}) {
 function spread(list, n) {
   if (n >= list.length) return list;
   return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
+}
+
+/**
+ * n items drawn at random (seeded by `draw`, in list order): which few images a person happens to photograph
+ * matters with a handful, so few-shot figures are measured over several draws (--draw 1, 2, ...).
+ */
+function drawn(list, n, draw) {
+  if (n >= list.length) return list;
+  const next = rng(draw);
+  const idx = list.map((_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(next() * (idx.length - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, n).sort((x, y) => x - y).map((i) => list[i]);
 }
 
 const pct = (x) => (x == null ? '  n/a ' : (x * 100).toFixed(1).padStart(6));
@@ -131,7 +170,7 @@ function printTable(m) {
     console.log(`${name.padEnd(18)} ${String(r.count ?? m.test_images).padStart(4)}  ${pct(r.image_auroc)}   ${pct(r.pixel_auroc)} ${pct(r.pro)} ${pct(r.f1_max)}${nat}`);
   }
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
-  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}${m.coreset_max ? ` (at most ${m.coreset_max})` : ''}, ${m.coreset_chunk ? `streamed in chunks of ${m.coreset_chunk}` : 'exact greedy'}, ${protocol(m)} ${m.input_size}px`);
+  console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}${m.coreset_max ? ` (at most ${m.coreset_max})` : ''}, ${m.coreset_chunk ? `streamed in chunks of ${m.coreset_chunk}` : 'exact greedy'}, ${protocol(m)} ${m.working_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
   if (m.pixel_centre) console.log(`inside the authors' centre-crop window only: pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}`);
   for (const s of m.shift_scan ?? []) console.log(`maps moved ${s.shift_px} px down/right: pixel AUROC ${pct(s.pixel_auroc)}, PRO ${pct(s.pro)}`);
@@ -157,7 +196,7 @@ function reportHtml(m, title) {
   return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title>
 <style>body{font:14px system-ui;margin:2em;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}figure{display:inline-block;margin:6px}figcaption{font-size:11px;color:#555}img{display:block}</style>
 <h1>PatchCore evaluation: ${esc(title)}</h1>
-<p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.input_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
+<p>backbone <b>${esc(m.backbone)}</b> (${esc(m.execution_path)}), kernels ${esc(m.kernels)}, bank ${m.bank_size} × ${m.feature_dim}, coreset ${m.coreset_ratio}, ${protocol(m)} ${m.working_size} px; ${m.train_images} train / ${m.test_images} test images.</p>
 <table><tr><th>type</th><th>image AUROC</th><th>pixel AUROC</th><th>PRO (FPR≤0.3)</th><th>F1-max</th>${m.pixel_native ? '<th>pixel AUROC (native size)</th><th>PRO (native size)</th>' : ''}</tr>${rows}</table>
 <p>Pixel metrics at the model's input scale: each mask resized (nearest) the way its image was${m.pixel_native ? "; the 'native size' columns resize each map to its mask's own size instead (larger files weigh more)" : ''}.</p>
 ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (the same pixels a <code>--framing crop</code> run is measured on): pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}.</p>` : ''}
@@ -169,7 +208,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--input-size auto|native|PX] [--roi x0,y0,x1,y1] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -198,14 +237,13 @@ async function main() {
       base: '/__data/',
       train: set.train.map(rel),
       test: set.test.map((t) => ({ path: rel(t.file), type: t.type, mask: t.mask ? rel(t.mask) : undefined })),
-      // Overrides of the engine's DEFAULT_CONFIG (src/patchcore/config.ts).
       shiftScan: a.shiftScan,
-      config: { backbone: a.backbone, framing: a.framing, maxAspect: a.maxAspect, coresetRatio: a.coreset, ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}), ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}), seed: a.seed, reweightNeighbors: a.reweight, alignGrids: a.alignGrids, borderPadPx: a.borderPad, ...(typeof a.inputSize === 'number' ? { inputSize: a.inputSize } : {}), ...(a.roi ? { region: a.roi } : {}) },
+      options: options(a),
+      experiment: experiment(a),
       execution: a.execution,
       kernels: a.kernels,
-      // The app's working-size choice ('auto' unless a size is given), resolved from the training images as the app does.
-      workingSize: typeof a.inputSize === 'number' ? a.inputSize : (a.inputSize ?? 'auto'),
-      imageShorterSide: await medianShorterSide(set.train),
+      // What 'auto' and 'native' resolve from, read as the command line's build reads it.
+      imageShorterSide: await imagesShorterSide(set.train),
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);
@@ -217,9 +255,17 @@ async function main() {
   const out = resolve(a.out ?? join(root, 'eval-results', basename(folder)));
   mkdirSync(out, { recursive: true });
   const { overlays, ...rest } = metrics;
-  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ dataset: basename(folder), ...rest }, null, 1));
+  writeFileSync(join(out, 'metrics.json'), JSON.stringify({ dataset: basename(folder), limit_train: a.limitTrain, draw: a.draw ?? 0, ...rest }, null, 1));
   writeFileSync(join(out, 'report.html'), reportHtml(metrics, basename(folder)));
   console.log(`\nwrote ${join(out, 'metrics.json')} and report.html (${overlays.length} overlays)`);
+  if (a.expect) {
+    const diffs = compareScores(metrics, JSON.parse(readFileSync(a.expect, 'utf8')));
+    if (diffs.length) {
+      console.log(`\n${diffs.length} of ${metrics.images.length} image scores differ from ${a.expect}:`);
+      for (const d of diffs.slice(0, 20)) console.log(`  ${d}`);
+      process.exitCode = 3;
+    } else console.log(`\nevery one of the ${metrics.images.length} image scores matches ${a.expect}`);
+  }
 }
 
 main().catch((e) => {

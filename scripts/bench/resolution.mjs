@@ -31,8 +31,8 @@ const test = testDirs.flatMap((d) => list(`test/${d}`)).filter((_, i, all) => i 
 const server = await startServer({ root: dist, mounts: { '/__data/': set } });
 const rows = [];
 try {
-  for (const inputSize of sizes) {
-    console.log(`${basename(set)} at ${inputSize} px${coresetMax === undefined ? '' : `, at most ${coresetMax} vectors`}: estimate, build from ${train.length} images, inspect ${test.length} ...`);
+  for (const workingSize of sizes) {
+    console.log(`${basename(set)} at ${workingSize} px${coresetMax === undefined ? '' : `, at most ${coresetMax} vectors`}: estimate, build from ${train.length} images, inspect ${test.length} ...`);
     const browser = await launchChromium();
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, chromiumRss()); }, 250);
@@ -40,7 +40,7 @@ try {
       const page = await openHarness(browser, server.url, 'bench');
       const idle = chromiumRss();
       peak = idle;
-      const r = await page.evaluate((a) => window.harness.bench.resolution(a), { base: '/__data/', train, test, config: { inputSize, ...(coresetMax === undefined ? {} : { coresetMax }) } });
+      const r = await page.evaluate((a) => window.harness.bench.resolution(a), { base: '/__data/', train, test, workingSize, experiment: coresetMax === undefined ? {} : { coresetMax } });
       rows.push({ set: basename(set), ...r, chromiumRssIdleBytes: idle, chromiumRssPeakBytes: peak });
     } finally {
       clearInterval(sampler);
@@ -57,7 +57,7 @@ console.log(`|---|---|---|---|---|---|---|---|`);
 for (const r of rows) {
   const e = r.estimate;
   console.log(
-    `| ${r.inputSize} (${e.inputWidth}x${e.inputHeight}) | ${r.patches.toLocaleString()} (est. ${e.patches.toLocaleString()}) | ${r.bankRows.toLocaleString()} | ` +
+    `| ${r.workingSize} (${e.inputWidth}x${e.inputHeight}) | ${r.patches.toLocaleString()} (est. ${e.patches.toLocaleString()}) | ${r.bankRows.toLocaleString()} | ` +
       `${e.buildSeconds.toFixed(0)} / ${r.buildSeconds.toFixed(0)} (${off(e.buildSeconds, r.buildSeconds)}) | ` +
       `${e.inspectSeconds.toFixed(2)} / ${r.inspectSeconds.toFixed(2)} (${off(e.inspectSeconds, r.inspectSeconds)}) | ${mb(e.memoryBytes)} MB | ` +
       `${mb(r.chromiumRssPeakBytes)} MB (idle ${mb(r.chromiumRssIdleBytes)}) | ${r.estimateSeconds.toFixed(1)} s |`,

@@ -196,7 +196,11 @@ describe.skipIf(!present)('the command line on hazelnut_small', () => {
     expect(badRoi.stderr).toMatch(/0 <= x0 < x1 <= 1/);
     const badSize = cli('build', imgs, '--out', join(bad, 'r.patchcore'), '--input-size', 'huge');
     expect(badSize.status).toBe(2);
-    expect(badSize.stderr).toMatch(/--input-size must be auto, native or a whole number/);
+    expect(badSize.stderr).toMatch(/--input-size must be auto, native or a multiple of 16 pixels/);
+    // 250 px is a whole number the backbone cannot take: refused before any image is read, not deep in onnxruntime.
+    const oddSize = cli('build', imgs, '--out', join(bad, 'r.patchcore'), '--working-size', '250');
+    expect(oddSize.status).toBe(2);
+    expect(oddSize.stderr).toMatch(/--working-size must be auto, native or a multiple of 16 pixels from 32 to 1024 .* got "250"/);
     expect(existsSync(join(bad, 'r.patchcore'))).toBe(false);
     const noModel = cli('export', join(bad, 'damaged.patchcore'), '--out', join(bad, 'x'));
     expect(noModel.status).toBe(2);

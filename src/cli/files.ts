@@ -2,6 +2,8 @@
 // (numeric-aware by path), with everything that is not an image listed by name and reason instead of dropped.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import sharp from 'sharp';
+import { SIZE_SAMPLE, medianShorterSide, spreadIndices } from '../patchcore/config';
 
 /** The app's image extensions (src/ui/lib/files.ts), so a folder gives the same images in both. */
 export const IMAGE_EXT = /\.(png|jpe?g|webp|bmp)$/i;
@@ -54,4 +56,18 @@ export function collectImages(paths: string[]): { images: ImagePath[]; skipped: 
     else skipped.push({ name: p, reason: 'not a PNG, JPEG, WebP or BMP image' });
   }
   return { images, skipped, folderName: paths.length === 1 ? folderName : null };
+}
+
+/**
+ * The median shorter side of up to SIZE_SAMPLE files spread over the list, from their headers (what 'auto' and
+ * 'native' working sizes resolve from, as the app's Build reads it); null when none can be read.
+ */
+export async function imagesShorterSide(files: string[]): Promise<number | null> {
+  const sizes = await Promise.all(
+    spreadIndices(files.length, SIZE_SAMPLE).map(async (i) => {
+      const meta = await sharp(files[i]).metadata().catch(() => null);
+      return meta?.width && meta.height ? { width: meta.width, height: meta.height } : null;
+    }),
+  );
+  return medianShorterSide(sizes);
 }

@@ -2,7 +2,8 @@
 // format. Run through bin/patchcore-web.mjs (npx patchcore-web ...). Exit codes: inspect 0 all pass, 1 any fail,
 // 2 errors; every other command 0 on success, 2 on errors.
 import { parseArgs } from 'node:util';
-import { MAX_WORKING_SIZE, type WorkingSizeChoice } from '../patchcore/config';
+import type { WorkingSizeChoice } from '../patchcore/config';
+import { parseWorkingSize } from '../patchcore/recipe';
 import { FRAMINGS, type Framing } from '../patchcore/preprocess';
 import { parseRegion, type Region } from '../patchcore/region';
 import type { Progress } from '../patchcore/types';
@@ -13,7 +14,7 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
 
   patchcore-web build <folder-of-good-images>... --out model.patchcore
       [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--framing fit|squash|crop]
-      [--input-size auto|native|224|320|448|640] [--roi x0,y0,x1,y1 (fractions of the image)] [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
+      [--working-size auto|native|224|320|448|640] [--roi x0,y0,x1,y1 (fractions of the image)] [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
       [--backbone-onnx FILE.onnx --backbone-manifest FILE.json]   (a custom backbone, as the app's)
   patchcore-web export <model.patchcore> --out DIR [--input uint8|float32] [--name NAME] [--no-verdict]
       [--backbone-onnx ... --backbone-manifest ...]
@@ -71,9 +72,16 @@ function number(v: string | undefined, name: string, check: (x: number) => boole
   return x;
 }
 
-function workingSize(v: string | undefined): WorkingSizeChoice | undefined {
-  if (v === undefined || v === 'auto' || v === 'native') return v;
-  return number(v, 'input-size', (x) => Number.isInteger(x) && x >= 32 && x <= MAX_WORKING_SIZE, `auto, native or a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`);
+/** --working-size (or its older name --input-size), checked by the recipe's one rule. */
+function workingSize(values: { 'working-size'?: string; 'input-size'?: string }): WorkingSizeChoice | undefined {
+  const flag = values['working-size'] !== undefined ? 'working-size' : 'input-size';
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  try {
+    return parseWorkingSize(v, `--${flag}`);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function region(v: string): Region {
@@ -110,6 +118,7 @@ async function build(args: string[]): Promise<number> {
       backbone: { type: 'string' },
       coreset: { type: 'string' },
       framing: { type: 'string' },
+      'working-size': { type: 'string' },
       'input-size': { type: 'string' },
       roi: { type: 'string' },
       seed: { type: 'string' },
@@ -129,7 +138,7 @@ async function build(args: string[]): Promise<number> {
     custom,
     coresetRatio: number(values.coreset, 'coreset', (x) => x > 0 && x <= 1, 'a fraction in (0, 1], e.g. 0.1'),
     framing: values.framing as Framing | undefined,
-    workingSize: workingSize(values['input-size']),
+    workingSize: workingSize(values),
     region: values.roi === undefined ? undefined : region(values.roi),
     seed: number(values.seed, 'seed', Number.isInteger, 'a whole number'),
     holdoutShare: number(values.holdout, 'holdout', (x) => x >= 0.05 && x <= 0.5, 'a share from 0.05 to 0.5'),

@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
-import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveWorkingSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, type WorkingSizeChoice } from '../patchcore/config';
+import { calibrate, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource } from '../patchcore/recipe';
 import { PatchCore } from '../patchcore/patchcore';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -16,9 +16,10 @@ import type { MemoryBank, Progress } from '../patchcore/types';
 import { createWasmKernels, type WasmKernels } from '../patchcore/wasm/index';
 import { decodeBank, encodeBank } from '../storage/bank';
 import { decodeModelFile, encodeModelFile } from '../storage/exportFormat';
-import { SCHEMA_VERSION, manifestHash, storedScoreStats, type ModelMeta, type Thumbnail } from '../storage/model';
-import { decodeFile, ImageInputError } from './decode';
-import { collectImages, type ImagePath, type Skipped } from './files';
+import { backboneRef, manifestHash, newModelMeta, storedScoreStats, type MetaSource, type ModelMeta, type Thumbnail } from '../storage/model';
+import { decodeFile } from './decode';
+import { THUMBNAIL_JPEG_QUALITY, spreadThumbnails } from '../lib/thumbnails';
+import { collectImages, imagesShorterSide, type ImagePath, type Skipped } from './files';
 import { createNodeBackbone, defaultThreads, nodeKernelRuntime, type NodeBackbone } from './ort';
 import { nodeSelectionPool } from './selectionThreads';
 
@@ -110,127 +111,65 @@ export interface BuiltModel {
   seconds: number;
 }
 
-/** The model's working size: the choice resolved from the median shorter side of a few images, as the app does. */
-async function workingSizeFor(images: ImagePath[], opts: BuildOptions): Promise<number> {
-  const choice = opts.workingSize ?? 'auto';
-  const m = opts.custom?.manifest;
-  if (m && (!m.inputMultiple || choice === 'auto')) return m.inputSize;
-  if (typeof choice === 'number' && !m) return choice;
-  const sizes = await Promise.all(
-    spreadIndices(images.length, SIZE_SAMPLE).map(async (i) => {
-      const meta = await sharp(images[i].file).metadata().catch(() => null);
-      return meta?.width && meta.height ? { width: meta.width, height: meta.height } : null;
-    }),
-  );
-  const multiple = m?.inputMultiple ?? 16;
-  const size = resolveWorkingSize(choice, medianShorterSide(sizes), multiple);
-  return Math.max(multiple, Math.round(size / multiple) * multiple);
+/** The app's thumbnails (the choice in src/lib/thumbnails.ts), made with sharp instead of a canvas. */
+function thumbnails(items: ImagePath[]): Promise<Thumbnail[]> {
+  return spreadThumbnails(items, async (item, side): Promise<Thumbnail> => {
+    const { data, info } = await sharp(item.file)
+      .autoOrient()
+      .resize({ width: side, height: side, fit: 'inside' })
+      .jpeg({ quality: Math.round(THUMBNAIL_JPEG_QUALITY * 100) })
+      .toBuffer({ resolveWithObject: true });
+    return { mime: 'image/jpeg', width: info.width, height: info.height, bytes: new Uint8Array(data) };
+  });
 }
 
-async function* decodeAll(items: ImagePath[], skipped: Skipped[], onSkip?: (s: Skipped) => void) {
-  for (const it of items) {
-    try {
-      yield await decodeFile(it.file, it.name);
-    } catch (e) {
-      const s = { name: it.name, reason: (e as Error).message };
-      skipped.push(s);
-      onSkip?.(s);
-    }
-  }
-}
-
-/** The app's thumbnails (src/state/thumbnails.ts): up to 4 JPEGs of 96 px, spread over the training images. */
-async function thumbnails(items: ImagePath[], count = 4, side = 96): Promise<Thumbnail[]> {
-  const out: Thumbnail[] = [];
-  const step = Math.max(1, Math.floor(items.length / count));
-  for (let i = 0; i < items.length && out.length < count; i += step) {
-    try {
-      const { data, info } = await sharp(items[i].file)
-        .autoOrient()
-        .resize({ width: side, height: side, fit: 'inside' })
-        .jpeg({ quality: 80 })
-        .toBuffer({ resolveWithObject: true });
-      out.push({ mime: 'image/jpeg', width: info.width, height: info.height, bytes: new Uint8Array(data) });
-    } catch {
-      // A preview is optional; an unreadable file was already reported by the build.
-    }
-  }
-  return out;
-}
+/** Image files as the recipe reads them: decoded through sharp, named as the app names them. */
+const fileSource: ImageSource<ImagePath> = { name: (it) => it.name, decode: (it) => decodeFile(it.file, it.name) };
 
 /**
- * Builds a model as the app's Build view does (src/state/build.ts + the worker): hold out good images spread over
- * the sorted list, learn the bank from the rest, score the held-out ones and set the threshold for the accepted
- * false-alarm rate.
+ * Builds a model with the app's recipe (patchcore/recipe.ts): the options resolved from the images, good images
+ * held out spread over the sorted list, the bank learnt from the rest, the threshold set on the held-out scores.
  */
 export async function buildModel(paths: string[], opts: BuildOptions = {}): Promise<BuiltModel> {
   const t0 = performance.now();
   const { images, skipped, folderName } = collectImages(paths);
   for (const s of skipped) opts.onSkip?.(s);
-  if (images.length < 2) {
-    throw new Error(`Found ${images.length} image${images.length === 1 ? '' : 's'}: add at least 2 good images, one to learn from and one to check the threshold on. A few dozen works best.`);
-  }
+  const tooFew = tooFewImages(images.length);
+  if (tooFew) throw new Error(tooFew);
   const files = backboneFiles(opts.custom?.manifest.id ?? opts.backbone ?? DEFAULT_CONFIG.backbone, opts.custom);
-  const inputSize = await workingSizeFor(images, opts);
-  const config: EngineConfig = {
-    ...DEFAULT_CONFIG,
-    backbone: files.manifest.id,
-    // As the app: a custom graph without an input multiple takes only its own size (and 'auto' keeps it).
-    workingSize: inputSize,
-    coresetMax: coresetMaxFor(inputSize),
-    coresetRatio: opts.coresetRatio ?? DEFAULT_CONFIG.coresetRatio,
-    framing: opts.framing ?? DEFAULT_CONFIG.framing,
-    seed: opts.seed ?? DEFAULT_CONFIG.seed,
-    ...(opts.region ? { region: opts.region } : {}),
-  };
-  const { train, holdout } = splitHoldout(images, holdoutCount(images.length, opts.holdoutShare ?? DEFAULT_HOLDOUT_SHARE));
+  const config = modelConfig(
+    { backbone: files.manifest.id, coresetRatio: opts.coresetRatio, framing: opts.framing, workingSize: opts.workingSize, region: opts.region, seed: opts.seed },
+    await imagesShorterSide(images.map((i) => i.file)),
+    opts.custom?.manifest,
+  );
+  const { train, holdout } = holdoutSplit(images, opts.holdoutShare);
   const engine = await openEngine(files, opts.threads);
   try {
     const pc = new PatchCore(engine.backbone, engine.kernels, config);
     // Selections in threads of their own, as in the app: chunks beside the backbone, the last one on every core.
     const pool = nodeSelectionPool(config, opts.threads ?? defaultThreads());
-    const fitted = await pc
-      .fit(decodeAll(train, skipped, opts.onSkip), train.length, { onProgress: opts.onProgress, selector: pool.selector() })
-      .finally(() => pool.close());
-    const scores: { name: string; score: number }[] = [];
-    for (let i = 0; i < holdout.length; i++) {
-      opts.onProgress?.({ stage: 'calibration', done: i, total: holdout.length });
-      try {
-        const img = await decodeFile(holdout[i].file, holdout[i].name);
-        scores.push({ name: holdout[i].name, score: (await pc.score(img)).score });
-      } catch (e) {
-        if (!(e instanceof ImageInputError)) throw e;
-        const s = { name: holdout[i].name, reason: e.message };
+    const learnt = await learn(pc, train, holdout, fileSource, {
+      selector: pool.selector(),
+      onProgress: opts.onProgress,
+      onSkip: (s) => {
         skipped.push(s);
         opts.onSkip?.(s);
-      }
-    }
-    opts.onProgress?.({ stage: 'calibration', done: holdout.length, total: holdout.length });
-    if (scores.length === 0) {
-      throw new Error('None of the held-out good images could be scored, so no threshold can be set. Add more good images and build again.');
-    }
-    const rate = opts.falseAlarmRate ?? DEFAULT_FALSE_ALARM_RATE;
-    const now = Date.now();
-    const builtin = BUILTIN_BACKBONES.some((b) => b.id === files.manifest.id);
-    const meta: ModelMeta = {
-      schemaVersion: SCHEMA_VERSION,
-      id: randomUUID(),
-      name: opts.name ?? (folderName ? `${folderName} (${new Date(now).toLocaleDateString()})` : `Model of ${new Date(now).toLocaleString()}`),
+      },
+    }).finally(() => pool.close());
+    const calibration = calibrate(learnt.holdoutScores, opts.falseAlarmRate);
+    const source: MetaSource = {
+      name: opts.name ?? defaultModelName(folderName),
       description: '',
-      createdAt: now,
-      updatedAt: now,
-      // As the app: the manifest hash of a built-in backbone, none for a custom one.
-      backbone: { id: files.manifest.id, manifestHash: builtin ? await manifestHash(files.manifest) : null },
+      backbone: await backboneRef(files.manifest.id),
       config,
-      bankPrecision: 'fp32',
-      bankShape: { rows: fitted.bank.rows, cols: fitted.bank.cols },
-      calibration: { threshold: thresholdForFalseAlarmRate(scores.map((s) => s.score), rate), falseAlarmRate: rate },
-      scoreStats: storedScoreStats(scores.map((s) => s.score)),
+      calibration,
+      scoreStats: storedScoreStats(learnt.holdoutScores.map((s) => s.score)),
       thumbnails: await thumbnails(train),
-      trainImageCount: fitted.imageCount,
-      patchCount: fitted.patchCount,
+      trainImageCount: learnt.trainCount,
+      patchCount: learnt.patchCount,
     };
-    return { meta, bank: fitted.bank, skipped, holdout: scores, seconds: (performance.now() - t0) / 1000 };
+    const meta = newModelMeta(source, randomUUID(), Date.now(), 'fp32', learnt.bank);
+    return { meta, bank: learnt.bank, skipped, holdout: learnt.holdoutScores, seconds: (performance.now() - t0) / 1000 };
   } finally {
     await engine.release();
   }

@@ -1,7 +1,8 @@
 // `npm run bench -- engine` in the page: coreset, kNN and end-to-end latency for each compute backend, on
 // seeded synthetic patch features with a low intrinsic dimension (as CNN features have).
 import type { ExecutionPreference } from '../backbone/session';
-import { CORESET_START_POINTS, DEFAULT_CONFIG, coresetMaxFor, spreadIndices, type EngineConfig } from '../patchcore/config';
+import { CORESET_START_POINTS, DEFAULT_CONFIG, spreadIndices, type EngineConfig } from '../patchcore/config';
+import { modelConfig } from '../patchcore/recipe';
 import { ESTIMATE_IMAGES } from '../patchcore/estimate';
 import { EtaLog } from './etaLog';
 import { chooseKernels, type KernelPreference } from '../patchcore/kernels';
@@ -90,7 +91,7 @@ export async function endToEnd(c: { kernels: KernelPreference; execution: Execut
  * while this runs. Returns stage timings and the bank size.
  */
 export async function build(c: { images: number; size: number; kernels: KernelPreference; config?: Partial<EngineConfig> }) {
-  const config: EngineConfig = { ...DEFAULT_CONFIG, ...c.config };
+  const config = modelConfig({ workingSize: DEFAULT_CONFIG.workingSize }, null, null, c.config);
   const t0 = performance.now();
   const set = await generateDemoSet({ good: c.images, testGood: 0, testDefective: 0, size: c.size });
   const generateSeconds = (performance.now() - t0) / 1000;
@@ -127,9 +128,8 @@ export async function build(c: { images: number; size: number; kernels: KernelPr
  * before a build) on the first training image, then the real build from every training image and the inspection of
  * `test` images at the same config, timed. Files are fetched from `base` (the node side mounts a shared set there).
  */
-export async function resolution(c: { base: string; train: string[]; test: string[]; config: Partial<EngineConfig> }) {
-  const inputSize = c.config.workingSize ?? DEFAULT_CONFIG.workingSize;
-  const config: EngineConfig = { ...DEFAULT_CONFIG, coresetMax: coresetMaxFor(inputSize), ...c.config };
+export async function resolution(c: { base: string; train: string[]; test: string[]; workingSize: number; experiment?: Partial<EngineConfig> }) {
+  const config = modelConfig({ workingSize: c.workingSize }, null, null, c.experiment);
   const fetchFile = async (p: string) => ({ name: p, blob: await (await fetch(c.base + p)).blob() });
   const train = await Promise.all(c.train.map(fetchFile));
   const test = await Promise.all(c.test.map(fetchFile));
@@ -149,7 +149,7 @@ export async function resolution(c: { base: string; train: string[]; test: strin
     for (const f of test) await client.request('score', { image: f }).promise;
     const inspectSeconds = (performance.now() - t) / 1000 / test.length;
     return {
-      execution: info.executionPath, kernels: info.kernels, inputSize: config.workingSize, estimate, estimateSeconds,
+      execution: info.executionPath, kernels: info.kernels, workingSize: config.workingSize, estimate, estimateSeconds,
       buildSeconds, buildStages: built.seconds, inspectSeconds, bankRows: built.bank.rows, patches: built.patchCount,
     };
   } finally {

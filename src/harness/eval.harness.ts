@@ -1,6 +1,7 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
-import { DEFAULT_CONFIG, coresetMaxFor, resolveWorkingSize, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import type { EngineConfig } from '../patchcore/config';
+import { modelConfig, type ModelOptions } from '../patchcore/recipe';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -16,12 +17,12 @@ export interface EvalSpec {
   base: string;
   train: string[];
   test: { path: string; type: string; mask?: string }[];
-  /** Overrides of DEFAULT_CONFIG. */
-  config: Partial<EngineConfig>;
-  /** The working size as the app's Build offers it, resolved like the app's (when config.workingSize is not given). */
-  workingSize?: WorkingSizeChoice;
+  /** The model's options, as Build or the command line would take them (resolved by patchcore/recipe.ts). */
+  options: ModelOptions;
+  /** Experiment fields set on the resolved config afterwards (eval's flags beyond the model's options). */
+  experiment?: Partial<EngineConfig>;
   /** Median shorter side of the training images, which 'auto' and 'native' resolve from. */
-  imageShorterSide?: number;
+  imageShorterSide?: number | null;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
   overlaysPerType?: number;
@@ -97,10 +98,7 @@ export async function run(spec: EvalSpec) {
 
 async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const t0 = performance.now();
-  const inputSize = evalSpec.config.workingSize ?? resolveWorkingSize(evalSpec.workingSize ?? 'auto', evalSpec.imageShorterSide ?? null);
-  // The bank ceiling follows the working size as in the app, unless the run sets one.
-  const coresetMax = evalSpec.config.coresetMax ?? coresetMaxFor(inputSize);
-  const spec = { ...evalSpec, config: { ...DEFAULT_CONFIG, ...evalSpec.config, inputSize, coresetMax } as EngineConfig };
+  const spec = { ...evalSpec, config: modelConfig(evalSpec.options, evalSpec.imageShorterSide ?? null, null, evalSpec.experiment) };
   const info: EngineInfo = await client.request('init', {
     backbone: spec.config.backbone,
     execution: spec.execution ?? 'auto',
@@ -232,13 +230,14 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     engine_reason: info.reason,
     coreset_ratio: spec.config.coresetRatio,
     coreset_max: spec.config.coresetMax ?? 0,
+    coreset_floor: spec.config.coresetFloor ?? 0,
     coreset_chunk: spec.config.coresetChunk ?? 0,
     framing: spec.config.framing,
     align_grids: !!spec.config.alignGrids,
     border_pad_px: spec.config.borderPadPx ?? 0,
     max_aspect: spec.config.maxAspect ?? null,
-    input_size: size,
-    working_size: evalSpec.workingSize ?? (evalSpec.config.workingSize ? evalSpec.config.workingSize : 'auto'),
+    working_size: size,
+    working_size_choice: evalSpec.options.workingSize ?? 'auto',
     image_shorter_side: evalSpec.imageShorterSide ?? null,
     region: spec.config.region ?? null,
     pixel_scale: 'input',

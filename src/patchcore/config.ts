@@ -34,6 +34,12 @@ export interface EngineConfig {
   /** Ceiling on the memory size: coresetRatio of the patches, at most this many vectors. Missing or 0: none. */
   coresetMax?: number;
   /**
+   * Floor on the memory size: every training patch is kept while there are at most this many, and a coreset keeps
+   * at least this many past it (few-shot: a handful of images gives few patches, and a tenth of them loses what
+   * the images show). Missing or 0: the ratio alone. Never above coresetMax.
+   */
+  coresetFloor?: number;
+  /**
    * Patches per level-1 chunk of the streamed selection (memory.ts); missing or 0: one exact greedy pass over every
    * patch, holding them all.
    */
@@ -63,6 +69,7 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // Streamed selection with a ceiling (memory.ts): builds linear in the patches, scoring bounded by the bank.
   coresetChunk: 16384,
   coresetMax: 20000,
+  coresetFloor: 0,
   alignGrids: false,
   borderPadPx: 0,
   coresetRatio: 0.1,
@@ -78,10 +85,11 @@ export const CORESET_RATIOS = [0.01, 0.1, 0.25] as const;
 export const CORESET_START_POINTS = 10;
 
 /** Memory size for n training patches under a config (at least 1, never more than n). */
-export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax'>): number {
+export function coresetSize(n: number, cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax' | 'coresetFloor'>): number {
   // floor, as the authors' int(N * percentage)
   const ceiling = cfg.coresetMax && cfg.coresetMax > 0 ? cfg.coresetMax : Number.POSITIVE_INFINITY;
-  const k = cfg.coresetCount ?? Math.min(Math.floor(n * cfg.coresetRatio), ceiling);
+  const least = Math.min(cfg.coresetFloor ?? 0, ceiling);
+  const k = cfg.coresetCount ?? Math.min(Math.max(Math.floor(n * cfg.coresetRatio), least), ceiling);
   return Math.max(1, Math.min(n, k));
 }
 
@@ -121,6 +129,14 @@ export function coresetMaxFor(workingSize: number, max = DEFAULT_CONFIG.coresetM
   if (!max) return 0;
   const base = DEFAULT_CONFIG.workingSize;
   return workingSize <= base ? max : Math.round((max * base) / workingSize);
+}
+
+/**
+ * The bank floor at a working size: half the ceiling (10,000 vectors at 224 px, 5,000 at 448). Below it a few-shot
+ * build keeps every patch; measured over every shared set with --limit-train in docs/accuracy.md ("Few good images").
+ */
+export function coresetFloorFor(workingSize: number): number {
+  return Math.round((DEFAULT_CONFIG.coresetFloor ?? 0) * (coresetMaxFor(workingSize) / (DEFAULT_CONFIG.coresetMax || 1)));
 }
 
 /** Images a build reads the size of (spread over the set) to resolve 'auto' and 'native'. */

@@ -16,7 +16,7 @@ import type { Matrix, MemoryBank, ProgressFn, SelectionTiming } from './types';
  */
 export type SelectRows = (features: Matrix, count: number, onProgress?: ProgressFn, timing?: SelectionTiming) => Promise<Uint32Array>;
 
-export type MemoryPlanConfig = Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax' | 'coresetChunk'>;
+export type MemoryPlanConfig = Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax' | 'coresetFloor' | 'coresetChunk'>;
 
 /** Level 1 keeps this many times the bank's share of patches, so level 2 still has a choice to make. */
 const LEVEL1_OVERSAMPLE = 2;
@@ -79,7 +79,9 @@ export class BankBuilder {
     this.cols = o.cols;
     const chunk = o.config.coresetChunk ?? 0;
     const n = Math.max(1, o.expectedPatches);
-    const affordable = !o.seed && n * coresetSize(n, o.config) <= (o.exactWork ?? EXACT_WORK);
+    const k = coresetSize(n, o.config);
+    // Keeping every patch (k = n, under the floor) selects nothing, so it is always affordable.
+    const affordable = !o.seed && (k >= n || n * k <= (o.exactWork ?? EXACT_WORK));
     this.chunkRows = chunk > 0 && !affordable ? chunk : Number.POSITIVE_INFINITY;
     this.patchCount = o.seed?.patchCount ?? 0;
     this.chunk = new Float32Array(0);
@@ -116,7 +118,9 @@ export class BankBuilder {
       // Level 1 never ran: one exact greedy pass over all patches, as Algorithm 1 is written.
       const all: Matrix = { data: this.chunk.subarray(0, this.filled * cols), rows: this.filled, cols };
       if (all.rows === 0) throw new Error('No good images to learn from');
-      return { bank: await this.selectInto(all, k, onProgress, true), patchCount: this.patchCount };
+      // Under the bank's floor every patch is kept: nothing to select.
+      const bank = k >= all.rows ? { data: all.data.slice(), rows: all.rows, cols } : await this.selectInto(all, k, onProgress, true);
+      return { bank, patchCount: this.patchCount };
     }
     if (this.filled > 0) await this.flushChunk();
     await this.drain(0);
@@ -249,7 +253,7 @@ export function planMemory(patches: number, config: MemoryPlanConfig, parallel =
   const n = Math.max(1, patches);
   const k = coresetSize(n, config);
   const chunk = config.coresetChunk ?? 0;
-  if (chunk <= 0 || n * k <= exactWork || n <= chunk) return { bank: k, exact: true, chunkWork: 0, finalWork: n * k, peakRows: n + k };
+  if (chunk <= 0 || n * k <= exactWork || n <= chunk || k >= n) return { bank: k, exact: true, chunkWork: 0, finalWork: k >= n ? 0 : n * k, peakRows: n + k };
   const share = Math.min(1, (LEVEL1_OVERSAMPLE * k) / n);
   const cap = Math.max(4 * k, chunk);
   let chunkWork = 0;

@@ -2,7 +2,8 @@
 // options, the running job with its progress and ETA, and what the build reported back.
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
-import { DEFAULT_CONFIG, SIZE_SAMPLE, coresetMaxFor, medianShorterSide, resolveWorkingSize, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { DEFAULT_CONFIG, SIZE_SAMPLE, medianShorterSide, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
+import { calibrate, defaultModelName, holdoutSplit, modelConfig, tooFewImages } from '../patchcore/recipe';
 import { ESTIMATE_IMAGES, type CostEstimate } from '../patchcore/estimate';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
@@ -12,7 +13,7 @@ import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
 import type { PickedFiles } from './files';
 import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, useEngine } from './engine';
-import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, farThreshold, useModel, type NamedScore } from './model';
+import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, useModel, type NamedScore } from './model';
 import { makeThumbnails } from './thumbnails';
 import { toast } from './toasts';
 
@@ -108,29 +109,14 @@ let estimateJob: Job<unknown> | null = null;
 let estimateTimer: ReturnType<typeof setTimeout> | null = null;
 let estimateToken = 0;
 
-/** The engine config a build with these options makes (the estimate measures the same one). */
+/** The engine config a build with these options makes (the estimate measures the same one): patchcore/recipe.ts. */
 export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region'>): EngineConfig {
   const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
-  const inputSize = custom ? customInputSize(custom, s.workingSize, s.imageShorterSide) : resolveWorkingSize(s.workingSize, s.imageShorterSide);
-  return {
-    ...DEFAULT_CONFIG,
-    backbone: s.backbone,
-    workingSize: inputSize,
-    coresetMax: coresetMaxFor(inputSize),
-    coresetRatio: s.coresetRatio,
-    framing: s.framing,
-    ...(s.region ? { region: s.region } : {}),
-  };
-}
-
-/**
- * A custom backbone's working size: its own input size for 'auto' (and always, when its graph takes no other),
- * else the choice rounded to its input multiple.
- */
-function customInputSize(custom: { inputSize: number; multiple?: number }, choice: WorkingSizeChoice, side: number | null): number {
-  if (!custom.multiple || choice === 'auto') return custom.inputSize;
-  const m = custom.multiple;
-  return Math.max(m, Math.round(resolveWorkingSize(choice, side, m) / m) * m);
+  return modelConfig(
+    { backbone: s.backbone, coresetRatio: s.coresetRatio, framing: s.framing, workingSize: s.workingSize, region: s.region },
+    s.imageShorterSide,
+    custom,
+  );
 }
 
 /** Median shorter side of up to SIZE_SAMPLE images spread over the list, from their headers; null when none reads. */
@@ -143,7 +129,7 @@ let job: Job<BuildResult> | null = null;
 /** Identifies the build in flight; a cancelled or superseded build never writes to the store again. */
 let buildToken = 0;
 
-// The held-out split lives with the calibration in patchcore/ (the command line uses it too).
+// The held-out split lives with the recipe in patchcore/ (the command line uses it too).
 export { holdoutCount, splitHoldout };
 
 const STAGE_LABELS: Record<string, string> = {
@@ -314,11 +300,12 @@ export const useBuild = create<BuildState>()((set, get) => ({
   async build() {
     const s = get();
     if (s.phase === 'running') return;
-    if (s.good.length < 2) {
-      set({ error: 'Add at least 2 good images: one to learn from and one to check the threshold on. A few dozen works best.' });
+    const tooFew = tooFewImages(s.good.length);
+    if (tooFew) {
+      set({ error: tooFew });
       return;
     }
-    const { train, holdout } = splitHoldout(s.good, holdoutCount(s.good.length, s.holdoutShare));
+    const { train, holdout } = holdoutSplit(s.good, s.holdoutShare);
     // The estimate would only queue behind the build: drop it.
     estimateToken++;
     estimateJob?.cancel();
@@ -362,18 +349,16 @@ export const useBuild = create<BuildState>()((set, get) => ({
       if (stale()) return; // cancelled just as it finished
       job = null;
       const goodScores: NamedScore[] = r.holdoutScores;
-      if (goodScores.length === 0) {
-        throw new Error('None of the held-out good images could be scored, so no threshold can be set. Add more good images and build again.');
-      }
+      const { threshold } = calibrate(goodScores, s.falseAlarmRate);
       const thumbnails = await makeThumbnails(train.map((i) => i.file));
       if (stale()) return;
       const current = useModel.getState().setModel({
         libraryId: null,
-        name: s.folderName ? `${s.folderName} (${new Date().toLocaleDateString()})` : `Model of ${new Date().toLocaleString()}`,
+        name: defaultModelName(s.folderName),
         description: '',
         config,
         bank: r.bank,
-        threshold: farThreshold(goodScores, s.falseAlarmRate),
+        threshold,
         thresholdMode: 'false-alarm',
         falseAlarmRate: s.falseAlarmRate,
         goodScores,

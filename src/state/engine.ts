@@ -13,10 +13,10 @@ export interface CustomBackboneInfo {
   label: string;
   /** Channels of the stride-8 and stride-16 taps. */
   channels: [number, number];
-  /** The backbone input side; builds with this backbone use it as the config's inputSize unless `multiple` is set. */
+  /** The backbone input side; builds with this backbone keep it as their working size unless `inputMultiple` is set. */
   inputSize: number;
   /** The manifest's inputMultiple: the graph takes any size that is a multiple of it (so other working sizes). */
-  multiple?: number;
+  inputMultiple?: number;
   /** The files it came from. */
   name: string;
 }
@@ -151,7 +151,7 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
       label: typeof m.label === 'string' ? m.label : m.id,
       channels: [m.taps[0].channels, m.taps[1].channels],
       inputSize: m.inputSize,
-      ...(m.inputMultiple ? { multiple: m.inputMultiple } : {}),
+      ...(m.inputMultiple ? { inputMultiple: m.inputMultiple } : {}),
       name,
     };
     customFiles.set(entry.id, files);

@@ -8,7 +8,7 @@ import { DEFAULT_FALSE_ALARM_RATE, thresholdForFalseAlarmRate } from '../patchco
 import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
-import { manifestHash, storedScoreStats } from '../storage/model';
+import { backboneRef, storedScoreStats } from '../storage/model';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { zipStore } from '../lib/zip';
 import { customBackboneFiles, engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
@@ -197,7 +197,7 @@ export const useModel = create<ModelState>()((set, get) => ({
         const draft: ModelDraft = {
           name: finalName,
           description: c.description,
-          backbone: { id: c.config.backbone, manifestHash: await backboneHash(c.config.backbone) },
+          backbone: await backboneRef(c.config.backbone),
           config: c.config,
           calibration,
           scoreStats: storedScoreStats(c.goodScores.map((s) => s.score)),
@@ -394,11 +394,6 @@ export const useModel = create<ModelState>()((set, get) => ({
     }
   },
 }));
-
-async function backboneHash(id: string): Promise<string | null> {
-  const manifest = BUILTIN_BACKBONES.find((b) => b.id === id);
-  return manifest ? manifestHash(manifest).catch(() => null) : null;
-}
 
 function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
   const far = m.calibration.falseAlarmRate;

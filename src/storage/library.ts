@@ -25,7 +25,9 @@ import { decodeModelFile, encodeModelFile } from './exportFormat';
 import {
   SCHEMA_VERSION,
   describeInvalidMeta,
+  newModelMeta,
   upgradeMeta as upgradeStoredMeta,
+  type MetaSource,
   type BankPrecision,
   type InspectionModel,
   type ModelDraft,
@@ -580,36 +582,9 @@ function summary(m: StoredMeta): ModelSummary {
   return { ...publicMeta(m), bankVersion: m.bankVersion, bankBytes: m.bankBytes };
 }
 
-type MetaSource = Pick<
-  ModelMeta,
-  'name' | 'description' | 'backbone' | 'config' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount' | 'patchCount'
->;
-
-/** A fresh ModelMeta from the fields a caller may supply (extra fields on `src`, like an old id, are ignored). */
-function newMeta(
-  src: MetaSource,
-  id: string,
-  now: number,
-  precision: BankPrecision,
-  bank: { rows: number; cols: number },
-): ModelMeta {
-  const meta: ModelMeta = {
-    schemaVersion: SCHEMA_VERSION,
-    id,
-    name: src.name,
-    description: src.description,
-    createdAt: now,
-    updatedAt: now,
-    backbone: { ...src.backbone },
-    config: src.config,
-    bankPrecision: precision,
-    bankShape: { rows: bank.rows, cols: bank.cols },
-    calibration: src.calibration,
-    scoreStats: src.scoreStats,
-    thumbnails: src.thumbnails,
-    trainImageCount: src.trainImageCount,
-    ...(src.patchCount !== undefined ? { patchCount: src.patchCount } : {}),
-  };
+/** A fresh ModelMeta (storage/model.ts), refused in words when a field is wrong. */
+function newMeta(src: MetaSource, id: string, now: number, precision: BankPrecision, bank: { rows: number; cols: number }): ModelMeta {
+  const meta = newModelMeta(src, id, now, precision, bank);
   const problem = describeInvalidMeta(meta);
   if (problem) throw new LibraryError('invalid-model', `Cannot save "${src.name}": ${problem}.`);
   return meta;

@@ -1,6 +1,7 @@
 // What a saved inspection model is, how older saved models are read (schema migrations), and the small pure
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
+import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { sha256Hex } from '../lib/hash';
 import { scoreStats } from '../patchcore/calibration';
 import { MAX_WORKING_SIZE, type EngineConfig } from '../patchcore/config';
@@ -202,6 +203,45 @@ export { sha256Hex };
 /** sha256 (hex) of the manifest's canonical JSON: tells a saved model which exact backbone set-up made it. */
 export function manifestHash(manifest: BackboneManifest): Promise<string> {
   return sha256Hex(new TextEncoder().encode(canonicalJson(manifest)));
+}
+
+/** What a caller supplies of a new ModelMeta; the rest (schema, id, times, bank shape) is filled in. */
+export type MetaSource = Pick<
+  ModelMeta,
+  'name' | 'description' | 'backbone' | 'config' | 'calibration' | 'scoreStats' | 'thumbnails' | 'trainImageCount' | 'patchCount'
+>;
+
+/**
+ * A fresh ModelMeta from the fields a caller may supply (extra fields on `src`, like an old id, are ignored): the
+ * library's saves and imports, and the command line's builds.
+ */
+export function newModelMeta(src: MetaSource, id: string, now: number, precision: BankPrecision, bank: { rows: number; cols: number }): ModelMeta {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id,
+    name: src.name,
+    description: src.description,
+    createdAt: now,
+    updatedAt: now,
+    backbone: { ...src.backbone },
+    config: src.config,
+    bankPrecision: precision,
+    bankShape: { rows: bank.rows, cols: bank.cols },
+    calibration: src.calibration,
+    scoreStats: src.scoreStats,
+    thumbnails: src.thumbnails,
+    trainImageCount: src.trainImageCount,
+    ...(src.patchCount !== undefined ? { patchCount: src.patchCount } : {}),
+  };
+}
+
+/**
+ * The backbone a new model names: a built-in's manifest hash (a later change to the built-in is then noticed), none
+ * for a custom one.
+ */
+export async function backboneRef(id: string): Promise<ModelMeta['backbone']> {
+  const manifest = BUILTIN_BACKBONES.find((b) => b.id === id);
+  return { id, manifestHash: manifest ? await manifestHash(manifest).catch(() => null) : null };
 }
 
 /** What is wrong with a would-be ModelMeta (from an import or a caller), or null when it is well-formed. */

@@ -20,7 +20,7 @@ function decode(v: string): WorkingSizeChoice {
 export function WorkingSizeField({ disabled }: { disabled: boolean }) {
   const b = useBuild();
   const custom = useEngine((s) => s.customBackbones.find((c) => c.id === b.backbone));
-  const fixed = custom && !custom.multiple;
+  const fixed = custom && !custom.inputMultiple;
   const resolved = buildConfig(b).workingSize;
   const side = b.imageShorterSide;
   const help = fixed

@@ -10,6 +10,7 @@ import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
 import type { Kernels } from '../patchcore/types';
 import { SelectionPool, teamSpeedup } from './selectionPool';
 import { estimateCost } from '../patchcore/estimate';
+import { learn, type ImageSource } from '../patchcore/recipe';
 import type { Progress } from '../patchcore/types';
 import { decodeImage } from './decode';
 import type { BuildResult, EngineInfo, ExtendResult, ImageFile, RequestMap, ScoreResult, SkippedImage, WorkerRequest, WorkerResponse } from './protocol';
@@ -140,45 +141,14 @@ function selectorFor(config: EngineConfig, kernels: Kernels, signal: AbortSignal
 async function build(args: RequestMap['build']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<BuildResult> {
   const engine = requireEngine();
   const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
-  const skipped: SkippedImage[] = [];
-  const t0 = now();
-  let tFeatures = 0;
   const sel = selectorFor(args.config, engine.kernels.kernels, signal);
-  const fitted = await pc
-    .fit(decodeAll(args.images, skipped, signal), args.images.length, {
-      signal,
-      selector: sel.selector,
-      onProgress: (p) => {
-        if (p.stage !== 'features' && tFeatures === 0) tFeatures = now();
-        progress(p);
-      },
-    })
-    .finally(() => sel.close());
-  const tCoreset = now();
-  const holdoutScores: BuildResult['holdoutScores'] = [];
-  let i = 0;
-  for (const f of args.holdout) {
-    if (signal.aborted) throw abortError();
-    progress({ stage: 'calibration', done: i++, total: args.holdout.length });
-    try {
-      const img = await decodeImage(f.blob, f.name);
-      holdoutScores.push({ name: f.name, score: (await pc.score(img)).score });
-    } catch (e) {
-      if ((e as Error).name === 'ImageInputError') skipped.push({ name: f.name, reason: (e as Error).message });
-      else throw e;
-    }
-  }
+  const learnt = await learn(pc, args.images, args.holdout, blobSource, { signal, selector: sel.selector, onProgress: progress }).finally(() => sel.close());
   model = pc;
-  const tEnd = now();
-  return {
-    bank: fitted.bank,
-    holdoutScores,
-    trainCount: fitted.imageCount,
-    patchCount: fitted.patchCount,
-    skipped,
-    seconds: { features: (tFeatures || tCoreset) - t0, coreset: tCoreset - (tFeatures || tCoreset), holdout: tEnd - tCoreset },
-  };
+  return learnt;
 }
+
+/** The user's files, decoded in this worker. */
+const blobSource: ImageSource<ImageFile> = { name: (f) => f.name, decode: (f) => decodeImage(f.blob, f.name) };
 
 /** Adds good images to a stored model, without changing the active one (the caller loads the result). */
 async function extend(args: RequestMap['extend']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<ExtendResult> {

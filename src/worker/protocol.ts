@@ -10,6 +10,7 @@ import type { AnomalyMap, Kernels, MemoryBank, Progress } from '../patchcore/typ
 import type { ExportFile } from '../export/files';
 import type { InputType } from '../export/graph';
 import type { ModelMeta } from '../storage/model';
+import type { LearntModel, SkippedImage } from '../patchcore/recipe';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -40,21 +41,10 @@ export interface EngineInfo {
   gpuResidentMaps?: number;
 }
 
-export interface SkippedImage {
-  name: string;
-  reason: string;
-}
+export type { SkippedImage };
 
-export interface BuildResult {
-  bank: MemoryBank;
-  /** Image scores of the held-out good images, for calibration. */
-  holdoutScores: { name: string; score: number }[];
-  trainCount: number;
-  /** Training patches the bank was selected from (the paper's |M|). */
-  patchCount: number;
-  skipped: SkippedImage[];
-  seconds: { features: number; coreset: number; holdout: number };
-}
+/** A build's result: the memory bank and the held-out scores to calibrate on (patchcore/recipe.ts learn). */
+export type BuildResult = LearntModel;
 
 export interface ExtendResult {
   /** The model's new bank: a coreset of every patch it has learnt, old and new. */
