@@ -2,22 +2,15 @@
 // Turbo, anchored at the threshold: src/lib/heat.ts, shared with the app) stretched over the part of the image it
 // covers and composited with sharp.
 import sharp from 'sharp';
-import { heatRgba } from '../lib/heat';
+import { paintHeat } from '../lib/heat';
 import type { ImageWindow, RgbaImage } from '../patchcore/preprocess';
 import type { AnomalyMap } from '../patchcore/types';
 
-export { heatRgba };
+export { heatRgba } from '../lib/heat';
 
 /** The image with its heat map on top, as PNG bytes. `opacity` scales the map's alpha (the app's default 0.7). */
 export async function overlayPng(image: RgbaImage, map: AnomalyMap, window: ImageWindow, threshold: number, opacity = 0.7): Promise<Buffer> {
-  const heat = Buffer.alloc(map.width * map.height * 4);
-  for (let i = 0; i < map.data.length; i++) {
-    const [r, g, b, a] = heatRgba(map.data[i], threshold);
-    heat[i * 4] = r;
-    heat[i * 4 + 1] = g;
-    heat[i * 4 + 2] = b;
-    heat[i * 4 + 3] = Math.round(255 * a * opacity);
-  }
+  const heat = paintHeat(map.data, threshold, opacity, Buffer.alloc(map.width * map.height * 4));
   const left = Math.round(window.x * image.width);
   const top = Math.round(window.y * image.height);
   const w = Math.max(1, Math.min(image.width - left, Math.round(window.w * image.width)));

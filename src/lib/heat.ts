@@ -26,3 +26,15 @@ export function heatRgba(value: number, threshold: number): [number, number, num
   const [r, g, b] = turbo(0.62 + 0.38 * u);
   return [r, g, b, 0.6 + 0.3 * u];
 }
+
+/** A map coloured at its own resolution into RGBA bytes (`out`, 4 per value); `opacity` scales every alpha. */
+export function paintHeat<T extends Uint8Array | Uint8ClampedArray>(values: ArrayLike<number>, threshold: number, opacity: number, out: T): T {
+  for (let i = 0; i < values.length; i++) {
+    const [r, g, b, a] = heatRgba(values[i], threshold);
+    out[i * 4] = r;
+    out[i * 4 + 1] = g;
+    out[i * 4 + 2] = b;
+    out[i * 4 + 3] = Math.round(255 * a * opacity);
+  }
+  return out;
+}

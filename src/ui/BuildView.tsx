@@ -11,6 +11,7 @@ import { useUi } from '../state/ui';
 import { Dropzone } from './Dropzone';
 import { Histogram, niceDomain } from './Histogram';
 import { ProgressBar } from './ProgressBar';
+import { HiddenFileInput } from './HiddenFileInput';
 import { ThumbGrid } from './ThumbGrid';
 import { IssueList } from './IssueList';
 import { RegionEditor } from './RegionEditor';
@@ -193,19 +194,7 @@ function CustomBackboneLoader({ disabled }: { disabled: boolean }) {
         <button type="button" className="btn btn-small" onClick={() => input.current?.click()} disabled={disabled || loading} data-testid="custom-backbone-button">
           {loading ? 'Checking the backbone…' : 'Load custom backbone…'}
         </button>
-        <input
-          ref={input}
-          type="file"
-          accept=".onnx,.json,application/json,application/octet-stream"
-          multiple
-          hidden
-          data-testid="custom-backbone-input"
-          onChange={(e) => {
-            const files = Array.from(e.currentTarget.files ?? []);
-            e.currentTarget.value = '';
-            if (files.length) void load(files);
-          }}
-        />
+        <HiddenFileInput inputRef={input} accept=".onnx,.json,application/json,application/octet-stream" testId="custom-backbone-input" onFiles={(files) => void load(files)} />
       </div>
       <span className="field-help">Select two files together: the model (.onnx; one [1, 3, S, S] input, feature maps at stride 8 and 16) and its manifest (.json; format in the README, "Bring your own backbone").</span>
       {error && <p className="error small" role="alert" data-testid="custom-backbone-error">{error}</p>}

@@ -4,6 +4,7 @@ import { useRef, useState } from 'react';
 import { useModel } from '../state/model';
 import { stageLabel } from '../state/build';
 import { ProgressBar } from './ProgressBar';
+import { HiddenFileInput } from './HiddenFileInput';
 import { ModelRegionEditor } from './RegionEditor';
 import { downloadBlob } from './lib/download';
 import { formatDate, formatScore } from './lib/format';
@@ -80,19 +81,7 @@ export function ModelPanel() {
                 >
                   Add good images…
                 </button>
-                <input
-                  ref={addInput}
-                  type="file"
-                  accept="image/*"
-                  multiple
-                  hidden
-                  data-testid="add-good-input"
-                  onChange={(e) => {
-                    const files = Array.from(e.currentTarget.files ?? []);
-                    e.currentTarget.value = '';
-                    if (files.length) void m.extendWithGood(files);
-                  }}
-                />
+                <HiddenFileInput inputRef={addInput} accept="image/*" testId="add-good-input" onFiles={(files) => void m.extendWithGood(files)} />
                 {ext.running && ext.progress && (
                   <ProgressBar label={stageLabel(ext.progress.stage)} done={ext.progress.done} total={ext.progress.total} testId="extend-progress" />
                 )}
@@ -112,17 +101,7 @@ export function ModelPanel() {
           <button type="button" className="btn btn-small" onClick={() => importInput.current?.click()} disabled={!!m.busy} data-testid="import-model">
             Import…
           </button>
-          <input
-            ref={importInput}
-            type="file"
-            accept=".patchcore,application/octet-stream"
-            hidden
-            onChange={(e) => {
-              const f = e.currentTarget.files?.[0];
-              if (f) void m.importModel(f);
-              e.currentTarget.value = '';
-            }}
-          />
+          <HiddenFileInput inputRef={importInput} accept=".patchcore,application/octet-stream" multiple={false} onFiles={([f]) => void m.importModel(f)} />
         </div>
         {m.busy && <p className="muted small">{m.busy}</p>}
         {m.libraryStatus === 'error' && <p className="error small">{m.libraryError}</p>}

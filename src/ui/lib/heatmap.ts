@@ -5,19 +5,12 @@ import { coversAll, type Region } from '../../patchcore/region';
 import type { AnomalyMap } from '../../patchcore/types';
 
 export { heatRgba, turbo } from '../../lib/heat';
-import { heatRgba } from '../../lib/heat';
+import { paintHeat } from '../../lib/heat';
 
 /** The map coloured at its own resolution; the caller stretches it over the image with smoothing. */
 export function heatImage(map: AnomalyMap, threshold: number, opacity: number): ImageData {
   const out = new ImageData(map.width, map.height);
-  const px = out.data;
-  for (let i = 0; i < map.data.length; i++) {
-    const [r, g, b, a] = heatRgba(map.data[i], threshold);
-    px[i * 4] = r;
-    px[i * 4 + 1] = g;
-    px[i * 4 + 2] = b;
-    px[i * 4 + 3] = Math.round(255 * a * opacity);
-  }
+  paintHeat(map.data, threshold, opacity, out.data);
   return out;
 }
 
