@@ -59,6 +59,7 @@ function parseArgs(argv) {
     else if (k === '--working-size' || k === '--input-size') a.workingSize = parseWorkingSize(v(), k);
     else if (k === '--roi') a.roi = parseRegion(v());
     else if (k === '--expect') a.expect = v();
+    else if (k === '--augment') a.augment = v();
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
@@ -72,7 +73,7 @@ function parseArgs(argv) {
 
 /** The model's options as Build or the command line would take them (src/patchcore/recipe.ts ModelOptions). */
 function options(a) {
-  return { backbone: a.backbone, coresetRatio: a.coreset, framing: a.framing, workingSize: a.workingSize, region: a.roi ?? null, seed: a.seed };
+  return { backbone: a.backbone, coresetRatio: a.coreset, framing: a.framing, workingSize: a.workingSize, region: a.roi ?? null, augment: a.augment, seed: a.seed };
 }
 
 /** Experiment fields beyond the model's options, set on the resolved config. */
@@ -208,7 +209,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--augment none|flip|rotate] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);

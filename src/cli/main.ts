@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { WorkingSizeChoice } from '../patchcore/config';
 import { parseWorkingSize } from '../patchcore/recipe';
+import type { Augment } from '../patchcore/augment';
 import { FRAMINGS, type Framing } from '../patchcore/preprocess';
 import { parseRegion, type Region } from '../patchcore/region';
 import type { Progress } from '../patchcore/types';
@@ -14,7 +15,7 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
 
   patchcore-web build <folder-of-good-images>... --out model.patchcore
       [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--framing fit|squash|crop]
-      [--working-size auto|native|224|320|448|640] [--roi x0,y0,x1,y1 (fractions of the image)] [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
+      [--working-size auto|native|224|320|448|640] [--roi x0,y0,x1,y1 (fractions of the image)] [--augment none|flip|rotate] [--seed 0] [--holdout 0.15] [--false-alarm-rate 0.05] [--name NAME]
       [--backbone-onnx FILE.onnx --backbone-manifest FILE.json]   (a custom backbone, as the app's)
   patchcore-web export <model.patchcore> --out DIR [--input uint8|float32] [--name NAME] [--no-verdict]
       [--backbone-onnx ... --backbone-manifest ...]
@@ -121,6 +122,7 @@ async function build(args: string[]): Promise<number> {
       'working-size': { type: 'string' },
       'input-size': { type: 'string' },
       roi: { type: 'string' },
+      augment: { type: 'string' },
       seed: { type: 'string' },
       holdout: { type: 'string' },
       'false-alarm-rate': { type: 'string' },
@@ -140,6 +142,7 @@ async function build(args: string[]): Promise<number> {
     framing: values.framing as Framing | undefined,
     workingSize: workingSize(values),
     region: values.roi === undefined ? undefined : region(values.roi),
+    augment: values.augment as Augment | undefined,
     seed: number(values.seed, 'seed', Number.isInteger, 'a whole number'),
     holdoutShare: number(values.holdout, 'holdout', (x) => x >= 0.05 && x <= 0.5, 'a share from 0.05 to 0.5'),
     falseAlarmRate: number(values['false-alarm-rate'], 'false-alarm-rate', (x) => x > 0 && x < 1, 'a rate in (0, 1), e.g. 0.05'),

@@ -10,6 +10,7 @@ import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
 import { DEFAULT_CONFIG, type WorkingSizeChoice } from '../patchcore/config';
 import { calibrate, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource } from '../patchcore/recipe';
 import { PatchCore } from '../patchcore/patchcore';
+import type { Augment } from '../patchcore/augment';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
 import type { MemoryBank, Progress } from '../patchcore/types';
@@ -93,6 +94,8 @@ export interface BuildOptions {
   workingSize?: WorkingSizeChoice;
   /** Inspection region in fractions of the image; patches outside are neither learnt nor scored. */
   region?: Region;
+  /** Training views of each good image (patchcore/augment.ts). */
+  augment?: Augment;
   seed?: number;
   holdoutShare?: number;
   falseAlarmRate?: number;
@@ -138,7 +141,7 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
   if (tooFew) throw new Error(tooFew);
   const files = backboneFiles(opts.custom?.manifest.id ?? opts.backbone ?? DEFAULT_CONFIG.backbone, opts.custom);
   const config = modelConfig(
-    { backbone: files.manifest.id, coresetRatio: opts.coresetRatio, framing: opts.framing, workingSize: opts.workingSize, region: opts.region, seed: opts.seed },
+    { backbone: files.manifest.id, coresetRatio: opts.coresetRatio, framing: opts.framing, workingSize: opts.workingSize, region: opts.region, augment: opts.augment, seed: opts.seed },
     await imagesShorterSide(images.map((i) => i.file)),
     opts.custom?.manifest,
   );

@@ -240,6 +240,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     working_size_choice: evalSpec.options.workingSize ?? 'auto',
     image_shorter_side: evalSpec.imageShorterSide ?? null,
     region: spec.config.region ?? null,
+    augment: spec.config.augment ?? 'none',
     pixel_scale: 'input',
     bank_size: build.bank.rows,
     feature_dim: build.bank.cols,

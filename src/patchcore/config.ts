@@ -1,5 +1,6 @@
 // The engine's settings and their defaults in one place. Why each default is what it is (the measurements) is in
 // docs/accuracy.md; the code only says what a setting does.
+import type { Augment } from './augment';
 import type { Framing } from './preprocess';
 import type { Region } from './region';
 import type { AggregateOptions } from './types';
@@ -52,6 +53,8 @@ export interface EngineConfig {
   reweightNeighbors: number;
   /** Gaussian sigma for the anomaly map, in pixels of the scored image (paper: 4). */
   sigmaPx: number;
+  /** Training views of each good image (augment.ts): for parts that appear in any orientation. Missing: 'none'. */
+  augment?: Augment;
   /**
    * The inspection region, in fractions of the image: patches outside it are neither learnt nor scored (region.ts).
    * Missing: the whole image.

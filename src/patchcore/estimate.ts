@@ -1,6 +1,7 @@
 // What a build and an inspection will cost on this machine, before the build starts: measured on one of the user's
 // images at the chosen working size (features, nearest neighbours against a bank of the size the build will make,
 // a greedy selection's speed), and scaled by the plan the memory-bank builder will follow (memory.ts).
+import { viewCount } from './augment';
 import { coresetSize, CORESET_START_POINTS } from './config';
 import { planMemory } from './memory';
 import { PatchCore } from './patchcore';
@@ -60,7 +61,9 @@ export async function estimateCost(
   }
   featureSeconds += decodeSeconds;
   let t: number;
-  const perImage = model.patchesOf(features);
+  // Every training view of an image (augment.ts) is learnt like an image of its own, decoded once.
+  const views = viewCount(cfg.augment);
+  const perImage = model.patchesOf(features) * views;
   const patches = perImage * Math.max(1, imageCount);
   const plan = planMemory(patches, cfg, parallel);
   const bank = coresetSize(patches, cfg);
@@ -115,7 +118,7 @@ export async function estimateCost(
     bank,
     featureSeconds,
     inspectSeconds,
-    buildSeconds: featureSeconds * imageCount + selectSeconds,
+    buildSeconds: (featureSeconds * views - decodeSeconds * (views - 1)) * imageCount + selectSeconds,
     memoryBytes: plan.peakRows * (cols + cfg.projectionDim) * 4,
     bankBytes: bank * cols * 4,
   };

@@ -45,6 +45,24 @@ function texture(seed: number, defect = false, W = S, H = S) {
 describe('PatchCore pipeline', () => {
   const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'blocks', workingSize: S, coresetRatio: 0.25, sigmaPx: 2 };
 
+  it('keeps every patch of a few images under the bank floor, and a coreset of at least the floor past it', async () => {
+    const few = new PatchCore(backbone, cpuKernels, { ...config, coresetRatio: 0.1, coresetFloor: 1000 });
+    const small = await few.fit(Array.from({ length: 4 }, (_, i) => texture(i)), 4);
+    expect(small.bank.rows).toBe(4 * 64);
+    const many = new PatchCore(backbone, cpuKernels, { ...config, coresetRatio: 0.1, coresetFloor: 300 });
+    const big = await many.fit(Array.from({ length: 8 }, (_, i) => texture(i)), 8);
+    expect([big.patchCount, big.bank.rows]).toEqual([8 * 64, 300]);
+  });
+
+  it('learns the mirrored and turned views of each good image when asked, and still flags a defect', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, { ...config, augment: 'rotate' });
+    const fitted = await pc.fit(Array.from({ length: 2 }, (_, i) => texture(i)), 2);
+    expect([fitted.imageCount, fitted.patchCount]).toEqual([2, 2 * 8 * 64]);
+    const good = await pc.score(texture(100));
+    const bad = await pc.score(texture(103, true));
+    expect(bad.score).toBeGreaterThan(good.score);
+  });
+
   it('a defective image scores above every good one, and its map peaks on the defect', async () => {
     const pc = new PatchCore(backbone, cpuKernels, config);
     const stages = new Set<string>();

@@ -7,6 +7,7 @@ import { BankBuilder, type SelectRows } from './memory';
 import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
 import { cropCells, padReflect, placement, type Placement } from './placement';
 import { anomalyMap } from './anomalyMap';
+import { trainingViews, viewCount } from './augment';
 import { imageScore } from './scoring';
 import { keepRows, regionCells, spreadScores, type Region } from './region';
 import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
@@ -187,31 +188,18 @@ export class PatchCore {
       if (done < 2 || finish == null) return undefined;
       return ((performance.now() - firstDone) / 1000 / (done - 1)) * (count - done) + finish;
     };
+    const views = viewCount(this.config.augment);
     for await (const image of images) {
-      if (opts.signal?.aborted) throw abortError();
-      const f = await this.extract(image);
-      // Patches outside the inspection region are not learnt.
-      const inside = this.regionOf(f, f.input.window);
-      const kept = inside ? keepRows(f, inside) : f;
-      if (!builder) {
-        if (seed && seed.bank.cols !== f.cols) {
-          throw new Error(`The new images give vectors of ${f.cols} values but the model has ${seed.bank.cols}; the backbone does not match.`);
-        }
-        // Models saved before the patch count was kept: estimate it from the new images' patches per image.
-        const seedPatches = seed ? Math.max(seed.patchCount || kept.rows * seed.imageCount, seed.bank.rows) : 0;
-        builder = new BankBuilder({
-          config: this.config,
-          cols: f.cols,
-          expectedPatches: seedPatches + kept.rows * Math.max(1, count),
-          select,
-          parallel: opts.selector?.parallel,
-          selectAll: opts.selector?.selectAll,
-          selectAllSpeedup: opts.selector?.selectAllSpeedup,
-          seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
-        });
+      for (const view of trainingViews(image, this.config.augment)) {
+        if (opts.signal?.aborted) throw abortError();
+        const f = await this.extract(view);
+        // Patches outside the inspection region are not learnt.
+        const inside = this.regionOf(f, f.input.window);
+        const kept = inside ? keepRows(f, inside) : f;
+        builder ??= this.bankBuilder(f.cols, kept.rows * views, count, seed, select, opts);
+        if (f.cols !== builder.cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
+        await builder.add(kept.data, kept.rows);
       }
-      if (f.cols !== builder.cols) throw new Error('Patch features of different dimensions cannot share a memory bank');
-      await builder.add(kept.data, kept.rows);
       done++; // not inside the optional call below: its arguments are skipped when there is no onProgress
       if (done === 1) firstDone = performance.now();
       opts.onProgress?.({ stage: 'features', done, total: count, etaSeconds: eta() });
@@ -234,5 +222,34 @@ export class PatchCore {
     });
     const r = await builder.finish(onProgress);
     return { ...r, images: done };
+  }
+
+  /**
+   * The memory bank's builder, planned from the first image: `perImage` patches from each of `count` images (all
+   * its views). `seed`: the model being extended.
+   */
+  private bankBuilder(
+    cols: number,
+    perImage: number,
+    count: number,
+    seed: { bank: MemoryBank; patchCount: number; imageCount: number } | null,
+    select: SelectRows,
+    opts: JobOptions,
+  ): BankBuilder {
+    if (seed && seed.bank.cols !== cols) {
+      throw new Error(`The new images give vectors of ${cols} values but the model has ${seed.bank.cols}; the backbone does not match.`);
+    }
+    // Models saved before the patch count was kept: estimate it from the new images' patches per image.
+    const seedPatches = seed ? Math.max(seed.patchCount || perImage * seed.imageCount, seed.bank.rows) : 0;
+    return new BankBuilder({
+      config: this.config,
+      cols,
+      expectedPatches: seedPatches + perImage * Math.max(1, count),
+      select,
+      parallel: opts.selector?.parallel,
+      selectAll: opts.selector?.selectAll,
+      selectAllSpeedup: opts.selector?.selectAllSpeedup,
+      seed: seed ? { bank: seed.bank, patchCount: seedPatches } : undefined,
+    });
   }
 }

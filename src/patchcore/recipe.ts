@@ -4,6 +4,7 @@
 // their own decoding (a Blob in the browser, a file through sharp in Node) and where the selections run.
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from './calibration';
 import { CORESET_RATIOS, DEFAULT_CONFIG, MAX_WORKING_SIZE, coresetFloorFor, coresetMaxFor, resolveWorkingSize, type EngineConfig, type WorkingSizeChoice } from './config';
+import { AUGMENTS, type Augment } from './augment';
 import { abortError, type JobOptions, type PatchCore } from './patchcore';
 import { FRAMINGS, type Framing, type RgbaImage } from './preprocess';
 import { checkRegion, type Region } from './region';
@@ -19,6 +20,8 @@ export interface ModelOptions {
   workingSize?: WorkingSizeChoice;
   /** Inspection region in fractions of the image; patches outside are neither learnt nor scored. */
   region?: Region | null;
+  /** Training views of each good image (augment.ts): 'flip' or 'rotate' for parts that lie in any orientation. */
+  augment?: Augment;
   seed?: number;
 }
 
@@ -64,6 +67,13 @@ export function checkModelOptions(o: ModelOptions): void {
   }
   if (o.workingSize !== undefined) parseWorkingSize(o.workingSize);
   if (o.region) checkRegion(o.region);
+  if (o.augment !== undefined && !AUGMENTS.includes(o.augment)) {
+    throw new Error(`The training views must be one of ${AUGMENTS.join(', ')}, got "${String(o.augment)}"`);
+  }
+  if (o.region && o.augment && o.augment !== 'none') {
+    // A region marks a place in a fixed view; turned or mirrored views put the part elsewhere.
+    throw new Error('An inspection region and turned or mirrored training views do not go together: a region is for parts that always lie the same way. Choose one.');
+  }
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new Error(`The seed must be a whole number, got ${o.seed}`);
 }
 
@@ -101,6 +111,7 @@ export function modelConfig(
     framing: o.framing ?? DEFAULT_CONFIG.framing,
     seed: o.seed ?? DEFAULT_CONFIG.seed,
     ...(o.region ? { region: o.region } : {}),
+    ...(o.augment && o.augment !== 'none' ? { augment: o.augment } : {}),
     ...experiment,
   };
 }

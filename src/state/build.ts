@@ -5,6 +5,7 @@ import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/
 import { DEFAULT_CONFIG, SIZE_SAMPLE, medianShorterSide, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
 import { calibrate, defaultModelName, holdoutSplit, modelConfig, tooFewImages } from '../patchcore/recipe';
 import { ESTIMATE_IMAGES, type CostEstimate } from '../patchcore/estimate';
+import type { Augment } from '../patchcore/augment';
 import type { Framing } from '../patchcore/preprocess';
 import type { Region } from '../patchcore/region';
 import { imageFileSize } from '../worker/decode';
@@ -57,6 +58,8 @@ interface BuildState {
   imageShorterSide: number | null;
   /** The inspection region drawn on a good image, in fractions of the image; null: the whole image. */
   region: Region | null;
+  /** Training views of each good image (patchcore/augment.ts); not with a region. */
+  augment: Augment;
   /** What the build will cost on this machine, measured on the first good image (see patchcore/estimate.ts). */
   estimate: CostEstimateState;
   holdoutShare: number;
@@ -86,6 +89,7 @@ interface BuildState {
   setFraming(f: Framing): void;
   setWorkingSize(w: WorkingSizeChoice): void;
   setRegion(r: Region | null): void;
+  setAugment(a: Augment): void;
   /**
    * Measures the current options on a few good images (debounced; a newer call or a build supersedes it). Runs by
    * itself whenever something the estimate depends on changes (see the subscription below the store).
@@ -110,10 +114,10 @@ let estimateTimer: ReturnType<typeof setTimeout> | null = null;
 let estimateToken = 0;
 
 /** The engine config a build with these options makes (the estimate measures the same one): patchcore/recipe.ts. */
-export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region'>): EngineConfig {
+export function buildConfig(s: Pick<BuildState, 'backbone' | 'coresetRatio' | 'framing' | 'workingSize' | 'imageShorterSide' | 'region' | 'augment'>): EngineConfig {
   const custom = useEngine.getState().customBackbones.find((c) => c.id === s.backbone);
   return modelConfig(
-    { backbone: s.backbone, coresetRatio: s.coresetRatio, framing: s.framing, workingSize: s.workingSize, region: s.region },
+    { backbone: s.backbone, coresetRatio: s.coresetRatio, framing: s.framing, workingSize: s.workingSize, region: s.region, augment: s.augment },
     s.imageShorterSide,
     custom,
   );
@@ -167,6 +171,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   workingSize: 'auto',
   imageShorterSide: null,
   region: null,
+  augment: 'none',
   estimate: { status: 'none' },
   holdoutShare: DEFAULT_HOLDOUT_SHARE,
   falseAlarmRate: DEFAULT_FALSE_ALARM_RATE,
@@ -251,7 +256,13 @@ export const useBuild = create<BuildState>()((set, get) => ({
     set({ workingSize: w });
   },
   setRegion(r) {
+    // The Build view offers no region while turned views are chosen (they do not go together; see recipe.ts).
+    if (r && get().augment !== 'none') return;
     set({ region: r });
+  },
+  setAugment(a) {
+    if (a !== 'none' && get().region) return;
+    set({ augment: a });
   },
   refreshEstimate() {
     const token = ++estimateToken;
@@ -435,7 +446,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
 }));
 
 /** What the estimate depends on: the images and every option that goes into the build's config. */
-const ESTIMATE_INPUTS = ['good', 'backbone', 'coresetRatio', 'framing', 'workingSize', 'imageShorterSide', 'region', 'holdoutShare'] as const;
+const ESTIMATE_INPUTS = ['good', 'backbone', 'coresetRatio', 'framing', 'workingSize', 'imageShorterSide', 'region', 'augment', 'holdoutShare'] as const;
 
 useBuild.subscribe((s, prev) => {
   if (ESTIMATE_INPUTS.some((k) => s[k] !== prev[k])) s.refreshEstimate();

@@ -3,6 +3,7 @@
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { sha256Hex } from '../lib/hash';
+import { AUGMENTS } from '../patchcore/augment';
 import { scoreStats } from '../patchcore/calibration';
 import { MAX_WORKING_SIZE, type EngineConfig } from '../patchcore/config';
 import { checkRegion } from '../patchcore/region';
@@ -265,6 +266,9 @@ export function describeInvalidMeta(m: unknown): string | null {
   const size = x.config.workingSize;
   if (!Number.isInteger(size) || (size as number) < 32 || (size as number) > MAX_WORKING_SIZE) {
     return `its working size ${JSON.stringify(size)} is not a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`;
+  }
+  if (x.config.augment !== undefined && !AUGMENTS.includes(x.config.augment as never)) {
+    return `its training views "${String(x.config.augment)}" are not one of ${AUGMENTS.join(', ')}`;
   }
   if (x.config.region !== undefined) {
     try {

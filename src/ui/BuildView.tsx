@@ -2,6 +2,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
+import type { Augment } from '../patchcore/augment';
 import type { Framing } from '../patchcore/preprocess';
 import { buildConfig, holdoutCount, stageLabel, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
@@ -22,6 +23,12 @@ const FRAMING_HELP: Record<Framing, string> = {
   fit: 'Scores every pixel at one scale: long or tall parts keep their shape (longest side up to 3x the shorter).',
   squash: 'Scores every pixel of a square version of the image: fastest for long images, but stretches them.',
   crop: 'The paper\'s protocol: drops the border (1/16 of the shorter side, more of the longer), so defects there are missed.',
+};
+
+const AUGMENT_HELP: Record<Augment, string> = {
+  none: 'Learns each good image as it is: for parts that always lie the same way (on a fixture, in a tray, printed).',
+  flip: 'Also learns each good image mirrored and turned half round (4 views): for parts placed either way round. Builds take 4x as long.',
+  rotate: 'Also learns every quarter turn, mirrored too (8 views): for parts that lie at any angle. Builds take 8x as long; a part that may never be turned is then not flagged when it is.',
 };
 
 const RATIO_HELP: Record<number, string> = {
@@ -100,7 +107,18 @@ export function BuildView() {
             </span>
           </fieldset>
           <WorkingSizeField disabled={running} />
-          <RegionEditor disabled={running} />
+          <RegionEditor disabled={running || b.augment !== 'none'} />
+          <label className="field">
+            <span className="field-label">Part orientation</span>
+            <select value={b.augment} onChange={(e) => b.setAugment(e.target.value as Augment)} disabled={running || !!b.region} data-testid="augment-select">
+              <option value="none">Always the same way</option>
+              <option value="flip">Either way round (flips)</option>
+              <option value="rotate">Any angle (rotations)</option>
+            </select>
+            <span className="field-help" data-testid="augment-help">
+              {b.region ? 'An inspection region is drawn: parts then lie the same way. Remove the region to learn turned views.' : AUGMENT_HELP[b.augment]}
+            </span>
+          </label>
           <label className="field">
             <span className="field-label">Image framing</span>
             <select value={b.framing} onChange={(e) => b.setFraming(e.target.value as Framing)} disabled={running} data-testid="framing-select">
