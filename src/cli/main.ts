@@ -158,6 +158,7 @@ async function build(args: string[]): Promise<number> {
       `threshold ${m.calibration.threshold.toPrecision(4)} (false-alarm rate ${m.calibration.falseAlarmRate} on ${built.holdout.length} held-out images), ` +
       `${built.seconds.toFixed(1)} s${built.skipped.length ? `; ${built.skipped.length} skipped` : ''}`,
   );
+  if (built.calibrationNote) bar.note(built.calibrationNote);
   return 0;
 }
 

@@ -7,12 +7,9 @@ import sharp from 'sharp';
 import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
 import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
-import { DEFAULT_CONFIG, type WorkingSizeChoice } from '../patchcore/config';
-import { calibrate, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource } from '../patchcore/recipe';
+import { DEFAULT_CONFIG } from '../patchcore/config';
+import { calibrate, calibrationNote, calibrationScores, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource, type ModelOptions } from '../patchcore/recipe';
 import { PatchCore } from '../patchcore/patchcore';
-import type { Augment } from '../patchcore/augment';
-import type { Framing } from '../patchcore/preprocess';
-import type { Region } from '../patchcore/region';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import { createWasmKernels, type WasmKernels } from '../patchcore/wasm/index';
 import { decodeBank, encodeBank } from '../storage/bank';
@@ -85,18 +82,9 @@ export async function openEngine(files: CustomBackbone, threads = defaultThreads
   };
 }
 
-export interface BuildOptions {
-  backbone?: string;
+/** The model's options (the recipe's, passed on as they are) and how this build runs. */
+export interface BuildOptions extends ModelOptions {
   custom?: CustomBackbone;
-  coresetRatio?: number;
-  framing?: Framing;
-  /** Working size: a number of pixels, 'auto' (the default, the app's rule by image size) or 'native'. */
-  workingSize?: WorkingSizeChoice;
-  /** Inspection region in fractions of the image; patches outside are neither learnt nor scored. */
-  region?: Region;
-  /** Training views of each good image (patchcore/augment.ts). */
-  augment?: Augment;
-  seed?: number;
   holdoutShare?: number;
   falseAlarmRate?: number;
   name?: string;
@@ -111,6 +99,8 @@ export interface BuiltModel {
   bank: MemoryBank;
   skipped: Skipped[];
   holdout: { name: string; score: number }[];
+  /** What the threshold rests on when too few images were held out (recipe.ts calibrationNote); else null. */
+  calibrationNote: string | null;
   seconds: number;
 }
 
@@ -141,7 +131,7 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
   if (tooFew) throw new Error(tooFew);
   const files = backboneFiles(opts.custom?.manifest.id ?? opts.backbone ?? DEFAULT_CONFIG.backbone, opts.custom);
   const config = modelConfig(
-    { backbone: files.manifest.id, coresetRatio: opts.coresetRatio, framing: opts.framing, workingSize: opts.workingSize, region: opts.region, augment: opts.augment, seed: opts.seed },
+    { ...opts, backbone: files.manifest.id },
     await imagesShorterSide(images.map((i) => i.file)),
     opts.custom?.manifest,
   );
@@ -159,20 +149,21 @@ export async function buildModel(paths: string[], opts: BuildOptions = {}): Prom
         opts.onSkip?.(s);
       },
     }).finally(() => pool.close());
-    const calibration = calibrate(learnt.holdoutScores, opts.falseAlarmRate);
+    const goodScores = calibrationScores(learnt);
+    const calibration = calibrate(goodScores, opts.falseAlarmRate);
     const source: MetaSource = {
       name: opts.name ?? defaultModelName(folderName),
       description: '',
       backbone: await backboneRef(files.manifest.id),
       config,
       calibration,
-      scoreStats: storedScoreStats(learnt.holdoutScores.map((s) => s.score)),
+      scoreStats: storedScoreStats(goodScores.map((s) => s.score)),
       thumbnails: await thumbnails(train),
       trainImageCount: learnt.trainCount,
       patchCount: learnt.patchCount,
     };
     const meta = newModelMeta(source, randomUUID(), Date.now(), 'fp32', learnt.bank);
-    return { meta, bank: learnt.bank, skipped, holdout: learnt.holdoutScores, seconds: (performance.now() - t0) / 1000 };
+    return { meta, bank: learnt.bank, skipped, holdout: learnt.holdoutScores, calibrationNote: calibrationNote(learnt), seconds: (performance.now() - t0) / 1000 };
   } finally {
     await engine.release();
   }

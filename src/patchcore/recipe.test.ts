@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from './config';
-import { calibrate, defaultModelName, holdoutSplit, modelConfig, modelWorkingSize, parseWorkingSize, tooFewImages } from './recipe';
+import { S, backbone, texture } from './blocks.fixture';
+import { cpuKernels } from './cpu';
+import { PatchCore } from './patchcore';
+import type { RgbaImage } from './preprocess';
+import { calibrate, calibrationNote, calibrationScores, defaultModelName, holdoutSplit, learn, modelConfig, modelWorkingSize, parseWorkingSize, tooFewImages, type ImageSource } from './recipe';
+
+/** Seeded textures named by their seed, as the recipe reads a caller's images. */
+const textures: ImageSource<number> = { name: (i) => `good_${i}.png`, decode: async (i) => texture(i) };
+const fewShot = { ...modelConfig({ workingSize: S }, null), backbone: 'blocks', coresetFloor: 10000, sigmaPx: 2 };
 
 describe('the model recipe', () => {
   it('takes a working size the backbone can use and refuses one it cannot, in words', () => {
@@ -40,9 +48,34 @@ describe('the model recipe', () => {
     expect(modelConfig({ augment: 'none' }, 300)).not.toHaveProperty('augment');
   });
 
-  it('needs two images, holds some out spread over the list, and sets no threshold without a held-out score', () => {
-    expect(tooFewImages(1)).toMatch(/Found 1 image: add at least 2 good images/);
-    expect(tooFewImages(2)).toBeNull();
+  it('with a handful of images, scores each learnt image against the others and says what the threshold rests on', async () => {
+    const { train, holdout } = holdoutSplit([0, 1, 2, 3, 4]);
+    expect([train.length, holdout.length]).toEqual([4, 1]);
+    const learnt = await learn(new PatchCore(backbone, cpuKernels, fewShot), train, holdout, textures);
+    expect(learnt.bank.rows).toBe(4 * 64); // every patch kept under the floor
+    expect(learnt.holdoutScores).toHaveLength(1);
+    expect(learnt.learntScores.map((s) => s.name)).toEqual(train.map((i) => `good_${i}.png (left out)`));
+    // Left out of the memory, a good image scores like an unseen good one, not 0 as against itself.
+    for (const s of learnt.learntScores) expect(s.score).toBeGreaterThan(0);
+    const scores = calibrationScores(learnt);
+    expect(scores).toHaveLength(5);
+    const { threshold } = calibrate(scores, 0.05);
+    expect(threshold).toBeGreaterThan(Math.max(...scores.map((s) => s.score)) * 0.999);
+    expect(calibrationNote(learnt)).toMatch(/rests on 1 held-out image and 4 learnt images, each scored against a memory of the others/);
+  });
+
+  it('builds from one image, its halves scored against each other, and flags a defect above that threshold', async () => {
+    const pc = new PatchCore(backbone, cpuKernels, fewShot);
+    const learnt = await learn(pc, [7], [], textures);
+    expect(learnt.learntScores).toEqual([{ name: 'good_7.png (its halves)', score: expect.any(Number) }]);
+    const { threshold } = calibrate(calibrationScores(learnt));
+    expect(calibrationNote(learnt)).toMatch(/rests on the halves of the one image/);
+    expect((await pc.score(texture(103, true) as RgbaImage)).score).toBeGreaterThan(threshold);
+  });
+
+  it('needs an image, holds some out spread over the list, and sets no threshold without a good score', () => {
+    expect(tooFewImages(0)).toMatch(/Found no images: add good images of the part/);
+    expect(tooFewImages(1)).toBeNull();
     const { train, holdout } = holdoutSplit(Array.from({ length: 20 }, (_, i) => i));
     expect(holdout).toHaveLength(5);
     expect(train).toHaveLength(15);

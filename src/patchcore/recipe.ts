@@ -7,6 +7,7 @@ import { CORESET_RATIOS, DEFAULT_CONFIG, MAX_WORKING_SIZE, coresetFloorFor, core
 import { AUGMENTS, type Augment } from './augment';
 import { abortError, type JobOptions, type PatchCore } from './patchcore';
 import { FRAMINGS, type Framing, type RgbaImage } from './preprocess';
+import { LEAVE_ONE_OUT_MAX_IMAGES, MIN_HOLDOUT_SCORES, halvesScore, leaveOneOutScores } from './selfScores';
 import { checkRegion, type Region } from './region';
 import type { MemoryBank } from './types';
 
@@ -116,10 +117,10 @@ export function modelConfig(
   };
 }
 
-/** The sentence for a build from too few images (the app's Build and the command line). */
+/** The sentence for a build from no images (the app's Build and the command line); one image is enough to start. */
 export function tooFewImages(found: number): string | null {
-  if (found >= 2) return null;
-  return `Found ${found} image${found === 1 ? '' : 's'}: add at least 2 good images, one to learn from and one to check the threshold on. A few dozen works best.`;
+  if (found >= 1) return null;
+  return 'Found no images: add good images of the part (one is enough to start, a few dozen works best).';
 }
 
 /** The good images split into those learnt from and those held out to set the threshold (spread over the list). */
@@ -152,6 +153,11 @@ export interface LearntModel {
   trainCount: number;
   /** Image scores of the held-out good images that could be read. */
   holdoutScores: NamedScore[];
+  /**
+   * With fewer than MIN_HOLDOUT_SCORES held-out scores: the learnt images' own scores, each against a memory of the
+   * others (leave-one-out), or with one image its halves against each other (selfScores.ts). Else empty.
+   */
+  learntScores: NamedScore[];
   /** Images that could not be used, with the reason in words. */
   skipped: SkippedImage[];
   seconds: { features: number; coreset: number; holdout: number };
@@ -175,11 +181,16 @@ export async function learn<T>(pc: PatchCore, train: T[], holdout: T[], source: 
     skipped.push(s);
     opts.onSkip?.(s);
   };
+  // A few images are kept decoded, to score each against the others when too few are held out.
+  const selfScored = holdout.length < MIN_HOLDOUT_SCORES && train.length <= LEAVE_ONE_OUT_MAX_IMAGES;
+  const kept: { name: string; image: RgbaImage }[] = [];
   async function* decoded() {
     for (const item of train) {
       if (opts.signal?.aborted) throw abortError();
       try {
-        yield await source.decode(item);
+        const image = await source.decode(item);
+        if (selfScored) kept.push({ name: source.name(item), image });
+        yield image;
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw e;
         skip(item, e);
@@ -211,12 +222,22 @@ export async function learn<T>(pc: PatchCore, train: T[], holdout: T[], source: 
     holdoutScores.push({ name: source.name(holdout[i]), score: (await pc.score(image)).score });
   }
   if (holdout.length) opts.onProgress?.({ stage: 'calibration', done: holdout.length, total: holdout.length });
+  let learntScores: NamedScore[] = [];
+  if (selfScored && holdoutScores.length < MIN_HOLDOUT_SCORES && kept.length) {
+    opts.onProgress?.({ stage: 'calibration', done: holdoutScores.length, total: holdoutScores.length + kept.length });
+    if (kept.length === 1) learntScores = [{ name: `${kept[0].name} (its halves)`, score: await halvesScore(pc, kept[0].image) }];
+    else {
+      const loo = await leaveOneOutScores(pc, kept.map((k) => k.image), opts.signal);
+      learntScores = loo.map((score, i) => ({ name: `${kept[i].name} (left out)`, score }));
+    }
+  }
   const tEnd = seconds();
   return {
     bank: fitted.bank,
     patchCount: fitted.patchCount,
     trainCount: fitted.imageCount,
     holdoutScores,
+    learntScores,
     skipped,
     seconds: { features: (tFeatures || tCoreset) - t0, coreset: tCoreset - (tFeatures || tCoreset), holdout: tEnd - tCoreset },
   };
@@ -227,12 +248,35 @@ export interface Calibration {
   falseAlarmRate: number;
 }
 
-/** The threshold for an accepted false-alarm rate on good parts, from the held-out scores; at least one is needed. */
-export function calibrate(holdoutScores: NamedScore[], falseAlarmRate = DEFAULT_FALSE_ALARM_RATE): Calibration {
-  if (holdoutScores.length === 0) {
+/** The good scores a build's threshold rests on: the held-out ones, and the learnt images' own when too few. */
+export function calibrationScores(learnt: Pick<LearntModel, 'holdoutScores' | 'learntScores'>): NamedScore[] {
+  return learnt.holdoutScores.length >= MIN_HOLDOUT_SCORES ? learnt.holdoutScores : [...learnt.holdoutScores, ...(learnt.learntScores ?? [])];
+}
+
+/** The threshold for an accepted false-alarm rate on good parts, from good scores (calibrationScores); at least one. */
+export function calibrate(goodScores: NamedScore[], falseAlarmRate = DEFAULT_FALSE_ALARM_RATE): Calibration {
+  if (goodScores.length === 0) {
     throw new Error('None of the held-out good images could be scored, so no threshold can be set. Add more good images and build again.');
   }
-  return { threshold: thresholdForFalseAlarmRate(holdoutScores.map((s) => s.score), falseAlarmRate), falseAlarmRate };
+  return { threshold: thresholdForFalseAlarmRate(goodScores.map((s) => s.score), falseAlarmRate), falseAlarmRate };
+}
+
+/**
+ * What a build's threshold rests on, in a sentence for the person who built it; null when it rests on enough
+ * held-out images (MIN_HOLDOUT_SCORES or more).
+ */
+export function calibrationNote(learnt: Pick<LearntModel, 'holdoutScores' | 'learntScores'>): string | null {
+  const held = learnt.holdoutScores.length;
+  if (held >= MIN_HOLDOUT_SCORES) return null;
+  const own = learnt.learntScores ?? [];
+  const parts = [held ? `${held} held-out image${held === 1 ? '' : 's'}` : ''];
+  if (own.length === 1 && / \(its halves\)$/.test(own[0].name)) parts.push("the halves of the one image scored against each other");
+  else if (own.length) parts.push(`${own.length} learnt images, each scored against a memory of the others`);
+  const basis = parts.filter(Boolean).join(' and ');
+  return (
+    `The threshold rests on ${basis || 'nothing measured'}: too few good images to know how much good parts vary. ` +
+    `Expect it to move as you add good images (${MIN_HOLDOUT_SCORES} held out, about ${Math.ceil(MIN_HOLDOUT_SCORES / 0.15)} images in all, give a measured threshold).`
+  );
 }
 
 /** A new model's name: its folder's and the day's, or the time it was built. */

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import { holdoutCount, splitHoldout, DEFAULT_HOLDOUT_SHARE } from '../patchcore/calibration';
 import { DEFAULT_CONFIG, SIZE_SAMPLE, medianShorterSide, spreadIndices, type EngineConfig, type WorkingSizeChoice } from '../patchcore/config';
-import { calibrate, defaultModelName, holdoutSplit, modelConfig, tooFewImages } from '../patchcore/recipe';
+import { calibrate, calibrationNote, calibrationScores, defaultModelName, holdoutSplit, modelConfig, tooFewImages } from '../patchcore/recipe';
 import { ESTIMATE_IMAGES, type CostEstimate } from '../patchcore/estimate';
 import type { Augment } from '../patchcore/augment';
 import type { Framing } from '../patchcore/preprocess';
@@ -37,6 +37,8 @@ export type BuildPhase = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 export interface BuildSummary {
   trainCount: number;
   holdoutCount: number;
+  /** What the threshold rests on, when too few images were held out (recipe.ts calibrationNote); else null. */
+  calibrationNote: string | null;
   bankRows: number;
   patchCount: number;
   seconds: number;
@@ -270,7 +272,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
     estimateJob = null;
     if (estimateTimer) clearTimeout(estimateTimer);
     const s = get();
-    if (s.good.length < 2 || s.phase === 'running') {
+    if (s.good.length < 1 || s.phase === 'running') {
       set({ estimate: { status: 'none' } });
       return;
     }
@@ -359,7 +361,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
       const r = await job.promise;
       if (stale()) return; // cancelled just as it finished
       job = null;
-      const goodScores: NamedScore[] = r.holdoutScores;
+      const goodScores: NamedScore[] = calibrationScores(r);
       const { threshold } = calibrate(goodScores, s.falseAlarmRate);
       const thumbnails = await makeThumbnails(train.map((i) => i.file));
       if (stale()) return;
@@ -386,7 +388,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
         skipped: r.skipped,
         summary: {
           trainCount: r.trainCount,
-          holdoutCount: goodScores.length,
+          holdoutCount: r.holdoutScores.length,
+          calibrationNote: calibrationNote(r),
           bankRows: r.bank.rows,
           patchCount: r.patchCount,
           seconds: (performance.now() - t0) / 1000,

@@ -3,6 +3,7 @@ import { useMemo, useRef, useState } from 'react';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
 import type { Augment } from '../patchcore/augment';
+import { MIN_HOLDOUT_SCORES } from '../patchcore/selfScores';
 import type { Framing } from '../patchcore/preprocess';
 import { buildConfig, holdoutCount, stageLabel, useBuild } from '../state/build';
 import { useEngine } from '../state/engine';
@@ -136,8 +137,11 @@ export function BuildView() {
               ))}
             </select>
             <span className="field-help" data-testid="holdout-help">
-              {b.good.length >= 2
-                ? `${holdout} of ${b.good.length} good images are set aside to place the threshold; ${b.good.length - holdout} are learned.`
+              {b.good.length >= 1
+                ? holdout === 0
+                  ? 'With one image nothing can be held out: the threshold comes from its two halves scored against each other.'
+                  : `${holdout} of ${b.good.length} good images are set aside to place the threshold; ${b.good.length - holdout} are learned.` +
+                    (holdout < MIN_HOLDOUT_SCORES ? ' With so few held out, the learnt images are also scored, each against the others.' : '')
                 : 'Some good images are set aside to place the threshold (at least 3 once you have 8 images, 5 from 20).'}
             </span>
           </label>
@@ -171,12 +175,12 @@ export function BuildView() {
               type="button"
               className="btn btn-primary"
               data-testid="build-button"
-              disabled={b.good.length < 2 || engineStatus === 'error'}
+              disabled={b.good.length < 1 || engineStatus === 'error'}
               onClick={() => void b.build()}
             >
-              Build model{b.good.length >= 2 ? ` from ${b.good.length} images` : ''}
+              Build model{b.good.length >= 1 ? ` from ${b.good.length} image${b.good.length === 1 ? '' : 's'}` : ''}
             </button>
-            {b.good.length < 2 && <span className="muted">Add at least 2 good images to build.</span>}
+            {b.good.length < 1 && <span className="muted">Add good images to build: one is enough to start, a few dozen works best.</span>}
             {b.phase === 'cancelled' && <span className="muted" data-testid="build-cancelled">Build cancelled.</span>}
           </div>
         )}
@@ -190,6 +194,9 @@ export function BuildView() {
               Inspect images →
             </button>
           </p>
+        )}
+        {b.summary?.calibrationNote && b.phase === 'done' && (
+          <p className="warning small" data-testid="calibration-note">{b.summary.calibrationNote}</p>
         )}
         <IssueList title="Skipped images" items={b.skipped} testId="skipped-images" />
       </section>
