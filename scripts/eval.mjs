@@ -60,6 +60,7 @@ function parseArgs(argv) {
     else if (k === '--roi') a.roi = parseRegion(v());
     else if (k === '--expect') a.expect = v();
     else if (k === '--augment') a.augment = v();
+    else if (k === '--calibrate') a.calibrate = true;
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
     else if (k === '--help' || k === '-h') a.help = true;
@@ -173,6 +174,11 @@ function printTable(m) {
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
   console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}${m.coreset_max ? ` (at most ${m.coreset_max})` : ''}, ${m.coreset_chunk ? `streamed in chunks of ${m.coreset_chunk}` : 'exact greedy'}, ${protocol(m)} ${m.working_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
+  if (m.calibration) {
+    const c = m.calibration;
+    console.log(`calibrated as the app does: threshold ${c.threshold.toPrecision(4)} from ${c.held_out} held-out + ${c.learnt_scored} learnt-image scores (target ${pct(c.target_false_alarm_rate)}% false alarms); on the test set: false alarms ${pct(c.test_false_alarm_rate)}%, defects flagged ${pct(c.test_detection_rate)}%`);
+    if (c.note) console.log(c.note);
+  }
   if (m.pixel_centre) console.log(`inside the authors' centre-crop window only: pixel AUROC ${pct(m.pixel_centre.pixel_auroc)}, PRO ${pct(m.pixel_centre.pro)}`);
   for (const s of m.shift_scan ?? []) console.log(`maps moved ${s.shift_px} px down/right: pixel AUROC ${pct(s.pixel_auroc)}, PRO ${pct(s.pro)}`);
   if (m.unreadable.length) {
@@ -209,7 +215,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--augment none|flip|rotate] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--draw K (0: evenly spaced, K > 0: a seeded random draw)] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--augment none|flip|rotate] [--calibrate] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);
@@ -245,6 +251,7 @@ async function main() {
       kernels: a.kernels,
       // What 'auto' and 'native' resolve from, read as the command line's build reads it.
       imageShorterSide: await imagesShorterSide(set.train),
+      calibrate: !!a.calibrate,
     };
     page.setDefaultTimeout(0);
     metrics = await page.evaluate((s) => window.harness.eval.run(s), spec);

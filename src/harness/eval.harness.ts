@@ -1,7 +1,8 @@
 // `npm run eval` in the page: trains on train/good through the same worker as the app, scores every test
 // image, and computes image AUROC, pixel AUROC, PRO and F1-max per defect type and overall.
 import type { EngineConfig } from '../patchcore/config';
-import { modelConfig, type ModelOptions } from '../patchcore/recipe';
+import { isFail } from '../patchcore/calibration';
+import { calibrate, calibrationNote, calibrationScores, holdoutSplit, modelConfig, type LearntModel, type ModelOptions } from '../patchcore/recipe';
 import { auroc, f1Max, pixelAuroc, pro, rocCurve } from '../patchcore/metrics';
 import { bilinearResize } from '../patchcore/cpu/resize';
 import { cropGeometry } from '../patchcore/preprocess';
@@ -23,6 +24,8 @@ export interface EvalSpec {
   experiment?: Partial<EngineConfig>;
   /** Median shorter side of the training images, which 'auto' and 'native' resolve from. */
   imageShorterSide?: number | null;
+  /** Hold out and calibrate as the app does, and count the verdicts on the test set at that threshold. */
+  calibrate?: boolean;
   execution?: ExecutionPreference;
   kernels?: KernelPreference;
   overlaysPerType?: number;
@@ -111,7 +114,9 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   let lastReport = 0;
   const etas = new EtaLog();
   const tBuild = performance.now();
-  const build = await client.request('build', { images: train, holdout: [], config: spec.config }, (p) => {
+  // --calibrate: the app's held-out split and threshold, so the verdicts on the test set can be counted.
+  const split = spec.calibrate ? holdoutSplit(train) : { train, holdout: [] };
+  const build = await client.request('build', { images: split.train, holdout: split.holdout, config: spec.config }, (p) => {
     etas.record(p);
     const now = performance.now();
     if (now - lastReport > 5000 || p.done === p.total) {
@@ -256,9 +261,28 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     },
     /** The build's time estimate: worst relative error from 10% of the build on, and samples over it. */
     build_estimate: { worst_error_from_10pct: etaWorstError, samples: etas.spread() },
+    calibration: spec.calibrate ? verdicts(build, imageScores, imageLabels) : null,
     roc: rocCurve(scoresArr, labelsArr),
     images: perImage,
     overlays,
+  };
+}
+
+/** The app's threshold from this build, and how its verdicts fall on the test images. */
+function verdicts(build: LearntModel, scores: number[], labels: number[]) {
+  const good = calibrationScores(build);
+  const { threshold, falseAlarmRate } = calibrate(good);
+  const fails = scores.map((s) => isFail(s, threshold));
+  const count = (label: number) => labels.filter((l) => l === label).length;
+  const flagged = (label: number) => labels.filter((l, i) => l === label && fails[i]).length;
+  return {
+    threshold,
+    target_false_alarm_rate: falseAlarmRate,
+    held_out: build.holdoutScores.length,
+    learnt_scored: good.length - build.holdoutScores.length,
+    note: calibrationNote(build),
+    test_false_alarm_rate: count(0) ? flagged(0) / count(0) : null,
+    test_detection_rate: count(1) ? flagged(1) / count(1) : null,
   };
 }
 
