@@ -3,7 +3,7 @@
 // a greedy selection's speed), and scaled by the plan the memory-bank builder will follow (memory.ts).
 import { viewCount } from './augment';
 import { coresetSize, CORESET_START_POINTS } from './config';
-import { planMemory } from './memory';
+import { planMemory, stackRows } from './memory';
 import { PatchCore } from './patchcore';
 import type { RgbaImage } from './preprocess';
 import { rng } from './random';
@@ -73,8 +73,8 @@ export async function estimateCost(
   // from those the timed image did not give (a bank made of its own vectors finds every query's twin).
   const rows: Matrix[] = [features];
   for (const other of images.slice(1)) rows.push(await model.extract(other));
-  const sample = stack(rows);
-  const others = rows.length > 1 ? stack(rows.slice(1)) : features;
+  const sample = stackRows(rows);
+  const others = rows.length > 1 ? stackRows(rows.slice(1)) : features;
 
   // Nearest neighbours against a bank of the size the build will make, drawn from those vectors with a little noise.
   const probe = new PatchCore(model.backbone, model.kernels, cfg);
@@ -127,18 +127,6 @@ export async function estimateCost(
 /** Greedy steps the selection-speed measurement times (and twice as many). */
 const SELECT_STEPS = 256;
 
-/** Matrices of one width, one under the other. */
-function stack(parts: Matrix[]): Matrix {
-  const cols = parts[0].cols;
-  const rows = parts.reduce((a, m) => a + m.rows, 0);
-  const data = new Float32Array(rows * cols);
-  let at = 0;
-  for (const m of parts) {
-    data.set(m.data.subarray(0, m.rows * cols), at);
-    at += m.rows * cols;
-  }
-  return { data, rows, cols };
-}
 
 /** `rows` vectors drawn from the image's patches with a little noise, so none repeat. */
 function jittered(f: Matrix, rows: number, seed: number): Matrix {

@@ -226,6 +226,18 @@ export class BankBuilder {
   }
 }
 
+/** Matrices of one width, one under the other. */
+export function stackRows(parts: Matrix[], cols = parts[0]?.cols ?? 0): Matrix {
+  const rows = parts.reduce((n, m) => n + m.rows, 0);
+  const data = new Float32Array(rows * cols);
+  let at = 0;
+  for (const m of parts) {
+    data.set(m.data.subarray(0, m.rows * cols), at);
+    at += m.rows * cols;
+  }
+  return { data, rows, cols };
+}
+
 export function gatherRows(m: Matrix, indices: Uint32Array): MemoryBank {
   const data = new Float32Array(indices.length * m.cols);
   for (let i = 0; i < indices.length; i++) {

@@ -5,6 +5,7 @@
 // (a smaller memory than the model's), so a threshold on them errs towards fewer false alarms.
 import { trainingViews } from './augment';
 import { coresetSize } from './config';
+import { stackRows } from './memory';
 import { PatchCore } from './patchcore';
 import type { RgbaImage } from './preprocess';
 import { keepRows, regionCells, type Region } from './region';
@@ -24,16 +25,6 @@ function learntRows(pc: PatchCore, f: Features): Matrix {
   return inside ? keepRows(f, inside) : f;
 }
 
-function stack(parts: Matrix[], cols: number): Matrix {
-  const rows = parts.reduce((n, m) => n + m.rows, 0);
-  const data = new Float32Array(rows * cols);
-  let at = 0;
-  for (const m of parts) {
-    data.set(m.data.subarray(0, m.rows * cols), at);
-    at += m.rows * cols;
-  }
-  return { data, rows, cols };
-}
 
 /**
  * Each image's score against a memory of every patch of the other images (their training views included). Only
@@ -48,12 +39,12 @@ export async function leaveOneOutScores(pc: PatchCore, images: RgbaImage[], sign
     const views = await Promise.all(trainingViews(image, pc.config.augment).map((v) => pc.extract(v)));
     signal?.throwIfAborted();
     first.push(views[0]);
-    learnt.push(stack(views.map((f) => learntRows(pc, f)), views[0].cols));
+    learnt.push(stackRows(views.map((f) => learntRows(pc, f)), views[0].cols));
   }
   const cols = first[0].cols;
   const scores: number[] = [];
   for (let i = 0; i < images.length; i++) {
-    const others = stack(learnt.filter((_, j) => j !== i), cols);
+    const others = stackRows(learnt.filter((_, j) => j !== i), cols);
     if (coresetSize(others.rows, pc.config) < others.rows) return [];
     const probe = new PatchCore(pc.backbone, pc.kernels, pc.config);
     probe.load(others, { imageCount: images.length - 1 });
