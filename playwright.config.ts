@@ -22,7 +22,8 @@ export default defineConfig({
     screenshot: 'off',
   },
   webServer: {
-    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    // PATCHCORE_DIST: a build elsewhere than dist/ (as eval and bench take it), e.g. while a long eval reads dist/.
+    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort${process.env.PATCHCORE_DIST ? ` --outDir ${process.env.PATCHCORE_DIST}` : ''}`,
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,

@@ -25,7 +25,7 @@ export async function openApp(page: Page): Promise<void> {
 export async function buildFrom(page: Page, images: NodeImage[], timeout = 15 * 60_000): Promise<number> {
   await page.getByTestId('tab-build').click();
   await dropFiles(page, '[data-testid="good-dropzone"]', images);
-  await expect(page.getByTestId('good-count')).toHaveText(`${images.length} images`);
+  await expect(page.getByTestId('good-count')).toHaveText(`${images.length} image${images.length === 1 ? '' : 's'}`);
   const t0 = Date.now();
   await page.getByTestId('build-button').click();
   await expect(page.getByTestId('build-progress').or(page.getByTestId('build-summary'))).toBeVisible();

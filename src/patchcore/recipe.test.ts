@@ -64,6 +64,14 @@ describe('the model recipe', () => {
     expect(calibrationNote(learnt)).toMatch(/rests on 1 held-out image and 4 learnt images, each scored against a memory of the others/);
   });
 
+  it('leaves each learnt image out of a coreset memory made as the model\'s when the model keeps a share', async () => {
+    const coreset = { ...fewShot, coresetFloor: 0, coresetRatio: 0.25 };
+    const learnt = await learn(new PatchCore(backbone, cpuKernels, coreset), [0, 1, 2, 3], [4], textures);
+    expect(learnt.bank.rows).toBe(Math.floor(4 * 64 * 0.25));
+    expect(learnt.learntScores).toHaveLength(4);
+    for (const s of learnt.learntScores) expect(s.score).toBeGreaterThan(0);
+  });
+
   it('builds from one image, its halves scored against each other, and flags a defect above that threshold', async () => {
     const pc = new PatchCore(backbone, cpuKernels, fewShot);
     const learnt = await learn(pc, [7], [], textures);

@@ -123,6 +123,13 @@ export function tooFewImages(found: number): string | null {
   return 'Found no images: add good images of the part (one is enough to start, a few dozen works best).';
 }
 
+/** The fewest good images from which a build holds out `k` (at the default share). */
+function imagesForHoldout(k: number): number {
+  let n = 1;
+  while (holdoutCount(n, DEFAULT_HOLDOUT_SHARE) < k) n++;
+  return n;
+}
+
 /** The good images split into those learnt from and those held out to set the threshold (spread over the list). */
 export function holdoutSplit<T>(items: T[], share = DEFAULT_HOLDOUT_SHARE): { train: T[]; holdout: T[] } {
   return splitHoldout(items, holdoutCount(items.length, share));
@@ -275,7 +282,7 @@ export function calibrationNote(learnt: Pick<LearntModel, 'holdoutScores' | 'lea
   const basis = parts.filter(Boolean).join(' and ');
   return (
     `The threshold rests on ${basis || 'nothing measured'}: too few good images to know how much good parts vary. ` +
-    `Expect it to move as you add good images (${MIN_HOLDOUT_SCORES} held out, about ${Math.ceil(MIN_HOLDOUT_SCORES / 0.15)} images in all, give a measured threshold).`
+    `Expect it to move as you add good images (from ${imagesForHoldout(MIN_HOLDOUT_SCORES)} images on, ${MIN_HOLDOUT_SCORES} are held out and the threshold is measured on them alone).`
   );
 }
 

@@ -2,10 +2,10 @@
 // photos leaves one or two for calibration, and a threshold from one score is a guess. Each image is scored against
 // a memory of the others (leave-one-out), exactly what a held-out image would score against a model one image
 // smaller; with a single image, each half is scored against a memory of the other half. Both read a little high
-// (a smaller memory than the model's), so a threshold on them errs towards fewer false alarms.
+// (a memory smaller than the model's), so a threshold on them errs towards fewer false alarms.
 import { trainingViews } from './augment';
-import { coresetSize } from './config';
-import { stackRows } from './memory';
+import { CORESET_START_POINTS, coresetSize } from './config';
+import { gatherRows, stackRows } from './memory';
 import { PatchCore } from './patchcore';
 import type { RgbaImage } from './preprocess';
 import { keepRows, regionCells, type Region } from './region';
@@ -26,10 +26,14 @@ function learntRows(pc: PatchCore, f: Features): Matrix {
 }
 
 
+/** Distance evaluations (rows x selected, over every left-out image) the leave-one-out coresets may cost. */
+export const LEAVE_ONE_OUT_MAX_WORK = 4e8;
+
 /**
- * Each image's score against a memory of every patch of the other images (their training views included). Only
- * where the model keeps every patch (under its bank floor), so the memory is the model's own minus one image;
- * otherwise, or with fewer than 2 images or more than LEAVE_ONE_OUT_MAX_IMAGES, none (an empty list).
+ * Each image's score against a memory made as the model's is, from the other images (their training views
+ * included): every patch under the bank floor, else a greedy coreset of the same share. None (an empty list) with
+ * fewer than 2 images, more than LEAVE_ONE_OUT_MAX_IMAGES, or coresets that would cost more than
+ * LEAVE_ONE_OUT_MAX_WORK (a few seconds).
  */
 export async function leaveOneOutScores(pc: PatchCore, images: RgbaImage[], signal?: AbortSignal): Promise<number[]> {
   if (images.length < 2 || images.length > LEAVE_ONE_OUT_MAX_IMAGES) return [];
@@ -42,12 +46,22 @@ export async function leaveOneOutScores(pc: PatchCore, images: RgbaImage[], sign
     learnt.push(stackRows(views.map((f) => learntRows(pc, f)), views[0].cols));
   }
   const cols = first[0].cols;
+  const total = learnt.reduce((n, m) => n + m.rows, 0);
+  const work = learnt.reduce((w, m) => {
+    const rows = total - m.rows;
+    const k = coresetSize(rows, pc.config);
+    return w + (k < rows ? rows * k : 0);
+  }, 0);
+  if (work > LEAVE_ONE_OUT_MAX_WORK) return [];
   const scores: number[] = [];
   for (let i = 0; i < images.length; i++) {
     const others = stackRows(learnt.filter((_, j) => j !== i), cols);
-    if (coresetSize(others.rows, pc.config) < others.rows) return [];
+    const k = coresetSize(others.rows, pc.config);
+    const { projectionDim, seed } = pc.config;
+    const memory =
+      k < others.rows ? gatherRows(others, await pc.kernels.coreset(others, { count: k, projectionDim, seed, startPoints: CORESET_START_POINTS, signal })) : others;
     const probe = new PatchCore(pc.backbone, pc.kernels, pc.config);
-    probe.load(others, { imageCount: images.length - 1 });
+    probe.load(memory, { imageCount: images.length - 1 });
     scores.push((await probe.scoreFeatures(first[i], first[i].input)).score);
     signal?.throwIfAborted();
   }

@@ -55,7 +55,7 @@ export function BuildView() {
           {b.good.length > 0 && (
             <div className="card-head-actions">
               <span className="muted" data-testid="good-count">{b.good.length} image{b.good.length === 1 ? '' : 's'}</span>
-              <button type="button" className="btn btn-small" onClick={b.clearGood} disabled={running}>Clear</button>
+              <button type="button" className="btn btn-small" onClick={b.clearGood} disabled={running} data-testid="good-clear">Clear</button>
             </div>
           )}
         </div>
@@ -187,7 +187,7 @@ export function BuildView() {
         {b.error && <p className="error" role="alert" data-testid="build-error">{b.error}</p>}
         {b.summary && b.phase === 'done' && (
           <p className="success" data-testid="build-summary">
-            Built from {b.summary.trainCount} images ({b.summary.bankRows.toLocaleString()} memory vectors out of{' '}
+            Built from {b.summary.trainCount} image{b.summary.trainCount === 1 ? '' : 's'} ({b.summary.bankRows.toLocaleString()} memory vectors out of{' '}
             {b.summary.patchCount.toLocaleString()} patches), calibrated on {b.summary.holdoutCount} held-out images, in{' '}
             {formatSeconds(b.summary.seconds)}.{' '}
             <button type="button" className="btn btn-small" onClick={() => useUi.getState().setTab('inspect')} data-testid="go-inspect">

@@ -90,7 +90,8 @@ function RegionField({ region, onChange, image, disabled, help, testId }: {
   return (
     <div className="field">
       <span className="field-label">Inspection region</span>
-      {url ? (
+      {/* The URL of an image that was just removed lives until the effect above runs: show nothing meanwhile. */}
+      {url && first ? (
         <div
           ref={box}
           className={`region-box${disabled ? ' is-disabled' : ''}`}
@@ -110,7 +111,7 @@ function RegionField({ region, onChange, image, disabled, help, testId }: {
             setRegion(coversAll(shown) ? null : shown);
           }}
         >
-          <img src={url} alt={`${first!.name}: drag to draw the region`} draggable={false} />
+          <img src={url} alt={`${first.name}: drag to draw the region`} draggable={false} />
           {shown && (
             <div
               className="region-rect"
