@@ -29,6 +29,8 @@ export interface ModelOptions {
 export interface CustomInput {
   inputSize: number;
   inputMultiple?: number;
+  /** The manifest's distance (cosine for a transformer's tokens): the model's unless the experiment says otherwise. */
+  distance?: EngineConfig['distance'];
 }
 
 /** Sides of the built-in backbones' inputs are multiples of this (their largest stride). */
@@ -101,6 +103,7 @@ export function modelConfig(
     framing: o.framing ?? DEFAULT_CONFIG.framing,
     seed: o.seed ?? DEFAULT_CONFIG.seed,
     ...(o.region ? { region: o.region } : {}),
+    ...(custom?.distance ? { distance: custom.distance } : {}),
     ...experiment,
   };
 }
