@@ -7,6 +7,8 @@ import { resNetLike, vitLike } from '../backbone/onnx/tinyFamilies.fixture';
 import { proposeManifest } from '../backbone/propose';
 import { openWebGraphProbe, type Backbone } from '../backbone/session';
 import { cpuKernels } from './cpu';
+import { aggregate, normaliseRows } from './cpu/features';
+import { createAggregate } from './gpu/features';
 import { estimateCost } from './estimate';
 import { PatchCore } from './patchcore';
 import { rng } from './random';
@@ -83,5 +85,19 @@ describe('bring your own network, end to end', () => {
     expect(est.bankBytes).toBe(est.bank * 8 * 4);
     expect(est.buildSeconds).toBeGreaterThan(0);
     await bb.release();
+  });
+
+  it('the WebGPU kernels hand a one-tap backbone\'s map to the TypeScript twin, which gives the same features', async () => {
+    const map = { data: Float32Array.from({ length: 8 * 5 * 7 }, (_, i) => Math.cos(i)), channels: 8, height: 5, width: 7 };
+    const opts = { patchSize: 3, layerDim: 'native' as const, targetDim: 'none' as const };
+    // No GPU is touched for one map: a device that cannot do anything is enough.
+    const viaGpuKernels = await createAggregate({} as GPUDevice)([map], opts);
+    expect(viaGpuKernels).toEqual(aggregate([map], opts));
+    expect([viaGpuKernels.rows, viaGpuKernels.cols, viaGpuKernels.gridW, viaGpuKernels.gridH]).toEqual([35, 8, 7, 5]);
+  });
+
+  it('cosine scaling leaves a row of zeros at zero and every other row at unit length', () => {
+    const m = normaliseRows({ data: Float32Array.of(3, 4, 0, 0, 0, 0, -1, 0, 0), rows: 3, cols: 3 });
+    expect([...m.data]).toEqual([0.6, 0.8, 0, 0, 0, 0, -1, 0, 0].map(Math.fround));
   });
 });
