@@ -67,7 +67,9 @@ describe('bring-your-own backbone', () => {
   it('broken manifests and non-ONNX files get plain-language errors', async () => {
     expect(() => parseManifest('{"id": ')).toThrow(/^The manifest is not valid JSON/);
     expect(() => parseManifest('{"id": "x"}')).toThrow('The manifest is missing required fields: inputName, inputSize, mean, std, taps');
-    expect(() => parseManifest(withChanges((m) => (m.taps = [m.taps[0]])))).toThrow(/exactly two outputs/);
+    expect(() => parseManifest(withChanges((m) => (m.taps = [])))).toThrow(/"taps" must list one or two outputs/);
+    expect(() => parseManifest(withChanges((m) => m.taps.push({ output: 'feat32', stride: 32, channels: 2 })))).toThrow(/"taps" must list one or two outputs/);
+    expect(() => parseManifest(withChanges((m) => (m.taps[0].kind = 'grid')))).toThrow(/must be "map" \(NCHW feature map\) or "tokens"/);
     expect(() => parseManifest(withChanges((m) => (m.std = [1, 0, 1])))).toThrow(/"std" must be three positive numbers/);
     await expect(loadCustomBackbone(new ArrayBuffer(0), JSON.stringify(good))).rejects.toThrow('The model file is empty (0 bytes)');
     const junk = new TextEncoder().encode('this is a PNG, honest').buffer as ArrayBuffer;

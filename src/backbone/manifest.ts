@@ -1,12 +1,22 @@
-// What the engine needs to know about a backbone: where its ONNX graph is, how to feed it, and which two
-// output tensors are the stride-8 and stride-16 feature maps.
+// What the engine needs to know about a backbone: where its ONNX graph is, how to feed it, and which output
+// tensors are its feature grids (a CNN's stride-8 and stride-16 maps, or a vision transformer's patch tokens).
+
+/** How patch features are compared: Euclidean, or cosine (unit vectors, then Euclidean; see EngineConfig.distance). */
+export type Distance = 'l2' | 'cosine';
 
 export interface BackboneTap {
-  /** Name of the ONNX graph output holding this feature map (NCHW). */
+  /** Name of the ONNX graph output holding this feature grid. */
   output: string;
-  /** Pixels of input per feature cell. 8 for the first tap, 16 for the second. */
+  /**
+   * 'map' (default): an NCHW feature map [1, channels, h, w]. 'tokens': a transformer's sequence [1, prefix + h*w,
+   * channels] (class and register tokens first, then the patch tokens row by row), turned into a map by the factory.
+   */
+  kind?: 'map' | 'tokens';
+  /** Pixels of input per feature cell: 8 and 16 for a CNN's two taps; a transformer's patch size (14, 16) for tokens. */
   stride: number;
   channels: number;
+  /** 'tokens' only: class and register tokens before the patch tokens (DINOv2 with 4 registers: 5). Default 0. */
+  prefixTokens?: number;
   /**
    * Input pixel at the centre of this tap's cell (0,0), per axis (pixel i spans i-0.5..i+0.5). Optional: defaults
    * to the manifest's receptiveFieldOffsetPx for the stride-8 tap and stride/2 - 0.5 otherwise.
@@ -35,8 +45,13 @@ export interface BackboneManifest {
   /** Per-channel normalisation applied to RGB in 0..1: x' = (x - mean) / std. */
   mean: [number, number, number];
   std: [number, number, number];
-  /** [stride-8 tap, stride-16 tap]. */
-  taps: [BackboneTap, BackboneTap];
+  /**
+   * [stride-8 tap, stride-16 tap], or one tap alone (e.g. a transformer's patch tokens): the first tap's grid is the
+   * grid of patch features; a second, coarser one is resized onto it.
+   */
+  taps: [BackboneTap] | [BackboneTap, BackboneTap];
+  /** The distance this backbone's features are meant for; the engine's default for models on it. Unset: 'l2'. */
+  distance?: Distance;
   /**
    * Input pixel at the centre of feature cell (0,0), per axis; cell (i,j) centres at offset + stride * (i,j).
    * A 'valid' stem shifts this away from stride/2 - 0.5. This is the stride-8 tap's offset (see BackboneTap.offsetPx).
@@ -46,4 +61,13 @@ export interface BackboneManifest {
   sha256?: string;
   /** Licence and provenance notes for the weights. */
   license: string;
+}
+
+/**
+ * The distance models on a backbone use by default: the manifest's own, else cosine for a transformer's patch tokens
+ * (DINO-style features are compared by angle) and Euclidean for CNN maps.
+ */
+export function defaultDistance(m: { distance?: unknown; taps: readonly { kind?: unknown }[] }): Distance {
+  if (m.distance === 'l2' || m.distance === 'cosine') return m.distance;
+  return m.taps.some((t) => t.kind === 'tokens') ? 'cosine' : 'l2';
 }

@@ -2,7 +2,7 @@
 // up the runtime once and hands the graph to the shared factory (factory.ts). Works in a page, a Web Worker and
 // node (vitest), since 'onnxruntime-web/webgpu' carries the WASM CPU EP in the same binary.
 import * as ort from 'onnxruntime-web/webgpu';
-import { createBackboneOn, type BackboneCore, type ManifestCheck, type OrtFlavour } from './factory';
+import { createBackboneOn, openGraphProbe, type BackboneCore, type GraphProbe, type ManifestCheck, type OrtFlavour } from './factory';
 import type { BackboneManifest } from './manifest';
 import { detectGpu } from './gpuAdapter';
 
@@ -154,6 +154,12 @@ export async function createWebBackbone(
   const plan = await planSession(opts);
   const core = await createBackboneOn(webFlavour, plan.options, manifest, asBytes(bytes), check);
   return { ...core, executionPath: plan.path, threads: plan.threads, adapterInfo: plan.adapterInfo, gpuDevice: await deviceOf(plan.path) };
+}
+
+/** A graph opened on onnxruntime-web for proposing its manifest (propose.ts); WASM unless told otherwise. */
+export async function openWebGraphProbe(bytes: ArrayBuffer | Uint8Array, opts: Omit<BackboneOptions, 'modelBytes'> = { prefer: 'wasm' }): Promise<GraphProbe> {
+  const plan = await planSession(opts);
+  return openGraphProbe(webFlavour, plan.options, asBytes(bytes));
 }
 
 /**

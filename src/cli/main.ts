@@ -1,5 +1,5 @@
 // `patchcore-web <command>`: build, export and inspect models outside the browser, on the app's engine and file
-// format. Run through bin/patchcore-web.mjs (npx patchcore-web ...). Exit codes: inspect 0 all pass, 1 any fail,
+// format, and propose a custom backbone's manifest. Run through bin/patchcore-web.mjs (npx patchcore-web ...). Exit codes: inspect 0 all pass, 1 any fail,
 // 2 errors; every other command 0 on success, 2 on errors.
 import { parseArgs } from 'node:util';
 import type { WorkingSizeChoice } from '../patchcore/config';
@@ -10,6 +10,7 @@ import { parseRegion, type Region } from '../patchcore/region';
 import type { Progress } from '../patchcore/types';
 import { readCustomBackbone, saveModelFile, buildModel, type CustomBackbone } from './model';
 import { engineScorer, exitCode, inspect, type Scorer } from './inspect';
+import { writeAtomic } from './model';
 
 const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (same engine and .patchcore files as the app)
 
@@ -24,6 +25,9 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
       [--backbone-onnx ... --backbone-manifest ...]
       CSV (file, score, verdict, threshold, model) to DIR/results.csv, or to stdout without --out;
       exit 0 when all pass, 1 when any fail, 2 when something could not be inspected
+  patchcore-web manifest <backbone.onnx> [--out backbone.json] [--mean R,G,B] [--std R,G,B] [--input-size PX]
+      proposes the manifest of your own backbone (a CNN's stride-8 and stride-16 maps, e.g. layer2 and layer3, or a
+      vision transformer's patch tokens), checked by running it; to stdout without --out (default mean/std: ImageNet)
 
 Options for every command: --threads N (default: all cores; also PATCHCORE_THREADS), --quiet, --help`;
 
@@ -226,6 +230,43 @@ async function exportCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** --mean / --std: three numbers, as "0.5,0.5,0.5". */
+function rgb(v: string | undefined, name: string): [number, number, number] | undefined {
+  if (v === undefined) return undefined;
+  const x = v.split(',').map((s) => Number(s.trim()));
+  if (x.length !== 3 || !x.every(Number.isFinite) || (name === 'std' && x.some((s) => s <= 0))) {
+    throw new UsageError(`--${name} must be three ${name === 'std' ? 'positive ' : ''}numbers for R, G, B, e.g. ${name === 'std' ? '0.229,0.224,0.225' : '0.485,0.456,0.406'}, got "${v}"`);
+  }
+  return x as [number, number, number];
+}
+
+async function manifestCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON, mean: { type: 'string' }, std: { type: 'string' }, 'input-size': { type: 'string' } },
+  });
+  if (values.help) return usage();
+  if (positionals.length !== 1) throw new UsageError('manifest needs one backbone (.onnx)');
+  const { proposeManifestFile } = await import('./manifest');
+  const r = await proposeManifestFile(
+    positionals[0],
+    {
+      mean: rgb(values.mean, 'mean'),
+      std: rgb(values.std, 'std'),
+      inputSize: number(values['input-size'], 'input-size', (x) => Number.isInteger(x) && x >= 32 && x <= 1024, 'a whole number of pixels from 32 to 1024'),
+    },
+    number(values.threads, 'threads', (x) => Number.isInteger(x) && x > 0, 'a positive whole number'),
+  );
+  const bar = progressBar(!!values.quiet);
+  for (const n of r.notes) bar.note(`${n}.`);
+  if (values.out) {
+    writeAtomic(values.out, r.json);
+    bar.note(`${values.out}: manifest "${r.manifest.id}"; use it with --backbone-onnx ${positionals[0]} --backbone-manifest ${values.out}, or load both under Build > Options`);
+  } else process.stdout.write(r.json);
+  return 0;
+}
+
 function usage(): number {
   process.stdout.write(`${USAGE}\n`);
   return 0;
@@ -241,6 +282,8 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'export':
         return await exportCommand(rest);
+      case 'manifest':
+        return await manifestCommand(rest);
       case undefined:
       case 'help':
       case '--help':

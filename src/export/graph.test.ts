@@ -14,6 +14,12 @@ import { DEFAULT_CONFIG, type EngineConfig } from '../patchcore/config';
 import { PatchCore } from '../patchcore/patchcore';
 import { preprocess, type RgbaImage } from '../patchcore/preprocess';
 import { buildExportGraph, maxPatches, defaultChunkRows, unsupported, type GraphSignature } from './graph';
+import { parseManifest } from '../backbone/custom';
+import { openGraphProbe } from '../backbone/factory';
+import { resNetLike, vitLike } from '../backbone/onnx/tinyFamilies.fixture';
+import { proposeManifest } from '../backbone/propose';
+import { nodeFlavour } from '../cli/ort';
+import { modelConfig } from '../patchcore/recipe';
 import { tritonConfig } from './triton';
 
 const onnxFile = `${MODELS_DIR}${MOBILENET_V2.id}.onnx`;
@@ -127,6 +133,30 @@ describe('the exported graph', () => {
       mapClose((r.anomaly_map.data as Float32Array).subarray(b * S * S, (b + 1) * S * S), want.map.data);
     }
     await s.release();
+  });
+
+  it('exports the networks people bring as the engine runs them: a ViT/14\'s tokens with cosine distance, a ResNet\'s layer2 and layer3', async () => {
+    for (const [bytes, file] of [[vitLike(), 'dinov2.onnx'], [resNetLike(), 'resnet18.onnx']] as const) {
+      const probe = await openGraphProbe(nodeFlavour, {}, bytes);
+      const manifest = parseManifest(JSON.stringify((await proposeManifest(probe, { fileName: file }).finally(() => probe.release())).manifest));
+      const bb = await createNodeBackbone(manifest, bytes, 1);
+      const config = modelConfig({ backbone: manifest.id, coresetRatio: 0.5 }, 192, manifest);
+      expect(config.distance).toBe(file === 'dinov2.onnx' ? 'cosine' : undefined);
+      const pc = new PatchCore(bb, cpuKernels, config);
+      await pc.fit([0, 1, 2].map((s) => part(100 + s)), 3);
+      const g = buildExportGraph(onnxProto(), { backboneOnnx: bytes, manifest, config, bank: pc.bank!, threshold: 1, chunkRows: 100 });
+      const s = await session(g.bytes);
+      for (const img of [part(7, 'scratch'), part(8, undefined, 120)]) {
+        const want = await pc.score(img);
+        const k = 1 / 255;
+        const x = preprocess(img, { ...manifest, mean: [0, 0, 0], std: [k, k, k] }, { workingSize: config.workingSize, framing: config.framing, maxAspect: config.maxAspect });
+        const r = await s.run({ image: new ort.Tensor('float32', x.data, [1, 3, x.height, x.width]) });
+        relClose((r.score.data as Float32Array)[0], want.score);
+        mapClose(r.anomaly_map.data as Float32Array, want.map.data);
+      }
+      await s.release();
+      await bb.release();
+    }
   });
 
   it('refuses an input of another size or channel count with the dimension named', async () => {

@@ -2,11 +2,13 @@
 // backbone (the model's own ONNX nodes, copied in) -> locally aware features (eq. 1-3) -> nearest memory vector
 // against the bank (an initializer, searched in row chunks so no intermediate grows past ~32 MB per image) ->
 // eq. 7 image score -> anomaly map (bilinear upsampling, Gaussian sigma with scipy's reflect border) -> verdict.
+// A transformer's token output is laid out on its patch grid first; one tap alone is its own features; the cosine
+// distance scales every patch vector to unit length before the search, as the engine does.
 // Each step mirrors the TypeScript engine (src/patchcore/); src/export/graph.test.ts holds them to it numerically.
 // The batch dimension is dynamic, and so are height and width when the model keeps image shapes ('fit').
 // Framework-free: the caller hands in the ONNX protobuf classes (see onnxProto.ts) and the backbone's bytes.
 import { coversAll } from '../patchcore/region';
-import type { BackboneManifest } from '../backbone/manifest';
+import type { BackboneManifest, BackboneTap } from '../backbone/manifest';
 import { gaussianKernel } from '../patchcore/cpu/blur';
 import type { EngineConfig } from '../patchcore/config';
 import { inputGeometry } from '../patchcore/preprocess';
@@ -83,8 +85,9 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   const { manifest, config, bank, threshold } = opts;
   const why = unsupported(config);
   if (why) throw new Error(`This model cannot be exported: ${why}.`);
-  if (bank.cols !== manifest.taps[0].channels + manifest.taps[1].channels) {
-    throw new Error(`The memory bank has ${bank.cols} dimensions but the backbone ${manifest.id} gives ${manifest.taps[0].channels} + ${manifest.taps[1].channels}`);
+  const channels = manifest.taps.map((t) => t.channels);
+  if (bank.cols !== channels.reduce((a, b) => a + b, 0)) {
+    throw new Error(`The memory bank has ${bank.cols} dimensions but the backbone ${manifest.id} gives ${channels.join(' + ')}`);
   }
   let backbone: OnnxNs.ModelProto;
   try {
@@ -164,7 +167,16 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   op('Mul', [x, f32('inv_std', [1, 3, 1, 1], Float32Array.from(manifest.std, (s) => 1 / s))], {}, manifest.inputName);
 
   // --- Backbone: its nodes and weights as they are; its declared inputs/outputs/value infos are replaced ---------
-  const [t8, t16] = manifest.taps.map((t) => t.output);
+  // A tokens tap [N, prefix + h*w, C] as an NCHW map (backbone/factory.ts tokensToMap): prefix dropped, the patch
+  // tokens reshaped to the (H/p) x (W/p) grid of the backbone's input.
+  const asMap = (t: BackboneTap): string => {
+    if (t.kind !== 'tokens') return t.output;
+    const patches = slice(t.output, [t.prefixTokens ?? 0], [2 ** 62], [1]); // [N, h*w, C]
+    const cells = op('Div', [slice(op('Shape', [manifest.inputName]), [2], [4], [0]), i64('patch', [t.stride])]); // [h, w]
+    const nhwc = op('Reshape', [patches, op('Concat', [i64('n0', [0]), cells, i64('c', [t.channels])], { axis: 0 })]);
+    return op('Transpose', [nhwc], { perm: [0, 3, 1, 2] });
+  };
+  const [t8, t16] = manifest.taps.map(asMap);
 
   // --- Eq. 1-3 (cpu/features.ts): p x p mean with zero padding (divisor p*p), stride-16 map resized onto the
   // stride-8 grid (bilinear, align_corners=False), concatenated channels-last, shifted by the bank mean ----------
@@ -172,17 +184,25 @@ export function buildExportGraph(onnx: OnnxProto, opts: ExportGraphOptions): { b
   const lo = Math.floor(p / 2), hi = p - 1 - lo;
   const pool = (m: string) => op('AveragePool', [m], { kernel_shape: [p, p], strides: [1, 1], pads: [lo, lo, hi, hi], count_include_pad: 1 });
   const a1 = pool(t8);
-  const a2 = pool(t16);
   const shape1 = op('Shape', [a1]);
-  const shape2 = op('Shape', [a2]);
   const grid = slice(shape1, [2], [4], [0]); // [h, w] of the stride-8 grid
-  const sizes2 = op('Concat', [slice(shape2, [0], [2], [0]), grid], { axis: 0 });
   const linear = { mode: 'linear', coordinate_transformation_mode: 'half_pixel' };
-  const up2 = op('Resize', [a2, '', '', sizes2], linear);
+  let cat = a1; // [N, D, h, w]
+  if (t16) {
+    const a2 = pool(t16);
+    const shape2 = op('Shape', [a2]);
+    const sizes2 = op('Concat', [slice(shape2, [0], [2], [0]), grid], { axis: 0 });
+    const up2 = op('Resize', [a2, '', '', sizes2], linear);
+    cat = op('Concat', [a1, up2], { axis: 1 });
+  }
   const D = bank.cols;
-  const cat = op('Concat', [a1, up2], { axis: 1 }); // [N, D, h, w]
   const nhwc = op('Transpose', [cat], { perm: [0, 2, 3, 1] });
-  const feats = op('Reshape', [nhwc, i64('shape', [0, -1, D])]); // [N, P, D]
+  let feats = op('Reshape', [nhwc, i64('shape', [0, -1, D])]); // [N, P, D]
+  if (config.distance === 'cosine') {
+    // cpu/features.ts normaliseRows: x / max(|x|, 1e-12) per patch vector.
+    const norm = op('Sqrt', [reduce('ReduceSum', op('Mul', [feats, feats]), [2], 1)]); // [N, P, 1]
+    feats = op('Div', [feats, op('Max', [norm, f32('eps', [], Float32Array.of(1e-12))])]);
+  }
 
   // Shifting both sides by the bank mean leaves distances alone and shrinks |b|^2, so fp32 cancels less (as
   // patchcore/wasm/knn.ts).

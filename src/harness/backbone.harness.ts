@@ -61,7 +61,7 @@ async function decode(url: string): Promise<RgbaImage> {
  */
 function defectCells(mask: RgbaImage, manifest: BackboneManifest, tap: 0 | 1, map: FeatureMap): boolean[] {
   const S = manifest.inputSize;
-  const t = manifest.taps[tap];
+  const t = manifest.taps[tap]!;
   const offset = t.offsetPx ?? (tap === 0 ? manifest.receptiveFieldOffsetPx : t.stride / 2 - 0.5);
   const span = (c: number, size: number) => {
     const lo = Math.max(0, Math.floor(((offset + t.stride * c - t.stride / 2 + 0.5) * size) / S));

@@ -1,6 +1,7 @@
 // The engine's settings and their defaults in one place. Why each default is what it is (the measurements) is in
 // docs/accuracy.md; the code only says what a setting does.
 import type { Augment } from './augment';
+import type { Distance } from '../backbone/manifest';
 import type { Framing } from './preprocess';
 import type { Region } from './region';
 import type { AggregateOptions } from './types';
@@ -18,6 +19,12 @@ export interface EngineConfig {
   /** 'fit': the longer side is at most maxAspect * workingSize; longer images are squashed along it. */
   maxAspect?: number;
   aggregate: AggregateOptions;
+  /**
+   * How patch features are compared. 'l2' (missing): Euclidean, as the paper. 'cosine': every patch vector is scaled
+   * to unit length after eq. 1-3, for the bank and the queries alike, so the coreset and the search stay Euclidean
+   * on unit vectors (|a - b|^2 = 2 - 2 cos); what DINOv2-based methods use. Models on a token backbone default to it.
+   */
+  distance?: Distance;
   /**
    * Experiment, off by default: place feature cells at their receptive-field centres (manifest offsets) when
    * resampling the stride-16 map and upsampling patch scores, instead of a plain resize. See placement.ts.

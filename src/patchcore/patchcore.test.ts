@@ -95,7 +95,7 @@ describe('PatchCore pipeline', () => {
           }
       return { data, channels: 3, height: gh, width: gw };
     };
-    const m: BackboneManifest = { ...manifest, taps: [{ ...manifest.taps[0], offsetPx: 7.5 }, { ...manifest.taps[1], offsetPx: 15.5 }], receptiveFieldOffsetPx: 7.5 };
+    const m: BackboneManifest = { ...manifest, taps: [{ ...manifest.taps[0], offsetPx: 7.5 }, { ...manifest.taps[1]!, offsetPx: 15.5 }], receptiveFieldOffsetPx: 7.5 };
     const bb: FakeBackbone = { manifest: m, run: async (x, H = S, W = S) => [shifted(x, 8, H, W), shifted(x, 16, H, W)] };
     /** Centre of mass along x of the map above half its maximum (the defect spans x 36..45, centre 40.5). */
     const centreX = async (alignGrids: boolean) => {

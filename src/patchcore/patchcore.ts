@@ -6,6 +6,7 @@ import { CORESET_START_POINTS, type EngineConfig } from './config';
 import { BankBuilder, type SelectRows } from './memory';
 import { preprocess, type ImageWindow, type RgbaImage } from './preprocess';
 import { cropCells, padReflect, placement, type Placement } from './placement';
+import { normaliseRows } from './cpu/features';
 import { anomalyMap } from './anomalyMap';
 import { trainingViews, viewCount } from './augment';
 import { imageScore } from './scoring';
@@ -78,7 +79,10 @@ export class PatchCore {
     this.imageCount = counts.imageCount;
   }
 
-  /** Eq. 1-3 for one image: preprocess, run the backbone, aggregate both taps into patch features. */
+  /**
+   * Eq. 1-3 for one image: preprocess, run the backbone, aggregate its taps into patch features; unit vectors under
+   * the cosine distance (every kernel hands its features back on the CPU, so the twin scales them there).
+   */
   async extract(image: RgbaImage): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
     const input = preprocess(image, this.backbone.manifest, {
       workingSize: this.config.workingSize,
@@ -90,6 +94,7 @@ export class PatchCore {
     const maps = await this.backbone.run(padded.data, padded.height, padded.width);
     const aggregate = layer2 ? { ...this.config.aggregate, layer2 } : this.config.aggregate;
     const features = cropCells(await this.kernels.aggregate(maps, aggregate), padCells);
+    if (this.config.distance === 'cosine') normaliseRows(features);
     return { ...features, input: { width: input.width, height: input.height, window: input.window } };
   }
 

@@ -20,14 +20,15 @@ export interface Placement {
 
 export function placement(config: Pick<EngineConfig, 'alignGrids' | 'borderPadPx'>, manifest: BackboneManifest): Placement {
   const pad = config.borderPadPx ?? 0;
-  const [t1, t2] = manifest.taps;
+  const t1 = manifest.taps[0];
+  const t2 = manifest.taps[manifest.taps.length - 1];
   if (pad % t2.stride !== 0) throw new Error(`borderPadPx must be a multiple of ${t2.stride}, got ${pad}`);
   const both = (m: AxisMapping): GridMapping => ({ y: m, x: m });
   const g = config.alignGrids ? gridGeometry(manifest) : null;
   return {
     padPx: pad,
     padCells: pad / t1.stride,
-    layer2: g ? both(g.layer2) : undefined,
+    layer2: g?.layer2 ? both(g.layer2) : undefined,
     pixels: g ? both(g.pixels) : undefined,
   };
 }
@@ -37,16 +38,15 @@ export function placement(config: Pick<EngineConfig, 'alignGrids' | 'borderPadPx
  * off8 + 8 i, stride-16 cell j on off16 + 16 j (pixel i spans i - 0.5..i + 0.5). Gives the two resamplings that
  * keep features and scores where the backbone saw them: the stride-16 map onto the stride-8 grid (eq. 3) and
  * patch scores onto input pixels (sec. 3.3). With the default offsets (stride/2 - 0.5) and grids of exactly
- * input/stride cells both equal torch's align_corners=False resize.
+ * input/stride cells both equal torch's align_corners=False resize. A one-tap backbone has no second map to place.
  */
-export function gridGeometry(manifest: BackboneManifest): { layer2: AxisMapping; pixels: AxisMapping } {
+export function gridGeometry(manifest: BackboneManifest): { layer2?: AxisMapping; pixels: AxisMapping } {
   const [t1, t2] = manifest.taps;
   const off1 = t1.offsetPx ?? manifest.receptiveFieldOffsetPx;
+  const pixels = { scale: 1 / t1.stride, offset: -off1 / t1.stride };
+  if (!t2) return { pixels };
   const off2 = t2.offsetPx ?? t2.stride / 2 - 0.5;
-  return {
-    layer2: { scale: t1.stride / t2.stride, offset: (off1 - off2) / t2.stride },
-    pixels: { scale: 1 / t1.stride, offset: -off1 / t1.stride },
-  };
+  return { layer2: { scale: t1.stride / t2.stride, offset: (off1 - off2) / t2.stride }, pixels };
 }
 
 /** The patch features without c cells on every side (the mirrored border of a padded input). */

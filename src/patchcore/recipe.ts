@@ -33,6 +33,8 @@ export interface ModelOptions {
 export interface CustomInput {
   inputSize: number;
   inputMultiple?: number;
+  /** The manifest's distance (cosine for a transformer's tokens): the model's unless the experiment says otherwise. */
+  distance?: EngineConfig['distance'];
 }
 
 /** Sides of the built-in backbones' inputs are multiples of this (their largest stride). */
@@ -113,6 +115,7 @@ export function modelConfig(
     seed: o.seed ?? DEFAULT_CONFIG.seed,
     ...(o.region ? { region: o.region } : {}),
     ...(o.augment && o.augment !== 'none' ? { augment: o.augment } : {}),
+    ...(custom?.distance ? { distance: custom.distance } : {}),
     ...experiment,
   };
 }

@@ -104,8 +104,11 @@ export interface SelectionTiming {
  */
 export interface Kernels {
   readonly name: 'webgpu' | 'cpu' | 'wasm';
-  /** Eq. 1-3: local 3x3 average of both maps, stride-16 map bilinearly resized onto the stride-8 grid, concat. */
-  aggregate(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): Promise<PatchFeatures>;
+  /**
+   * Eq. 1-3: local 3x3 average of each map, the second (stride-16) map bilinearly resized onto the first's grid,
+   * concat. A backbone with one tap gives one map, which is its features alone.
+   */
+  aggregate(maps: readonly FeatureMap[], opts: AggregateOptions): Promise<PatchFeatures>;
   /** Algorithm 1: indices (into features' rows) of the greedy coreset, in selection order. */
   coreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array>;
   /** Exact 1-NN in L2 of every query row against the bank rows. */

@@ -6,17 +6,20 @@ import type { CustomBackboneFiles, EngineInfo, RequestMap, RequestType } from '.
 import type { Progress } from '../patchcore/types';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { defaultDistance, type Distance } from '../backbone/manifest';
 
 /** A user's own backbone that loaded and checked out in the worker this session (src/backbone/custom.ts). */
 export interface CustomBackboneInfo {
   id: string;
   label: string;
-  /** Channels of the stride-8 and stride-16 taps. */
-  channels: [number, number];
+  /** Channels of each tap (the stride-8 and stride-16 maps, or a transformer's tokens alone). */
+  channels: number[];
   /** The backbone input side; builds with this backbone keep it as their working size unless `inputMultiple` is set. */
   inputSize: number;
   /** The manifest's inputMultiple: the graph takes any size that is a multiple of it (so other working sizes). */
   inputMultiple?: number;
+  /** The distance models on it use (cosine for a transformer's tokens). */
+  distance: Distance;
   /** The files it came from. */
   name: string;
 }
@@ -145,11 +148,12 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
   starting = job.promise;
   try {
     const info = await job.promise;
-    const m = JSON.parse(manifest) as { id: string; label?: unknown; inputSize: number; inputMultiple?: number; taps: { channels: number }[] };
+    const m = JSON.parse(manifest) as { id: string; label?: unknown; inputSize: number; inputMultiple?: number; distance?: unknown; taps: { channels: number; kind?: unknown }[] };
     const entry: CustomBackboneInfo = {
       id: info.backbone,
       label: typeof m.label === 'string' ? m.label : m.id,
-      channels: [m.taps[0].channels, m.taps[1].channels],
+      channels: m.taps.map((t) => t.channels),
+      distance: defaultDistance(m),
       inputSize: m.inputSize,
       ...(m.inputMultiple ? { inputMultiple: m.inputMultiple } : {}),
       name,

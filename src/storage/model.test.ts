@@ -31,7 +31,7 @@ describe('manifest hash', () => {
   it('changes when anything that shapes the features changes', async () => {
     const h = await manifestHash(manifest);
     expect(
-      await manifestHash({ ...manifest, taps: [manifest.taps[0], { ...manifest.taps[1], channels: 64 }] }),
+      await manifestHash({ ...manifest, taps: [manifest.taps[0], { ...manifest.taps[1]!, channels: 64 }] }),
     ).not.toBe(h);
     expect(await manifestHash({ ...manifest, mean: [0.5, 0.5, 0.5] })).not.toBe(h);
   });

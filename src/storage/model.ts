@@ -267,6 +267,9 @@ export function describeInvalidMeta(m: unknown): string | null {
   if (!Number.isInteger(size) || (size as number) < 32 || (size as number) > MAX_WORKING_SIZE) {
     return `its working size ${JSON.stringify(size)} is not a whole number of pixels from 32 to ${MAX_WORKING_SIZE}`;
   }
+  if (x.config.distance !== undefined && x.config.distance !== 'l2' && x.config.distance !== 'cosine') {
+    return `its distance "${String(x.config.distance)}" is neither l2 nor cosine`;
+  }
   if (x.config.augment !== undefined && !AUGMENTS.includes(x.config.augment as never)) {
     return `its training views "${String(x.config.augment)}" are not one of ${AUGMENTS.join(', ')}`;
   }

@@ -64,11 +64,14 @@ async function init(args: RequestMap['init']['args']): Promise<EngineInfo> {
     executionPath: backbone.executionPath,
     threads: backbone.threads,
     kernels: kernels.kernels.name,
-    reason: kernels.reason,
+    reason: kernels.kernels.name === 'webgpu' && manifest.taps.length === 1 ? `${kernels.reason} ${ONE_TAP_NOTE}` : kernels.reason,
     gpu: backbone.adapterInfo ?? 'none',
   };
   return info;
 }
+
+/** gpu/features.ts hands a one-tap backbone's map to the TypeScript twin: features.wgsl assembles two maps. */
+const ONE_TAP_NOTE = 'This backbone gives one feature grid, whose patch features are averaged on the CPU (TypeScript).';
 
 /**
  * The compute kernels. When the backbone runs on ORT's WebGPU EP and the kernels may use the GPU, they share ORT's

@@ -1,5 +1,6 @@
 // Locally aware patch features (paper eq. 1-3): a p x p neighbourhood mean of each backbone map, the stride-16
 // map resampled bilinearly onto the stride-8 grid, optional adaptive average pooling of channels, concatenation.
+// A backbone with one tap (a transformer's patch tokens) gives one map: its neighbourhood means are the features.
 import type { FeatureMap } from '../../backbone/types';
 import type { AggregateOptions, PatchFeatures } from '../types';
 import { linearTaps } from './resize';
@@ -38,6 +39,43 @@ export function localAverage(map: FeatureMap, p: number): Float32Array {
   return out;
 }
 
+/** One averaged map (channels last) as patch features, its channels pooled to layerDim and then targetDim. */
+function single(a1: Float32Array, m1: FeatureMap, opts: AggregateOptions): PatchFeatures {
+  const cells = m1.height * m1.width;
+  const c = m1.channels;
+  const d = opts.layerDim === 'native' ? c : opts.layerDim;
+  const dOut = opts.targetDim === 'none' ? d : opts.targetDim;
+  const grid = { rows: cells, gridH: m1.height, gridW: m1.width };
+  if (d === c && dOut === d) return { data: a1, cols: c, ...grid };
+  const bins = d === c ? null : adaptiveBins(c, d);
+  const binsOut = dOut === d ? null : adaptiveBins(d, dOut);
+  const mid = new Float32Array(d);
+  const out = new Float32Array(cells * dOut);
+  for (let i = 0; i < cells; i++) {
+    const v = bins ? (poolInto(a1, i * c, mid, 0, bins), mid) : a1.subarray(i * c, (i + 1) * c);
+    if (binsOut) poolInto(v, 0, out, i * dOut, binsOut);
+    else out.set(v, i * dOut);
+  }
+  return { data: out, cols: dOut, ...grid };
+}
+
+/**
+ * Every row scaled to unit length (rows of zeros stay zero, as torch's F.normalize with eps 1e-12): the cosine
+ * distance option. Euclidean distance between unit vectors is sqrt(2 - 2 cos), so the coreset, the nearest-neighbour
+ * search and eq. 7 rank by cosine without changing. In place; returns `m`.
+ */
+export function normaliseRows<M extends { data: Float32Array; rows: number; cols: number }>(m: M): M {
+  const { data, rows, cols } = m;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let s = 0;
+    for (let k = 0; k < cols; k++) s += data[o + k] * data[o + k];
+    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+    for (let k = 0; k < cols; k++) data[o + k] *= inv;
+  }
+  return m;
+}
+
 /** Bins of torch adaptive_avg_pool1d from `inDim` to `outDim`: bin i covers [floor(i*C/D), ceil((i+1)*C/D)). */
 export function adaptiveBins(inDim: number, outDim: number): { start: Int32Array; end: Int32Array } {
   const start = new Int32Array(outDim);
@@ -63,13 +101,15 @@ function poolInto(src: Float32Array | Float64Array, srcOff: number, dst: Float32
 /**
  * Eq. 1-3 for one image. maps[0] is the stride-8 map and defines the grid; maps[1] (stride 16) is averaged on its
  * own grid first, then resampled bilinearly (opts.layer2, default align_corners=False). Per-layer pooling to `layerDim` happens before
- * the concatenation [layer 1, layer 2]; `targetDim` pools the concatenated vector.
+ * the concatenation [layer 1, layer 2]; `targetDim` pools the concatenated vector. One map alone: its average, pooled.
  */
-export function aggregate(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): PatchFeatures {
+export function aggregate(maps: readonly FeatureMap[], opts: AggregateOptions): PatchFeatures {
   const [m1, m2] = maps;
   const p = opts.patchSize;
   if (!(p >= 1)) throw new Error(`patchSize must be at least 1, got ${p}`);
+  if (maps.length !== 1 && maps.length !== 2) throw new Error(`aggregate takes one or two feature maps, got ${maps.length}`);
   const a1 = localAverage(m1, p);
+  if (!m2) return single(a1, m1, opts);
   const a2 = localAverage(m2, p);
   const gh = m1.height, gw = m1.width;
   const c1 = m1.channels, c2 = m2.channels;

@@ -8,7 +8,7 @@ import { nearest } from './knn';
 
 export const cpuKernels: Kernels = {
   name: 'cpu',
-  aggregate: async (maps, opts) => aggregate([await onCpu(maps[0]), await onCpu(maps[1])], opts),
+  aggregate: async (maps, opts) => aggregate(await Promise.all(maps.map(onCpu)), opts),
   coreset: (features, opts) => greedyCoreset(features, opts),
   nearest: async (queries, bank) => nearest(queries, bank),
   blur: async (map, sigmaPx) => gaussianBlur(map, sigmaPx),

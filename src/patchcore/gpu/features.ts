@@ -1,11 +1,12 @@
 // Dispatch of features.wgsl: eq. 1-3 turns the two backbone maps of one image into its patch features.
-import type { FeatureMap } from '../../backbone/types';
+import { onCpu, type FeatureMap } from '../../backbone/types';
 import type { AggregateOptions, PatchFeatures } from '../types';
 import shader from './features.wgsl?raw';
 import { torchMapping } from '../cpu/resize';
+import { aggregate as aggregateTwin } from '../cpu/features';
 import { bindGroup, destroyAll, grid1d, guarded, pipelinesFor, readBack, storageBuffer, uniformU32, uploadStorage } from './util';
 
-export type AggregateFn = (maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions) => Promise<PatchFeatures>;
+export type AggregateFn = (maps: readonly FeatureMap[], opts: AggregateOptions) => Promise<PatchFeatures>;
 
 export function checkMap(map: FeatureMap, name: string): void {
   const expected = map.channels * map.height * map.width;
@@ -27,10 +28,15 @@ export function residentMapsBound(): number {
 
 export function createAggregate(device: GPUDevice): AggregateFn {
   // GPU-resident input maps are released once the job is over, whether it worked or not.
-  return (maps, opts) =>
-    run(maps, opts).finally(() => {
+  return (maps, opts) => {
+    // features.wgsl assembles two maps. A one-tap backbone (a transformer's patch tokens, which the factory has
+    // already rearranged on the CPU) takes the TypeScript twin: one 3x3 average per map costs little next to the
+    // backbone, and the engine's reason says so (worker init).
+    if (maps.length === 1) return Promise.all(maps.map(onCpu)).then((cpu) => aggregateTwin(cpu, opts));
+    return run([maps[0], maps[1]], opts).finally(() => {
       for (const m of maps) m.gpu?.dispose();
     });
+  };
 
   function run(maps: readonly [FeatureMap, FeatureMap], opts: AggregateOptions): Promise<PatchFeatures> {
     return guarded(device, 'aggregate', async () => {
