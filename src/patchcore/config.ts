@@ -42,9 +42,10 @@ export interface EngineConfig {
   /** Ceiling on the memory size: coresetRatio of the patches, at most this many vectors. Missing or 0: none. */
   coresetMax?: number;
   /**
-   * Floor on the memory size: every training patch is kept while there are at most this many, and a coreset keeps
-   * at least this many past it (few-shot: a handful of images gives few patches, and a tenth of them loses what
-   * the images show). Missing or 0: the ratio alone. Never above coresetMax.
+   * Experiment, off by default: a floor on the memory size. Every training patch is kept while there are at most
+   * this many, and a coreset keeps at least this many past it (what few-shot methods do). Measured with 8 images on
+   * every shared set (docs/accuracy.md, "Few good images"): no better on the mean, 1.5-4x slower inspection.
+   * Missing or 0: the ratio alone. Never above coresetMax.
    */
   coresetFloor?: number;
   /**
@@ -79,7 +80,6 @@ export const DEFAULT_CONFIG: EngineConfig = {
   // Streamed selection with a ceiling (memory.ts): builds linear in the patches, scoring bounded by the bank.
   coresetChunk: 16384,
   coresetMax: 20000,
-  coresetFloor: 0,
   alignGrids: false,
   borderPadPx: 0,
   coresetRatio: 0.1,
@@ -139,14 +139,6 @@ export function coresetMaxFor(workingSize: number, max = DEFAULT_CONFIG.coresetM
   if (!max) return 0;
   const base = DEFAULT_CONFIG.workingSize;
   return workingSize <= base ? max : Math.round((max * base) / workingSize);
-}
-
-/**
- * The bank floor at a working size: half the ceiling (10,000 vectors at 224 px, 5,000 at 448). Below it a few-shot
- * build keeps every patch; measured over every shared set with --limit-train in docs/accuracy.md ("Few good images").
- */
-export function coresetFloorFor(workingSize: number): number {
-  return Math.round((DEFAULT_CONFIG.coresetFloor ?? 0) * (coresetMaxFor(workingSize) / (DEFAULT_CONFIG.coresetMax || 1)));
 }
 
 /** Images a build reads the size of (spread over the set) to resolve 'auto' and 'native'. */

@@ -33,7 +33,7 @@ describe('the model recipe', () => {
 
   it('makes the default config from no choices, the ceiling following the working size, and experiments last', () => {
     const c = modelConfig({}, 320);
-    expect(c).toEqual({ ...DEFAULT_CONFIG, coresetFloor: c.coresetFloor });
+    expect(c).toEqual(DEFAULT_CONFIG);
     const big = modelConfig({ workingSize: 448, region: { x0: 0.1, y0: 0, x1: 1, y1: 1 } }, 1000);
     expect([big.workingSize, big.coresetMax, big.region?.x0]).toEqual([448, 10000, 0.1]);
     expect(modelConfig({ workingSize: 448 }, null, null, { coresetMax: 0, reweightNeighbors: 0 })).toMatchObject({ coresetMax: 0, reweightNeighbors: 0 });

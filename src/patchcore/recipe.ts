@@ -3,7 +3,7 @@
 // split, the fit, the scores of the held-out images, the threshold and the model's default name. Callers bring
 // their own decoding (a Blob in the browser, a file through sharp in Node) and where the selections run.
 import { DEFAULT_FALSE_ALARM_RATE, DEFAULT_HOLDOUT_SHARE, holdoutCount, splitHoldout, thresholdForFalseAlarmRate } from './calibration';
-import { CORESET_RATIOS, DEFAULT_CONFIG, MAX_WORKING_SIZE, coresetFloorFor, coresetMaxFor, resolveWorkingSize, type EngineConfig, type WorkingSizeChoice } from './config';
+import { CORESET_RATIOS, DEFAULT_CONFIG, MAX_WORKING_SIZE, coresetMaxFor, resolveWorkingSize, type EngineConfig, type WorkingSizeChoice } from './config';
 import { AUGMENTS, type Augment } from './augment';
 import { abortError, type JobOptions, type PatchCore } from './patchcore';
 import { FRAMINGS, type Framing, type RgbaImage } from './preprocess';
@@ -94,7 +94,7 @@ export function modelWorkingSize(choice: WorkingSizeChoice, shorterSide: number 
 
 /**
  * The engine config a build with these options makes. `experiment` overrides any field afterwards (eval's and the
- * bench's flags); the bank's ceiling and floor follow the working size unless it sets them.
+ * bench's flags); the bank ceiling follows the working size unless it sets one.
  */
 export function modelConfig(
   o: ModelOptions,
@@ -109,7 +109,6 @@ export function modelConfig(
     backbone: o.backbone ?? DEFAULT_CONFIG.backbone,
     workingSize,
     coresetMax: coresetMaxFor(workingSize),
-    coresetFloor: coresetFloorFor(workingSize),
     coresetRatio: o.coresetRatio ?? DEFAULT_CONFIG.coresetRatio,
     framing: o.framing ?? DEFAULT_CONFIG.framing,
     seed: o.seed ?? DEFAULT_CONFIG.seed,
