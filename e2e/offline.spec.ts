@@ -8,7 +8,7 @@ import { pipeConsole } from './helpers/app';
 /** The harness page's window (src/harness/main.ts); a cast, since each spec sees its own harness modules. */
 type H = { harness: { offline: typeof import('../src/harness/offline.harness') } };
 
-const DIST = resolve(import.meta.dirname, '..', 'dist');
+const DIST = resolve(process.env.PATCHCORE_DIST ?? resolve(import.meta.dirname, '..', 'dist'));
 
 /** The URLs dist/sw.js precaches, read from the file the build wrote. */
 function precacheList(): string[] {

@@ -12,8 +12,9 @@ test('backbone and kernels share one WebGPU device, maps stay on it, and the res
   expect(r.gpuInfo.kernels).toBe('webgpu');
   expect(r.gpuInfo.reason).toMatch(/sharing the model's WebGPU device/);
   expect(r.cpuInfo.kernels).toBe('cpu');
-  // 2 training images + 1 scored, two maps each, all bound from ORT's buffers; none on the CPU path.
-  expect(r.residentMaps).toEqual([6, 0]);
+  // 2 training images, the same 2 again for their leave-one-out scores (nothing is held out), and 1 scored: two maps
+  // each, all bound from ORT's buffers; none on the CPU path.
+  expect(r.residentMaps).toEqual([10, 0]);
   expect(r.sameBankSize).toBe(true);
   // ORT's WebGPU and WASM backbones differ by ~3e-5 absolute; the kernels add float rounding only.
   expect(r.bankRelDiff).toBeLessThan(1e-4);
