@@ -44,7 +44,7 @@ test('an inspector builds a model from dropped good images, inspects test images
   console.log(`build of ${good.length} images took ${seconds.toFixed(1)} s`);
   await expect(page.getByTestId('build-summary')).toContainText(/Built from \d+ images/);
   await expect(page.getByTestId('histogram')).toBeVisible();
-  await expect(page.getByTestId('threshold-mode')).toContainText('held-out good images');
+  await expect(page.getByTestId('threshold-mode')).toContainText('good images the memory has not seen');
   // The default framing keeps each image's shape; the model says how it frames images.
   await expect(page.getByTestId('framing-select')).toHaveValue('fit');
   await expect(page.getByTestId('current-model')).toContainText('shape kept');

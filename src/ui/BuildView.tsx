@@ -108,7 +108,7 @@ export function BuildView() {
             </span>
           </fieldset>
           <WorkingSizeField disabled={running} />
-          <RegionEditor disabled={running || b.augment !== 'none'} />
+          <RegionEditor disabled={running || b.augment !== 'none'} note={b.augment !== 'none' ? 'Turned or mirrored views are chosen below: parts then lie any way, so no region. Choose "Always the same way" to draw one.' : undefined} />
           <label className="field">
             <span className="field-label">Part orientation</span>
             <select value={b.augment} onChange={(e) => b.setAugment(e.target.value as Augment)} disabled={running || !!b.region} data-testid="augment-select">
@@ -188,7 +188,7 @@ export function BuildView() {
         {b.summary && b.phase === 'done' && (
           <p className="success" data-testid="build-summary">
             Built from {b.summary.trainCount} image{b.summary.trainCount === 1 ? '' : 's'} ({b.summary.bankRows.toLocaleString()} memory vectors out of{' '}
-            {b.summary.patchCount.toLocaleString()} patches), calibrated on {b.summary.holdoutCount} held-out images, in{' '}
+            {b.summary.patchCount.toLocaleString()} patches), calibrated on {b.summary.holdoutCount} held-out image{b.summary.holdoutCount === 1 ? '' : 's'}, in{' '}
             {formatSeconds(b.summary.seconds)}.{' '}
             <button type="button" className="btn btn-small" onClick={() => useUi.getState().setTab('inspect')} data-testid="go-inspect">
               Inspect images →
@@ -292,7 +292,7 @@ function Calibration() {
           />
         </label>
         <span className="muted" data-testid="threshold-mode">
-          {m.thresholdMode === 'false-alarm' && `from ${m.goodScores.length} held-out good images at ${formatPercent(m.falseAlarmRate, m.falseAlarmRate < 0.01 ? 1 : 0)} false alarms`}
+          {m.thresholdMode === 'false-alarm' && `from ${m.goodScores.length} scores of good images the memory has not seen (held out, or left out in turn) at ${formatPercent(m.falseAlarmRate, m.falseAlarmRate < 0.01 ? 1 : 0)} false alarms`}
           {m.thresholdMode === 'f1' && 'F1-optimal on your labelled images'}
           {m.thresholdMode === 'manual' && 'set by hand'}
         </span>
@@ -303,7 +303,7 @@ function Calibration() {
         )}
       </div>
       {m.goodScores.length > 0 && m.goodScores.length < 5 && (
-        <p className="muted small">Only {m.goodScores.length} held-out image{m.goodScores.length === 1 ? '' : 's'}: the threshold is a rough estimate. More good images make it steadier.</p>
+        <p className="muted small">Only {m.goodScores.length} unseen good-image score{m.goodScores.length === 1 ? '' : 's'}: the threshold is a rough estimate. More good images make it steadier.</p>
       )}
 
       <div className="subsection">

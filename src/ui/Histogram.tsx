@@ -108,7 +108,7 @@ export function Histogram({ good, defective, threshold, onThreshold, domain, tes
         </g>
       </svg>
       <figcaption className="hist-legend">
-        <span><i className="swatch swatch-good" /> good (held out) {good.length}</span>
+        <span><i className="swatch swatch-good" /> good (unseen) {good.length}</span>
         {defective.length > 0 && <span><i className="swatch swatch-bad" /> defective {defective.length}</span>}
         <span className="muted">
           at this threshold: {goodOver} of {good.length} good flagged

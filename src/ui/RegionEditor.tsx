@@ -10,7 +10,7 @@ import { useModel } from '../state/model';
 const MIN_SIDE = 0.02;
 
 /** Build > Options: the region the next build learns and scores. */
-export function RegionEditor({ disabled }: { disabled: boolean }) {
+export function RegionEditor({ disabled, note }: { disabled: boolean; note?: string }) {
   const region = useBuild((s) => s.region);
   const setRegion = useBuild((s) => s.setRegion);
   const first = useBuild((s) => s.good[0]);
@@ -22,7 +22,7 @@ export function RegionEditor({ disabled }: { disabled: boolean }) {
       disabled={disabled}
       help={{
         set: (r) => `Only ${pct(r.x0)}–${pct(r.x1)} across and ${pct(r.y0)}–${pct(r.y1)} down is learnt and decides the verdict.`,
-        none: 'The whole image counts. Drag on the image to leave out background, fixtures or a tray rim.',
+        none: note ?? 'The whole image counts. Drag on the image to leave out background, fixtures or a tray rim.',
       }}
       testId="region"
     />
