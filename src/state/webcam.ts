@@ -1,6 +1,7 @@
 // Webcam spot-check: camera choice, the capture loop that scores frames back to back through `scorePixels`
 // (frames that arrive while the engine is busy are simply not captured), frame rate, freeze and snapshot.
 import { create } from 'zustand';
+import { DEFAULT_CONFIG } from '../patchcore/config';
 import type { ScoreResult } from '../worker/protocol';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
@@ -120,7 +121,7 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
     try {
       const id = get().deviceId;
       // A model working above 480 px asks the camera for frames at least that high.
-      const working = useModel.getState().current?.config.workingSize ?? 224;
+      const working = useModel.getState().current?.config.workingSize ?? DEFAULT_CONFIG.workingSize;
       const height = Math.max(480, working), width = Math.round((height * 4) / 3);
       const size = { width: { ideal: width }, height: { ideal: height } };
       // A camera that never answers (a stuck driver, a prompt nobody sees) ends in a message, not a spinner.
@@ -175,7 +176,7 @@ async function loop(video: HTMLVideoElement, token: number): Promise<void> {
       await nextFrame(video);
       continue;
     }
-    const s = captureScale(video.videoWidth, video.videoHeight, useModel.getState().current?.config.workingSize ?? 224);
+    const s = captureScale(video.videoWidth, video.videoHeight, useModel.getState().current?.config.workingSize ?? DEFAULT_CONFIG.workingSize);
     const w = Math.max(1, Math.round(video.videoWidth * s)), h = Math.max(1, Math.round(video.videoHeight * s));
     if (canvas.width !== w || canvas.height !== h) {
       canvas.width = w;
