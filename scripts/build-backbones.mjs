@@ -42,7 +42,8 @@ function stampKey() {
 }
 
 const key = stampKey();
-const ids = Object.keys(BACKBONES);
+// The human-models graphs are measured experiments (docs/accuracy.md), not built at install or served.
+const ids = Object.keys(BACKBONES).filter((id) => !BACKBONES[id].human);
 if (!force && existsSync(stampPath)) {
   try {
     const stamp = JSON.parse(readFileSync(stampPath, 'utf8'));

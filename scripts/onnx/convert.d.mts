@@ -14,7 +14,20 @@ export interface IR {
   params: number;
   weightsSha256: string;
 }
-export const BACKBONES: Record<string, { format: 'graph' | 'layers'; taps: [string, string]; skip?: string[] }>;
+export const BACKBONES: Record<
+  string,
+  {
+    format: 'graph' | 'layers';
+    /** Source tensor per output; a list is concatenated along channels (same stride). */
+    taps: [string | string[], string | string[]];
+    skip?: string[];
+    /** human-models file (without .json) the weights come from; unset: nsfwjs. */
+    human?: string;
+    prefix?: string;
+    start?: string;
+    inputLayout?: 'NHWC' | 'NCHW';
+  }
+>;
 export const OUTPUT_NAMES: [string, string];
 export const INPUT_NAME: string;
 export function buildIR(id: string, opts?: { inputSize?: number }): Promise<IR>;

