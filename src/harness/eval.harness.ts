@@ -268,21 +268,28 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   };
 }
 
-/** The app's threshold from this build, and how its verdicts fall on the test images. */
+/**
+ * The app's threshold from this build, and how its verdicts fall on the test images; beside it, the threshold from
+ * the held-out scores alone (the rule before learnt images were scored too), for comparison.
+ */
 function verdicts(build: LearntModel, scores: number[], labels: number[]) {
+  const count = (label: number) => labels.filter((l) => l === label).length;
+  const rates = (threshold: number) => {
+    const fails = scores.map((s) => isFail(s, threshold));
+    const flagged = (label: number) => labels.filter((l, i) => l === label && fails[i]).length;
+    return { test_false_alarm_rate: count(0) ? flagged(0) / count(0) : null, test_detection_rate: count(1) ? flagged(1) / count(1) : null };
+  };
   const good = calibrationScores(build);
   const { threshold, falseAlarmRate } = calibrate(good);
-  const fails = scores.map((s) => isFail(s, threshold));
-  const count = (label: number) => labels.filter((l) => l === label).length;
-  const flagged = (label: number) => labels.filter((l, i) => l === label && fails[i]).length;
+  const heldOnly = build.holdoutScores.length ? calibrate(build.holdoutScores).threshold : null;
   return {
     threshold,
     target_false_alarm_rate: falseAlarmRate,
     held_out: build.holdoutScores.length,
     learnt_scored: good.length - build.holdoutScores.length,
     note: calibrationNote(build),
-    test_false_alarm_rate: count(0) ? flagged(0) / count(0) : null,
-    test_detection_rate: count(1) ? flagged(1) / count(1) : null,
+    ...rates(threshold),
+    held_out_only: heldOnly === null ? null : { threshold: heldOnly, ...rates(heldOnly) },
   };
 }
 
