@@ -188,7 +188,7 @@ export function BuildView() {
         {b.summary && b.phase === 'done' && (
           <p className="success" data-testid="build-summary">
             Built from {b.summary.trainCount} image{b.summary.trainCount === 1 ? '' : 's'} ({b.summary.bankRows.toLocaleString()} memory vectors out of{' '}
-            {b.summary.patchCount.toLocaleString()} patches), calibrated on {b.summary.holdoutCount} held-out image{b.summary.holdoutCount === 1 ? '' : 's'}, in{' '}
+            {b.summary.patchCount.toLocaleString()} patches), {b.summary.holdoutCount ? `calibrated on ${b.summary.holdoutCount} held-out image${b.summary.holdoutCount === 1 ? '' : 's'}` : 'with nothing held out'}, in{' '}
             {formatSeconds(b.summary.seconds)}.{' '}
             <button type="button" className="btn btn-small" onClick={() => useUi.getState().setTab('inspect')} data-testid="go-inspect">
               Inspect images →

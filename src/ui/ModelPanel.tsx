@@ -43,7 +43,7 @@ export function ModelPanel() {
           <div className="current">
             <div className="current-name" title={c.name}>{c.name}</div>
             <div className="muted small">
-              {c.config.backbone} · {c.config.workingSize} px, {framingLabel(c.config)}{c.config.region ? ', region' : ''} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} images
+              {c.config.backbone} · {c.config.workingSize} px, {framingLabel(c.config)}{c.config.region ? ', region' : ''} · {c.bank.rows.toLocaleString()} vectors · {c.trainImageCount} image{c.trainImageCount === 1 ? '' : 's'}
             </div>
             <RegionToggle />
             <label className="field-inline small">
@@ -144,7 +144,7 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
         <button type="button" className="library-open" onClick={() => void open(meta.id)} aria-label={`Open ${meta.name}`} title="Open this model">
           <span className="library-name">{meta.name}</span>
           <span className="muted small">
-            {meta.backbone.id} · {meta.config.workingSize} px{meta.config.region ? " · region" : ""} · {meta.trainImageCount} images · {meta.bankShape.rows.toLocaleString()} vectors · thr {formatScore(meta.calibration.threshold)} ·{' '}
+            {meta.backbone.id} · {meta.config.workingSize} px{meta.config.region ? " · region" : ""} · {meta.trainImageCount} image{meta.trainImageCount === 1 ? '' : 's'} · {meta.bankShape.rows.toLocaleString()} vectors · thr {formatScore(meta.calibration.threshold)} ·{' '}
             {formatDate(meta.updatedAt)}
           </span>
         </button>
