@@ -231,6 +231,16 @@ function wrap(flavour: OrtFlavour<unknown>, session: FlavourSession, manifest: B
   };
 }
 
+/** A session on the flavour, or a sentence for an empty file or one that is not an ONNX graph. */
+async function openSessionOn<Options>(flavour: OrtFlavour<Options>, options: Options, bytes: Uint8Array): Promise<FlavourSession> {
+  if (!bytes || bytes.byteLength === 0) fail('The model file is empty (0 bytes)');
+  try {
+    return await flavour.createSession(bytes, options);
+  } catch (e) {
+    fail(`The model file could not be read as ONNX: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 /**
  * Opens `bytes` on the given flavour with its session options, checks the graph against the manifest and returns
  * the running backbone. Throws an Error a user can act on; the session is released when a check fails.
@@ -242,13 +252,7 @@ export async function createBackboneOn<Options>(
   bytes: Uint8Array,
   check: ManifestCheck,
 ): Promise<BackboneCore> {
-  if (!bytes || bytes.byteLength === 0) fail('The model file is empty (0 bytes)');
-  let session: FlavourSession;
-  try {
-    session = await flavour.createSession(bytes, options);
-  } catch (e) {
-    fail(`The model file could not be read as ONNX: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const session = await openSessionOn(flavour, options, bytes);
   const untyped = flavour as OrtFlavour<unknown>;
   try {
     await checkAgainstManifest(untyped, session, manifest, check);
@@ -270,13 +274,7 @@ export interface GraphProbe {
 
 /** Opens `bytes` on the given flavour for probing its outputs' shapes (no manifest needed). */
 export async function openGraphProbe<Options>(flavour: OrtFlavour<Options>, options: Options, bytes: Uint8Array): Promise<GraphProbe> {
-  if (!bytes || bytes.byteLength === 0) fail('The model file is empty (0 bytes)');
-  let session: FlavourSession;
-  try {
-    session = await flavour.createSession(bytes, options);
-  } catch (e) {
-    fail(`The model file could not be read as ONNX: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  const session = await openSessionOn(flavour, options, bytes);
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
