@@ -3,7 +3,7 @@
 // [1, k + (H/p)(W/p), C] with k class and register tokens (DINOv2 ViT-S/14 with 4 registers: k = 5, p = 14). The
 // graph is run on zero images through the factory's GraphProbe, on either onnxruntime flavour.
 import { gridMatches, type GraphProbe } from './factory';
-import type { Distance } from './manifest';
+import type { BackboneManifest, Distance } from './manifest';
 import { BUILTIN_BACKBONES } from './manifests';
 
 /** torchvision's and timm's ImageNet normalisation, which most published networks were trained with. */
@@ -28,17 +28,9 @@ export interface ProposeOptions {
 
 /** The manifest's JSON fields (for parseManifest), and what was found, in sentences. */
 export interface Proposal {
-  manifest: {
-    id: string;
-    label: string;
-    description: string;
-    inputName: string;
-    inputSize: number;
-    inputMultiple?: number;
-    mean: [number, number, number];
-    std: [number, number, number];
+  // The manifest's own fields, except what a proposal cannot know (url, offsets, licence) and its taps as JSON.
+  manifest: Pick<BackboneManifest, 'id' | 'label' | 'description' | 'inputName' | 'inputSize' | 'inputMultiple' | 'mean' | 'std' | 'distance'> & {
     taps: ProposedTap[];
-    distance?: Distance;
   };
   notes: string[];
 }
