@@ -5,6 +5,11 @@
 //   bank:<id>:<version>    StoredBank (schema 1 stored a bare Float32Array under bank:<id>)
 //   pending:<bankKey>      { session, startedAt }: a bank written whose meta is not written yet
 //
+// Versions: addVersion() (teaching false alarms, importing a model that is already here) writes a new bank like
+// extend but keeps the old one, listed in the meta's `versions` with its own figures; revertTo() makes an older
+// version current by switching the meta's bank key (no bank is copied). Every bank a meta or one of its versions
+// names is kept by the start-up clean-up, and deleting the model frees them all.
+//
 // Every write that makes a bank (save, saveAs, duplicate, import, extend) is two transactions:
 //   1. put the bank under a key no meta uses yet, with its pending marker. This is the big write; if it fails
 //      (quota, tab closed) the transaction rolls back and nothing the user had is touched.
@@ -45,6 +50,26 @@ export interface ModelSummary extends ModelMeta {
   bankVersion: number;
   /** Bytes of the stored bank. */
   bankBytes: number;
+  /** Versions kept besides the current one. */
+  olderVersions: number;
+}
+
+/** One version of a model: its bank and the figures that went with it. */
+export interface ModelVersion {
+  version: number;
+  /** When this version was made. */
+  at: number;
+  /** What made it, in words ("2 false alarms taught as good images"). */
+  note: string;
+  bankBytes: number;
+  bankPrecision: BankPrecision;
+  bankShape: { rows: number; cols: number };
+  calibration: ModelMeta['calibration'];
+  scoreStats: ModelMeta['scoreStats'];
+  trainImageCount: number;
+  patchCount?: number;
+  /** The version the model uses now. */
+  current: boolean;
 }
 
 /** Steps of a bank-making write, in order; reported to `onStage` (progress UI, crash tests). */
@@ -78,7 +103,13 @@ interface StoredMeta extends ModelMeta {
   bankVersion: number;
   bankBytes: number;
   deleted?: { at: number; session: string };
+  /** Earlier versions still stored (see the top of this file); absent when none was kept. */
+  versions?: StoredVersion[];
+  /** What made the current version and when; absent for models saved before versions were kept. */
+  versionNote?: { note: string; at: number };
 }
+
+type StoredVersion = Omit<ModelVersion, 'current'> & { bankKey: string };
 
 interface PendingMarker {
   session: string;
@@ -220,6 +251,70 @@ export class ModelLibrary {
     });
   }
 
+  /**
+   * A new version of the model from `bank` (the whole new bank) with `patch`'s figures, keeping the current version
+   * stored and listed (unlike extend). `note` says what changed. A StoredBank (an import) is stored as it is.
+   */
+  async addVersion(id: string, bank: MemoryBank | StoredBank, patch: ModelPatch, note: string): Promise<ModelSummary> {
+    return this.exclusive(id, async () => {
+      const prev = await this.tx('readonly', (s) => liveMeta(s, id));
+      const stored = 'precision' in bank ? bank : encodeBank(bank, prev.bankPrecision);
+      if (!('precision' in bank)) checkBank(bank, prev.name);
+      if (stored.cols !== prev.bankShape.cols) {
+        throw new LibraryError(
+          'invalid-model',
+          `Cannot make a new version of "${prev.name}": its vectors have ${prev.bankShape.cols} values, the new ones ${stored.cols} (a different backbone or configuration?).`,
+        );
+      }
+      const meta: ModelMeta = {
+        ...publicMeta(prev),
+        ...pickPatch(patch),
+        bankPrecision: stored.precision,
+        bankShape: { rows: stored.rows, cols: stored.cols },
+        updatedAt: this.now(),
+      };
+      const problem = describeInvalidMeta(meta);
+      if (problem) throw new LibraryError('invalid-model', `Cannot make a new version of "${prev.name}": ${problem}.`);
+      return this.writeModel(meta, stored, 'save the new version of', { prev, patch, keep: note });
+    });
+  }
+
+  /** The model's versions, newest first, the current one marked. Metadata only. */
+  async versions(id: string): Promise<ModelVersion[]> {
+    const m = await this.tx('readonly', (s) => liveMeta(s, id));
+    const all = [{ ...versionOf(m), current: true }, ...(m.versions ?? []).map(({ bankKey: _k, ...v }) => ({ ...v, current: false }))];
+    return all.sort((a, b) => b.version - a.version);
+  }
+
+  /** Makes an older version current again (the one it replaces stays a version). Only the meta changes. */
+  revertTo(id: string, version: number): Promise<ModelSummary> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const cur = await liveMeta(s, id);
+        if (cur.bankVersion === version) return summary(cur);
+        const target = (cur.versions ?? []).find((v) => v.version === version);
+        if (!target) throw new LibraryError('not-found', `"${cur.name}" has no version ${version} (it may have been removed in another tab).`);
+        const next: StoredMeta = {
+          ...cur,
+          bankKey: target.bankKey,
+          bankVersion: target.version,
+          bankBytes: target.bankBytes,
+          bankPrecision: target.bankPrecision,
+          bankShape: target.bankShape,
+          calibration: target.calibration,
+          scoreStats: target.scoreStats,
+          trainImageCount: target.trainImageCount,
+          ...(target.patchCount !== undefined ? { patchCount: target.patchCount } : {}),
+          versionNote: { note: target.note, at: target.at },
+          versions: [...(cur.versions ?? []).filter((v) => v.version !== version), versionOf(cur)],
+          updatedAt: this.now(),
+        };
+        s.put(next, metaKey(id));
+        return summary(next);
+      }),
+    );
+  }
+
   /** Hides the model; it can be brought back with undoDelete() until this session ends. */
   delete(id: string): Promise<void> {
     return this.exclusive(id, () =>
@@ -263,27 +358,64 @@ export class ModelLibrary {
         if (m?.deleted?.session === this.sessionId) {
           s.delete(metaKey(m.id));
           s.delete(m.bankKey);
+          for (const v of m.versions ?? []) s.delete(v.bankKey);
         }
       }
     });
   }
 
   /** The model as one .patchcore file (see exportFormat.ts); the bank is written exactly as stored. */
-  async exportModel(id: string): Promise<Blob> {
-    const { meta, bank } = await this.readStored(id);
+  async exportModel(id: string, version?: number): Promise<Blob> {
+    const { meta, bank } = await this.readStored(id, version);
     return new Blob([await encodeModelFile(publicMeta(meta), bank)], { type: 'application/octet-stream' });
+  }
+
+  /** One version of a model (the current one without `version`), bank decoded, for scoring or comparing. */
+  async openVersion(id: string, version: number): Promise<InspectionModel> {
+    const { meta, bank } = await this.readStored(id, version);
+    return { ...publicMeta(meta), bank: decodeBank(bank) };
   }
 
   /**
    * Adds the model in a .patchcore file as a new entry (new id). The whole file is checked first; a bad file
    * throws a LibraryError naming the problem and the library is not touched.
    */
-  async importModel(file: Blob | ArrayBuffer | Uint8Array, knownBackbones: readonly string[]): Promise<ModelSummary> {
+  async importModel(
+    file: Blob | ArrayBuffer | Uint8Array,
+    knownBackbones: readonly string[],
+    opts: { asVersion?: boolean; note?: string } = {},
+  ): Promise<ModelSummary & { asVersionOf?: string }> {
     const bytes =
       file instanceof Uint8Array ? file : new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file);
     const { meta, bank } = await decodeModelFile(bytes, { knownBackbones });
+    // A file exported from a model still here becomes its new version (unless the caller asks for a separate entry).
+    const existing = opts.asVersion === false ? null : await this.sameModel(meta);
+    if (existing) {
+      const { calibration, scoreStats, thumbnails, trainImageCount, patchCount, description } = meta;
+      const patch: ModelPatch = { calibration, scoreStats, thumbnails, trainImageCount, description, ...(patchCount !== undefined ? { patchCount } : {}) };
+      const s = await this.addVersion(existing.id, bank, patch, opts.note ?? 'imported from a .patchcore file');
+      return { ...s, asVersionOf: existing.name };
+    }
     const imported: ModelMeta = { ...meta, id: crypto.randomUUID() };
     return this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import'));
+  }
+
+  /** The live model a file's meta was exported from, when it can take the file's bank as a version. */
+  async sameModel(meta: ModelMeta): Promise<ModelSummary | null> {
+    const m = (await this.list()).find((x) => x.id === meta.id);
+    if (!m) return null;
+    const fits =
+      m.backbone.id === meta.backbone.id &&
+      m.bankShape.cols === meta.bankShape.cols &&
+      m.config.workingSize === meta.config.workingSize &&
+      m.config.framing === meta.config.framing;
+    return fits ? m : null;
+  }
+
+  /** The meta of a .patchcore file, checked as import checks it, without storing anything. */
+  async peekImport(file: Blob, knownBackbones: readonly string[]): Promise<{ meta: ModelMeta; existing: ModelSummary | null }> {
+    const { meta } = await decodeModelFile(new Uint8Array(await file.arrayBuffer()), { knownBackbones });
+    return { meta, existing: await this.sameModel(meta) };
   }
 
   /** Startup: migrate schema-1 metas, purge tombstones of ended sessions, delete banks a crash left behind. */
@@ -311,10 +443,12 @@ export class ModelLibrary {
         if (m.deleted && !live.has(m.deleted.session)) {
           s.delete(key);
           s.delete(m.bankKey);
+          for (const v of m.versions ?? []) s.delete(v.bankKey);
           return;
         }
         if ((raw as { schemaVersion?: number }).schemaVersion !== SCHEMA_VERSION) s.put(m, key);
         keep.add(m.bankKey);
+        for (const v of m.versions ?? []) keep.add(v.bankKey);
       });
       pendings.forEach((p, i) => {
         const key = pendingKeys[i] as string;
@@ -328,9 +462,25 @@ export class ModelLibrary {
     });
   }
 
-  private async readStored(id: string): Promise<{ meta: StoredMeta; bank: StoredBank }> {
+  private async readStored(id: string, version?: number): Promise<{ meta: StoredMeta; bank: StoredBank }> {
     const { meta, raw } = await this.tx('readonly', async (s) => {
-      const meta = await liveMeta(s, id);
+      const cur = await liveMeta(s, id);
+      const v = version === undefined || version === cur.bankVersion ? null : (cur.versions ?? []).find((x) => x.version === version);
+      if (v === undefined) throw new LibraryError('not-found', `"${cur.name}" has no version ${version}.`);
+      const meta: StoredMeta = v
+        ? {
+            ...cur,
+            bankKey: v.bankKey,
+            bankVersion: v.version,
+            bankBytes: v.bankBytes,
+            bankPrecision: v.bankPrecision,
+            bankShape: v.bankShape,
+            calibration: v.calibration,
+            scoreStats: v.scoreStats,
+            trainImageCount: v.trainImageCount,
+            patchCount: v.patchCount,
+          }
+        : cur;
       return { meta, raw: await req(s.get(meta.bankKey)) };
     });
     return { meta, bank: readBank(raw, meta) };
@@ -344,7 +494,7 @@ export class ModelLibrary {
     meta: ModelMeta,
     bank: StoredBank,
     verb: string,
-    replacing?: { prev: StoredMeta; patch: ModelPatch },
+    replacing?: { prev: StoredMeta; patch: ModelPatch; keep?: string },
   ): Promise<ModelSummary> {
     const prev = replacing?.prev;
     const data = ownedCopy(bank.data);
@@ -384,15 +534,19 @@ export class ModelLibrary {
             ...cur,
             ...pickPatch(patch),
             bankShape: meta.bankShape,
+            bankPrecision: meta.bankPrecision,
             updatedAt: meta.updatedAt,
             bankKey,
             bankVersion,
             bankBytes: data.byteLength,
+            ...(replacing.keep !== undefined
+              ? { versions: [...(cur.versions ?? []), versionOf(cur)], versionNote: { note: replacing.keep, at: meta.updatedAt } }
+              : {}),
           };
         }
         s.put(record, metaKey(meta.id));
         s.delete(PENDING + bankKey);
-        if (prev) s.delete(prev.bankKey);
+        if (prev && replacing?.keep === undefined) s.delete(prev.bankKey);
       });
     } catch (e) {
       // The meta did not change, so the new bank is unreachable: drop it now rather than at the next startup.
@@ -574,12 +728,29 @@ function readBank(raw: unknown, meta: StoredMeta): StoredBank {
 }
 
 function publicMeta(m: StoredMeta): ModelMeta {
-  const { bankKey: _k, bankVersion: _v, bankBytes: _b, deleted: _d, ...meta } = m;
+  const { bankKey: _k, bankVersion: _v, bankBytes: _b, deleted: _d, versions: _vs, versionNote: _n, ...meta } = m;
   return meta;
 }
 
 function summary(m: StoredMeta): ModelSummary {
-  return { ...publicMeta(m), bankVersion: m.bankVersion, bankBytes: m.bankBytes };
+  return { ...publicMeta(m), bankVersion: m.bankVersion, bankBytes: m.bankBytes, olderVersions: m.versions?.length ?? 0 };
+}
+
+/** The meta's current version as a stored version entry (its figures and bank key). */
+function versionOf(m: StoredMeta): StoredVersion {
+  return {
+    version: m.bankVersion,
+    at: m.versionNote?.at ?? m.createdAt,
+    note: m.versionNote?.note ?? (m.bankVersion === 1 ? 'built' : 'good images added'),
+    bankKey: m.bankKey,
+    bankBytes: m.bankBytes,
+    bankPrecision: m.bankPrecision,
+    bankShape: m.bankShape,
+    calibration: m.calibration,
+    scoreStats: m.scoreStats,
+    trainImageCount: m.trainImageCount,
+    ...(m.patchCount !== undefined ? { patchCount: m.patchCount } : {}),
+  };
 }
 
 /** A fresh ModelMeta (storage/model.ts), refused in words when a field is wrong. */
