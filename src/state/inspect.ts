@@ -8,6 +8,7 @@ import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
 import { useBuild } from './build';
 import { uniqueNames } from './names';
+import { newBatchId, useHistory } from './history';
 
 /** Resolves once no build is running, so scoring never swaps the engine's backbone under a build. */
 function whenBuildIdle(): Promise<void> {
@@ -36,6 +37,10 @@ export interface InspectItem {
   error: string | null;
   /** Ground truth when known (demo set, or a folder layout like good/, crack/, ...): 'good' or the defect kind. */
   label: string | null;
+  /** The drop or folder it came in with: one batch of records and one report. */
+  batch: string;
+  /** Its latest record in History (null until stored, or when storing failed). */
+  recordId: string | null;
 }
 
 export type SortKey = 'score-desc' | 'score-asc' | 'name' | 'added';
@@ -93,8 +98,10 @@ export const useInspect = create<InspectState>()((set, get) => ({
     // the same file names can keep its folder name instead of a number.
     const paths = picked.images.map((i) => (picked.folderName ? `${picked.folderName}/${i.path}` : i.path));
     const names = uniqueNames(paths, get().items.map((i) => i.name));
+    const batch = newBatchId();
     const items: InspectItem[] = picked.images.map(({ file }, k) => ({
       id: nextId++, file, name: names[k], status: 'queued', result: null, modelKey: null, error: null, label: folderLabels[k] ?? null,
+      batch, recordId: null,
     }));
     set({
       items: [...get().items, ...items],
@@ -159,8 +166,13 @@ export const useInspect = create<InspectState>()((set, get) => ({
         patch(next.id, { status: 'scoring', error: null });
         try {
           await ensureModelLoaded();
-          const r = await engineRequest('score', { image: { name: next.name, blob: next.file } }).promise;
-          patch(next.id, { status: 'done', result: compact(r), modelKey: model.key });
+          const r = compact(await engineRequest('score', { image: { name: next.name, blob: next.file } }).promise);
+          patch(next.id, { status: 'done', result: r, modelKey: model.key, recordId: null });
+          // Every scored image leaves a record (its own transaction, written in the background, in order).
+          void useHistory
+            .getState()
+            .record({ name: next.name, source: 'file', batch: next.batch, file: next.file, result: r, model, label: next.label })
+            .then((recordId) => recordId && patch(next.id, { recordId }));
         } catch (e) {
           const msg = (e as Error).message ?? String(e);
           patch(next.id, { status: 'error', error: msg, result: null, modelKey: model.key });

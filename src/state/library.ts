@@ -3,7 +3,7 @@
 import { BUILTIN_BACKBONES } from '../backbone/manifests';
 import type { MemoryBank } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
-import { openLibrary, storageEstimate, type ModelLibrary, type StorageReport } from '../storage/library';
+import { openLibrary, storageEstimate, type ModelLibrary, type ModelSummary, type ModelVersion, type StorageReport } from '../storage/library';
 import { exportFileName } from '../storage/exportFormat';
 
 export interface LibraryApi {
@@ -22,6 +22,14 @@ export interface LibraryApi {
   exportFile(id: string): Promise<{ blob: Blob; filename: string }>;
   importFile(file: File): Promise<ModelMeta>;
   estimate(): Promise<StorageReport>;
+  /** A new version of the model, the current one kept (see storage/library.ts, "Versions"). */
+  addVersion(id: string, bank: MemoryBank, patch: ModelPatch, note: string): Promise<ModelSummary>;
+  versions(id: string): Promise<ModelVersion[]>;
+  revertTo(id: string, version: number): Promise<ModelSummary>;
+  exportVersion(id: string, version: number): Promise<{ blob: Blob; filename: string }>;
+  /** The library's model a .patchcore file was exported from, if any (an import would become its new version). */
+  importTarget(file: File): Promise<ModelSummary | null>;
+  importFileAs(file: File, asVersion: boolean): Promise<ModelSummary & { asVersionOf?: string }>;
 }
 
 let opened: Promise<ModelLibrary> | null = null;
@@ -58,4 +66,15 @@ export const library: LibraryApi = {
   },
   importFile: async (file) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id)),
   estimate: () => storageEstimate(),
+  addVersion: async (id, bank, patch, note) => (await lib()).addVersion(id, bank, patch, note),
+  versions: async (id) => (await lib()).versions(id),
+  revertTo: async (id, version) => (await lib()).revertTo(id, version),
+  async exportVersion(id, version) {
+    const l = await lib();
+    const meta = (await l.list()).find((m) => m.id === id);
+    const base = exportFileName(meta ?? { name: 'model' }).replace(/(\.patchcore)?$/, '');
+    return { blob: await l.exportModel(id, version), filename: `${base} v${version}.patchcore` };
+  },
+  importTarget: async (file) => (await (await lib()).peekImport(file, BUILTIN_BACKBONES.map((b) => b.id))).existing,
+  importFileAs: async (file, asVersion) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id), { asVersion, note: `imported from ${file.name}` }),
 };

@@ -384,8 +384,19 @@ export const useModel = create<ModelState>()((set, get) => ({
   async importModel(file) {
     set({ busy: `Importing ${file.name}…` });
     try {
-      const meta = await library.importFile(file);
-      toast(`Imported “${meta.name}”. Open it from the library to use it.`, { tone: 'success' });
+      // A model exported from one still here becomes its new version, unless the person wants a separate entry.
+      const target = await library.importTarget(file);
+      const asVersion =
+        target !== null &&
+        (typeof window === 'undefined' ||
+          window.confirm(`${file.name} is a version of “${target.name}”, which is in the library. OK: add it as a new version of “${target.name}” (the current one is kept). Cancel: import it as a separate model.`));
+      const meta = await library.importFileAs(file, asVersion);
+      toast(
+        meta.asVersionOf
+          ? `Imported ${file.name} as version ${meta.bankVersion} of “${meta.asVersionOf}”. Open it from the library to use it.`
+          : `Imported “${meta.name}”. Open it from the library to use it.`,
+        { tone: 'success' },
+      );
       await get().refreshLibrary();
     } catch (e) {
       toast(`${file.name} could not be imported: ${readable(e)}`, { tone: 'error' });

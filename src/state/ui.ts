@@ -1,7 +1,7 @@
 // Which screen is showing. Kept in a store so actions elsewhere (a finished build, "Try it") can switch it.
 import { create } from 'zustand';
 
-export type Tab = 'build' | 'inspect' | 'webcam';
+export type Tab = 'build' | 'inspect' | 'webcam' | 'history';
 
 interface UiState {
   tab: Tab;

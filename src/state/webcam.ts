@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG } from '../patchcore/config';
 import type { ScoreResult } from '../worker/protocol';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
+import { newBatchId } from '../storage/recordFormat';
 
 export type WebcamStatus = 'off' | 'starting' | 'live' | 'frozen' | 'error';
 
@@ -44,6 +45,8 @@ interface WebcamState {
   /** The most recent scored frame and its result. */
   last: { frame: ImageData; result: ScoreResult } | null;
   frames: number;
+  /** The snapshots of one camera session are one batch of records (and one report). */
+  batch: string;
 
   listDevices(): Promise<void>;
   selectDevice(id: string, video: HTMLVideoElement | null): Promise<void>;
@@ -90,6 +93,7 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
   fps: 0,
   last: null,
   frames: 0,
+  batch: newBatchId(),
 
   async listDevices() {
     try {
@@ -117,7 +121,7 @@ export const useWebcam = create<WebcamState>()((set, get) => ({
       set({ status: 'error', error: 'This browser does not offer camera access here (cameras need a secure page: https or localhost).' });
       return;
     }
-    set({ status: 'starting', error: null, fps: 0, frames: 0 });
+    set({ status: 'starting', error: null, fps: 0, frames: 0, batch: newBatchId() });
     try {
       const id = get().deviceId;
       // A model working above 480 px asks the camera for frames at least that high.

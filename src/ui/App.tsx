@@ -10,11 +10,17 @@ import { InspectView } from './InspectView';
 import { ModelPanel } from './ModelPanel';
 import { Toasts } from './Toasts';
 import { WebcamView } from './WebcamView';
+import { HistoryView } from './HistoryView';
+import { ReportSheet } from './ReportSheet';
+import { useHistory } from '../state/history';
+import { resumeSession, useResume } from '../state/resume';
+import { formatDate } from './lib/format';
 
 const TABS: { id: Tab; label: string }[] = [
   { id: 'build', label: 'Build' },
   { id: 'inspect', label: 'Inspect' },
   { id: 'webcam', label: 'Webcam' },
+  { id: 'history', label: 'History' },
 ];
 
 export function App() {
@@ -22,10 +28,12 @@ export function App() {
   const setTab = useUi((s) => s.setTab);
   const engineError = useEngine((s) => s.error);
   const inspectCount = useInspect((s) => s.items.length);
+  const offer = useResume((s) => s.offer);
 
   useEffect(() => {
     void useEngine.getState().start();
-    void useModel.getState().refreshLibrary();
+    void useModel.getState().refreshLibrary().then(() => resumeSession());
+    void useHistory.getState().load();
     void useEngine.getState().refreshStorage();
     const t = setInterval(() => void useEngine.getState().refreshStorage(), 30_000);
     const warn = (e: BeforeUnloadEvent) => {
@@ -57,6 +65,13 @@ export function App() {
           <button type="button" className="btn btn-small" onClick={() => void useEngine.getState().start()}>Try again</button>
         </div>
       )}
+      {offer && (
+        <div className="banner" role="status" data-testid="resume-offer">
+          “{offer.name}” ({offer.rows.toLocaleString()} vectors from {offer.images} image{offer.images === 1 ? '' : 's'}) was built on {formatDate(offer.savedAt)} but never saved.{' '}
+          <button type="button" className="btn btn-small" onClick={() => void useResume.getState().restore()} data-testid="resume-restore">Restore it</button>{' '}
+          <button type="button" className="btn btn-small" onClick={() => void useResume.getState().discard()}>Discard</button>
+        </div>
+      )}
       <div className="layout">
         <ModelPanel />
         <main className="main">
@@ -83,10 +98,12 @@ export function App() {
             {tab === 'build' && <BuildView />}
             {tab === 'inspect' && <InspectView />}
             {tab === 'webcam' && <WebcamView />}
+            {tab === 'history' && <HistoryView />}
           </div>
         </main>
       </div>
       <Toasts />
+      <ReportSheet />
     </div>
   );
 }

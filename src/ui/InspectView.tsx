@@ -11,6 +11,12 @@ import { ProgressBar } from './ProgressBar';
 import { downloadAllOverlays, downloadCsv, downloadOverlay } from './lib/exports';
 import { formatScore } from './lib/format';
 import { toast } from '../state/toasts';
+import { useHistory } from '../state/history';
+import { useReport } from '../state/report';
+import { useTeach } from '../state/teach';
+import type { InspectionRecord, Review } from '../storage/recordFormat';
+import { ReviewBadge } from './HistoryView';
+import { TeachPanel } from './TeachPanel';
 
 export function InspectView() {
   const model = useModel((s) => s.current);
@@ -23,6 +29,11 @@ export function InspectView() {
   const scored = s.items.filter((i) => i.result);
   const pending = s.items.filter((i) => i.status === 'queued' || i.status === 'scoring').length;
   const failedItems = s.items.filter((i) => i.status === 'error');
+  const history = useHistory();
+  const records = useMemo(() => new Map(history.records.map((r) => [r.id, r])), [history.records]);
+  const [ticked, setTicked] = useState<ReadonlySet<number>>(new Set());
+  const openReport = useReport((r) => r.openIds);
+  const teach = useTeach();
 
   if (!model) {
     return (
@@ -48,6 +59,7 @@ export function InspectView() {
           <Dropzone testId="inspect-dropzone" title="Drop images to inspect" hint="Each image is scored against the current model." onFiles={(p) => s.add(p)} compact={s.items.length > 0} />
           <IssueList title="Not used (not images)" items={s.ignored} />
           {pending > 0 && <ProgressBar label="Scoring" done={scored.length + failedItems.length} total={s.items.length} testId="inspect-progress" />}
+          {history.saveError && <p className="error small" role="alert" data-testid="record-save-error">{history.saveError}</p>}
           {failedItems.length > 0 && !s.running && (
             <div className="row">
               <span className="error">{failedItems.length} image{failedItems.length === 1 ? '' : 's'} could not be scored.</span>
@@ -91,15 +103,32 @@ export function InspectView() {
                 >
                   {exporting ? `Rendering ${exporting.done}/${exporting.total}…` : 'Overlays (.zip)'}
                 </button>
-                <button type="button" className="btn btn-small" onClick={s.clear}>Clear</button>
+                <button
+                  type="button"
+                  className="btn btn-small"
+                  disabled={!scored.some((i) => i.recordId)}
+                  data-testid="inspect-report"
+                  onClick={() => openReport(s.items.flatMap((i) => (i.recordId ? [i.recordId] : [])), 'Batch inspection report')}
+                >
+                  Report…
+                </button>
+                <button type="button" className="btn btn-small" onClick={() => { s.clear(); setTicked(new Set()); }}>Clear</button>
               </div>
+              <ReviewBar
+                items={s.items}
+                records={records}
+                ticked={ticked}
+                selectedId={s.selectedId}
+                onTeach={(falseAlarms) => teach.prepare(falseAlarms)}
+              />
             </div>
-            <ResultsTable rows={rows} threshold={model.threshold} />
+            <ResultsTable rows={rows} threshold={model.threshold} records={records} ticked={ticked} setTicked={setTicked} />
           </section>
         )}
       </div>
 
       <div className="inspect-right">
+        <TeachPanel />
         {selected ? (
           <section className="card">
             <HeatmapView item={selected} threshold={model.threshold} />
@@ -132,8 +161,58 @@ const SORTS: { key: SortKey; label: string }[] = [
   { key: 'name', label: 'Name' },
 ];
 
-function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: number }) {
-  const { selectedId, select, moveSelection, sort, setSort, remove } = useInspect();
+/** The records the review keys and buttons act on: the ticked rows, else the selected one. */
+function reviewTargets(items: InspectItem[], ticked: ReadonlySet<number>, selectedId: number | null): string[] {
+  const pick = ticked.size ? items.filter((i) => ticked.has(i.id)) : items.filter((i) => i.id === selectedId);
+  return pick.flatMap((i) => (i.recordId ? [i.recordId] : []));
+}
+
+/** Review buttons over the results table, and "Teach" for the images a person marked good (false alarm). */
+function ReviewBar({ items, records, ticked, selectedId, onTeach }: {
+  items: InspectItem[];
+  records: Map<string, InspectionRecord>;
+  ticked: ReadonlySet<number>;
+  selectedId: number | null;
+  onTeach: (falseAlarms: InspectionRecord[]) => void;
+}) {
+  const review = useHistory((h) => h.review);
+  const targets = reviewTargets(items, ticked, selectedId);
+  const falseAlarms = items.flatMap((i) => {
+    const r = i.recordId ? records.get(i.recordId) : undefined;
+    return r && r.verdict === 'fail' && r.review?.as === 'good' ? [r] : [];
+  });
+  const mark = (as: Review | null) => void review(targets, as);
+  return (
+    <div className="row review-bar">
+      <span className="muted small">{ticked.size ? `${ticked.size} ticked:` : 'Selected:'}</span>
+      <button type="button" className="btn btn-small" disabled={!targets.length} onClick={() => mark('defect')} data-testid="inspect-review-defect">Confirmed defect</button>
+      <button type="button" className="btn btn-small" disabled={!targets.length} onClick={() => mark('good')} data-testid="inspect-review-good">Good (false alarm)</button>
+      <button type="button" className="btn btn-small" disabled={falseAlarms.length === 0} onClick={() => onTeach(falseAlarms)} data-testid="inspect-teach">
+        Teach {falseAlarms.length || ''} false alarm{falseAlarms.length === 1 ? '' : 's'}…
+      </button>
+    </div>
+  );
+}
+
+function ResultsTable({ rows, threshold, records, ticked, setTicked }: {
+  rows: InspectItem[];
+  threshold: number;
+  records: Map<string, InspectionRecord>;
+  ticked: ReadonlySet<number>;
+  setTicked: (t: ReadonlySet<number>) => void;
+}) {
+  const { selectedId, select, moveSelection, sort, setSort, remove, items } = useInspect();
+  const review = useHistory((h) => h.review);
+  const toggle = (id: number) => {
+    const next = new Set(ticked);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    setTicked(next);
+  };
+  const mark = (as: Review | null) => {
+    void review(reviewTargets(items, ticked, selectedId), as);
+    if (!ticked.size) moveSelection(1);
+  };
   const body = useRef<HTMLDivElement>(null);
   const hasLabels = rows.some((r) => r.label);
   const maxScore = Math.max(threshold * 1.5, ...rows.map((r) => r.result?.score ?? 0));
@@ -148,6 +227,11 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
     else if (e.key === 'Home') moveSelection(-1e9);
     else if (e.key === 'End') moveSelection(1e9);
     else if (e.key === 'Delete' && selectedId !== null) remove(selectedId);
+    else if ((e.key === 'x' || e.key === ' ') && selectedId !== null) toggle(selectedId);
+    else if (e.key === 'd') mark('defect');
+    else if (e.key === 'g') mark('good');
+    else if (e.key === 'u') mark(null);
+    else if (e.key === 'Escape') setTicked(new Set());
     else return;
     e.preventDefault();
   };
@@ -163,7 +247,7 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
             {SORTS.map((o) => <option key={o.key} value={o.key}>{o.label}</option>)}
           </select>
         </label>
-        <span className="muted small">↑/↓ to step through, Delete to remove</span>
+        <span className="muted small">↑/↓ or j/k step · x tick · d confirmed defect · g good (false alarm) · u unmark · Delete remove</span>
       </div>
       <div className="table-scroll" ref={body} tabIndex={0} onKeyDown={onKey} role="grid" aria-label="Inspection results" aria-rowcount={rows.length} data-testid="results-table">
         <div className="tr th" role="row">
@@ -178,6 +262,7 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
         </div>
         {rows.map((r) => {
           const fail = r.result ? isFail(r.result.score, threshold) : null;
+          const rec = r.recordId ? (records.get(r.recordId) ?? null) : null;
           return (
             <div
               key={r.id}
@@ -189,8 +274,13 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
               data-name={r.name}
               data-score={r.result?.score ?? ''}
               data-verdict={fail === null ? r.status : fail ? 'fail' : 'pass'}
+              data-review={rec?.review?.as ?? ''}
+              data-record={r.recordId ?? ''}
             >
-              <span role="gridcell" className="td-name" title={r.name}>{r.name}</span>
+              <span role="gridcell" className="td-name" title={r.name}>
+                <input type="checkbox" className="tick" checked={ticked.has(r.id)} onChange={() => toggle(r.id)} onClick={(e) => e.stopPropagation()} aria-label={`Tick ${r.name}`} data-testid="result-tick" />{' '}
+                {r.name}
+              </span>
               {hasLabels && <span role="gridcell" className={`td-label${r.label && r.label !== 'good' ? ' is-defect' : ''}`}>{r.label ?? ''}</span>}
               <span role="gridcell" className="td-score">
                 {r.result ? (
@@ -209,6 +299,7 @@ function ResultsTable({ rows, threshold }: { rows: InspectItem[]; threshold: num
                 ) : (
                   <span className={`verdict ${fail ? 'is-fail' : 'is-pass'}`}>{fail ? 'FAIL' : 'PASS'}</span>
                 )}
+                <ReviewBadge r={rec} />
               </span>
             </div>
           );

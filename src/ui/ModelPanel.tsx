@@ -10,6 +10,7 @@ import { downloadBlob } from './lib/download';
 import { formatDate, formatScore } from './lib/format';
 import type { ModelMeta } from '../storage/model';
 import type { EngineConfig } from '../patchcore/config';
+import { VersionList } from './VersionList';
 
 /** "Region…": the current model's inspection region, drawn on a training image, editable after the build. */
 function RegionToggle() {
@@ -120,6 +121,8 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
   const { open, rename, duplicate, remove, exportModel, exportOnnx, busy } = useModel();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(meta.name);
+  const [showVersions, setShowVersions] = useState(false);
+  const older = (meta as { olderVersions?: number }).olderVersions ?? 0;
   return (
     <li
       className={`library-item${active ? ' is-active' : ''}`}
@@ -164,7 +167,11 @@ function LibraryRow({ meta, active }: { meta: ModelMeta; active: boolean }) {
           Export ONNX
         </button>
         <button type="button" className="btn btn-tiny btn-danger" onClick={() => void remove(meta.id)} aria-label={`Delete ${meta.name}`}>Delete</button>
+        <button type="button" className="btn btn-tiny" aria-expanded={showVersions} onClick={() => setShowVersions(!showVersions)} data-testid="versions-toggle" aria-label={`Versions of ${meta.name}`}>
+          Versions ({older + 1})
+        </button>
       </div>
+      {showVersions && <VersionList id={meta.id} name={meta.name} stamp={meta.updatedAt} />}
     </li>
   );
 }

@@ -4,6 +4,7 @@ import { isFail } from '../patchcore/calibration';
 import { useModel } from '../state/model';
 import { LIVE_FPS, useWebcam } from '../state/webcam';
 import { useUi } from '../state/ui';
+import { useHistory } from '../state/history';
 import { canvasToPng, downloadBlob } from './lib/download';
 import { composeOverlay, drawOverlay } from './lib/heatmap';
 import { formatScore } from './lib/format';
@@ -53,6 +54,9 @@ export function WebcamView() {
     });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     downloadBlob(await canvasToPng(c), `webcam ${stamp}.png`);
+    // The snapshot is a record too; its frame (not the overlay) is kept for this session so it can be taught.
+    const frame = new File([await canvasToPng(tmp)], `webcam ${stamp}.png`, { type: 'image/png' });
+    await useHistory.getState().record({ name: `webcam/${stamp}.png`, source: 'webcam', batch: useWebcam.getState().batch, file: frame, frame: last.frame, result: last.result, model });
   };
 
   const live = w.status === 'live' || w.status === 'frozen';

@@ -1,0 +1,178 @@
+// The inspector's record and review loop in real Chromium and IndexedDB: every inspected image leaves a record that
+// survives a reload, a page closed mid-batch leaves only whole records, the storage budget trims thumbnails and
+// says so, the report lists the fails, deleting the model keeps its records; and two false alarms, reviewed and
+// taught, make a new version that passes them while the old version stays listed and usable.
+import { expect, test, type Page } from '@playwright/test';
+import { buildFrom, openApp, pipeConsole } from './helpers/app';
+import type { NodeImage } from './helpers/data';
+import { dropFiles } from './helpers/drop';
+import { encodePng, scene } from './helpers/media';
+
+const W = 320, H = 240;
+
+function still(name: string, t: number, defect = false): NodeImage {
+  const px = scene(t, W, H);
+  if (defect) {
+    // A dark scratch across the disc: far from anything the good stills hold.
+    for (let y = 100; y < 118; y++) for (let x = 120; x < 200; x++) px.set([20, 240, 30, 255], (y * W + x) * 4);
+  }
+  return { name, mime: 'image/png', base64: encodePng(px, W, H).toString('base64') };
+}
+
+const goods = [0, 9, 18, 27, 36, 45].map((t) => still(`train_${t}.png`, t));
+
+async function buildAndSave(page: Page): Promise<void> {
+  await openApp(page);
+  await buildFrom(page, goods);
+  await page.getByTestId('panel-save').click();
+  await expect(page.getByTestId('library-item')).toHaveCount(1);
+}
+
+async function inspect(page: Page, images: NodeImage[]): Promise<void> {
+  await page.getByTestId('tab-inspect').click();
+  await dropFiles(page, '[data-testid="inspect-dropzone"]', images);
+  for (const img of images) {
+    await expect(page.locator(`[data-testid="result-row"][data-name="${img.name}"]`)).toHaveAttribute('data-verdict', /^(pass|fail)$/, { timeout: 180_000 });
+  }
+}
+
+/** Every record in the page's IndexedDB, read directly (not through the app), with what a whole one must have. */
+function readRecords(page: Page): Promise<{ file: string; whole: boolean; thumb: boolean }[]> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open('patchcore-web-records');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const s = db.transaction('records', 'readonly').objectStore('records');
+          const recs = s.getAll(IDBKeyRange.bound('r:', 'r:\uffff'));
+          const thumbs = s.getAllKeys(IDBKeyRange.bound('t:', 't:\uffff'));
+          s.transaction.oncomplete = () => {
+            const t = new Set((thumbs.result as string[]).map((k) => k.slice(2)));
+            resolve(
+              (recs.result as Record<string, unknown>[]).map((r) => ({
+                file: r.file as string,
+                whole:
+                  typeof r.score === 'number' && typeof r.threshold === 'number' && (r.verdict === 'pass' || r.verdict === 'fail') &&
+                  typeof (r.model as { name?: unknown })?.name === 'string' && typeof r.at === 'number' && typeof r.workingSize === 'number',
+                // A record says it has a thumbnail exactly when one is stored.
+                thumb: !!r.thumb && t.has(r.id as string),
+              })),
+            );
+            db.close();
+          };
+        };
+      }),
+  );
+}
+
+test('records survive a reload and a closed page, the budget trims thumbnails, the report lists fails, a deleted model keeps its records', async ({ page, context }) => {
+  test.setTimeout(12 * 60_000);
+  pipeConsole(page);
+  await buildAndSave(page);
+  const modelRows = await page.getByTestId('library-item').getAttribute('data-rows');
+
+  const batch = [still('ok_3.png', 3), still('ok_21.png', 21), still('scratch_a.png', 5, true), still('scratch_b.png', 40, true)];
+  await inspect(page, batch);
+  const verdicts = await page.getByTestId('result-row').evaluateAll((els) => els.map((e) => [e.getAttribute('data-name'), e.getAttribute('data-verdict')]));
+  const fails = verdicts.filter(([, v]) => v === 'fail').map(([n]) => n);
+  expect(fails).toEqual(expect.arrayContaining(['scratch_a.png', 'scratch_b.png']));
+  await expect.poll(async () => (await readRecords(page)).length).toBe(4);
+
+  // Reload: the records are there and the model last in use is open again.
+  await page.reload();
+  await expect(page.getByTestId('current-model').locator('.badge-ok')).toHaveText('saved', { timeout: 60_000 });
+  await page.getByTestId('tab-history').click();
+  await expect(page.getByTestId('history-counts')).toHaveAttribute('data-total', '4');
+  await expect(page.getByTestId('history-row')).toHaveCount(4);
+  await expect(page.locator('[data-testid="history-row"][data-file="scratch_a.png"]')).toHaveAttribute('data-verdict', 'fail');
+  await expect(page.getByTestId('pass-rate-chart')).toBeVisible();
+
+  // The report of the batch lists its fails.
+  await page.getByTestId('history-report').click();
+  await expect(page.getByTestId('report')).toBeVisible();
+  await expect(page.getByTestId('report-counts')).toHaveText(`4 inspected · ${4 - fails.length} pass · ${fails.length} fail`);
+  await expect(page.getByTestId('report-fail')).toHaveCount(fails.length);
+  for (const f of fails) await expect(page.locator(`[data-testid="report-fail"][data-file="${f}"] img`)).toBeVisible();
+  await page.getByTestId('report-close').click();
+
+  // A page closed mid-batch: every record written before is whole, none is half written, the model is untouched.
+  await page.getByTestId('tab-inspect').click();
+  const many = Array.from({ length: 12 }, (_, i) => still(`run2_part_${String(i).padStart(2, '0')}.png`, 50 + i * 3));
+  await dropFiles(page, '[data-testid="inspect-dropzone"]', many);
+  let seen = 0;
+  await expect.poll(async () => (seen = (await readRecords(page)).length), { timeout: 180_000 }).toBeGreaterThanOrEqual(4 + 5);
+  await page.close({ runBeforeUnload: false });
+  const next = await context.newPage();
+  pipeConsole(next, 'reopened');
+  await openApp(next);
+  const after = await readRecords(next);
+  console.log(`closed mid-batch: ${after.length - 4} of 12 records written`);
+  expect(after.length).toBeGreaterThanOrEqual(seen);
+  expect(after.length).toBeLessThan(4 + 12);
+  expect(after.filter((r) => !r.whole)).toEqual([]);
+  await expect(next.getByTestId('library-item')).toHaveAttribute('data-rows', modelRows!);
+
+  // The storage budget: thumbnails past it go, oldest first, and the app says so; every figure stays.
+  await next.getByTestId('tab-history').click();
+  await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length));
+  await next.getByTestId('history-budget').fill('0.01');
+  await next.getByTestId('history-budget-set').click();
+  await expect(next.getByTestId('history-trimmed')).toContainText(/removed the thumbnails of the \d+ oldest records? .*Their scores and verdicts stay\./);
+  const trimmed = await readRecords(next);
+  expect(trimmed).toHaveLength(after.length);
+  expect(trimmed[0].thumb).toBe(false);
+  expect(trimmed[trimmed.length - 1].thumb).toBe(true);
+
+  // Deleting the model keeps its records, shown as a deleted model.
+  await next.getByRole('button', { name: /^Delete / }).click();
+  await expect(next.getByTestId('library-item')).toHaveCount(0);
+  await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length));
+  await expect(next.getByTestId('deleted-model').first()).toBeVisible();
+});
+
+test('two false alarms reviewed and taught make a new version that passes them; the old version stays listed and usable', async ({ page }) => {
+  test.setTimeout(12 * 60_000);
+  pipeConsole(page);
+  await buildAndSave(page);
+  const alarms = [still('flagged_1.png', 7, true), still('flagged_2.png', 31, true)];
+  await inspect(page, [...alarms, still('ok_12.png', 12), still('ok_24.png', 24)]);
+  for (const a of alarms) await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'fail');
+
+  // Review both by keyboard: tick each with x, then g marks the ticked ones good (false alarm).
+  for (const a of alarms) await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).not.toHaveAttribute('data-record', '');
+  await page.locator(`[data-testid="result-row"][data-name="${alarms[0].name}"]`).click();
+  await page.keyboard.press('x');
+  await page.locator(`[data-testid="result-row"][data-name="${alarms[1].name}"]`).click();
+  await page.keyboard.press('x');
+  await page.keyboard.press('g');
+  for (const a of alarms) await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-review', 'good');
+
+  await page.getByTestId('inspect-teach').click();
+  await expect(page.getByTestId('teach-plan')).toContainText('2 images marked good (false alarm)');
+  await page.getByTestId('teach-run').click();
+  await expect(page.getByTestId('teach-measure').or(page.getByTestId('teach-error'))).toBeVisible({ timeout: 300_000 });
+  await expect(page.getByTestId('teach-error')).toHaveCount(0);
+  await expect(page.getByTestId('teach-heldout')).toContainText('good images of this session that were not taught');
+  await expect(page.getByTestId('teach-row')).toHaveCount(2);
+  console.log(`teach: ${await page.getByTestId('teach-measure').innerText()}`);
+  await page.getByTestId('teach-save').click();
+  await expect(page.getByTestId('teach')).toHaveCount(0, { timeout: 60_000 });
+
+  // The new version is open, and the images are scored again with it: the taught ones pass.
+  for (const a of alarms) {
+    await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'pass', { timeout: 180_000 });
+  }
+  await page.getByTestId('versions-toggle').click();
+  await expect(page.getByTestId('version')).toHaveCount(2);
+  await expect(page.locator('[data-testid="version"][data-current="true"]')).toHaveAttribute('data-version', '2');
+  await expect(page.locator('[data-testid="version"][data-version="2"]')).toContainText('2 false alarms taught');
+
+  // The old version is still usable: going back to it flags the two again.
+  await page.getByTestId('version-use').click();
+  await expect(page.locator('[data-testid="version"][data-current="true"]')).toHaveAttribute('data-version', '1');
+  for (const a of alarms) {
+    await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'fail', { timeout: 180_000 });
+  }
+});
