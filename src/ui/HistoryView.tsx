@@ -37,7 +37,8 @@ export function HistoryView() {
   const openReport = useReport((s) => s.open);
 
   useEffect(() => {
-    void h.load();
+    // The app reads the records once at start and adds each new one as it is stored; read again only after a failure.
+    if (h.status === 'idle' || h.status === 'error') void h.load();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
