@@ -46,6 +46,8 @@ export async function graphScorer(onnxPath: string, threads = defaultThreads()):
   return {
     name: sidecar.model.name,
     threshold: sidecar.threshold.value,
+    id: sidecar.model.id,
+    workingSize: sidecar.input.workingSize,
     async score(img) {
       const x = preprocessInput(img, sidecar);
       const dims = [1, 3, x.height, x.width];

@@ -1,8 +1,10 @@
 // `inspect`: scores images against a model (a .patchcore file on the engine, or an exported .onnx with its sidecar),
-// writes the app's CSV (src/lib/csv.ts: file, score, verdict, threshold, model) and optional overlay PNGs. Decoding
+// writes the app's CSV (src/lib/csv.ts: file, score, verdict, threshold, model), optional overlay PNGs, and can append
+// the app's inspection records (src/storage/recordFormat.ts) to a JSON Lines file, one line per image as it is scored. Decoding
 // runs ahead of scoring (sharp decodes on its own threads) while the backbone and kNN use every core through
 // onnxruntime's intra-op threads.
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { resultsCsv, type ResultRow } from '../lib/csv';
 import { isFail } from '../patchcore/calibration';
@@ -13,6 +15,7 @@ import { decodeFile, ImageInputError, type DecodedImage } from './decode';
 import { collectImages, type Skipped } from './files';
 import { backboneFiles, loadModelFile, openEngine, writeAtomic, type CustomBackbone } from './model';
 import { overlayPng } from './overlay';
+import { newBatchId, newRecordId, recordLine, RECORD_SCHEMA, type InspectionRecord } from '../storage/recordFormat';
 
 export interface Scored {
   score: number;
@@ -24,6 +27,9 @@ export interface Scored {
 export interface Scorer {
   name: string;
   threshold: number;
+  /** The model's id (from its file) and working size, for the records. */
+  id?: string;
+  workingSize?: number;
   score(image: DecodedImage): Promise<Scored>;
   release(): Promise<void>;
 }
@@ -36,6 +42,8 @@ export async function engineScorer(path: string, custom?: CustomBackbone, thread
   return {
     name: meta.name,
     threshold: meta.calibration.threshold,
+    id: meta.id,
+    workingSize: meta.config.workingSize,
     score: (img) => pc.score(img),
     release: () => engine.release(),
   };
@@ -59,6 +67,8 @@ export interface InspectOptions {
   prefetch?: number;
   onProgress?: (done: number, total: number, last?: { name: string; verdict?: string }) => void;
   onError?: (e: Skipped) => void;
+  /** A JSON Lines file the run appends one inspection record to per scored image (created when missing). */
+  records?: string;
 }
 
 /** Scores every image; an unreadable one is listed with its reason and the run goes on. */
@@ -78,6 +88,8 @@ export async function inspect(scorer: Scorer, paths: string[], opts: InspectOpti
   const decode = (i: number) => decodeFile(images[i].file, images[i].name).catch((e: Error) => e);
   for (let i = 0; i < Math.min(images.length, ahead + 1); i++) pending.push(decode(i));
   const rows: InspectRow[] = [];
+  const batch = newBatchId();
+  if (opts.records) mkdirSync(dirname(opts.records), { recursive: true });
   opts.onProgress?.(0, images.length);
   for (let i = 0; i < images.length; i++) {
     const next = i + ahead + 1;
@@ -103,6 +115,27 @@ export async function inspect(scorer: Scorer, paths: string[], opts: InspectOpti
     }
     const verdict = isFail(s.score, threshold) ? 'fail' : 'pass';
     rows.push({ file: name, score: s.score, verdict, threshold, model: scorer.name });
+    if (opts.records) {
+      const at = Date.now();
+      const record: InspectionRecord = {
+        schema: RECORD_SCHEMA,
+        id: newRecordId(at),
+        at,
+        file: name,
+        source: 'cli',
+        batch,
+        model: { id: scorer.id ?? null, name: scorer.name, version: null },
+        workingSize: scorer.workingSize ?? img.width,
+        threshold,
+        score: s.score,
+        verdict,
+        label: null,
+        review: null,
+        thumb: null,
+      };
+      // One write per line: a run killed mid-way leaves whole lines (and at most the last one cut short).
+      appendFileSync(opts.records, recordLine(record) + '\n');
+    }
     if (opts.outDir && opts.overlays) {
       const file = join(opts.outDir, 'overlays', name.replace(/[\\/]/g, '_').replace(/\.[^.]+$/, '') + '.overlay.png');
       writeAtomic(file, await overlayPng(img, s.map, s.window, threshold));

@@ -22,8 +22,9 @@ const USAGE = `patchcore-web: PatchCore anomaly detection on the command line (s
       [--backbone-onnx ... --backbone-manifest ...]
       writes DIR/<name>.onnx, DIR/<name>.json (sidecar) and DIR/triton/<name>/{config.pbtxt,1/model.onnx}
   patchcore-web inspect <model.patchcore|model.onnx> <folder|files>... [--out DIR] [--overlays] [--threshold T]
-      [--backbone-onnx ... --backbone-manifest ...]
-      CSV (file, score, verdict, threshold, model) to DIR/results.csv, or to stdout without --out;
+      [--records FILE.jsonl] [--backbone-onnx ... --backbone-manifest ...]
+      CSV (file, score, verdict, threshold, model) to DIR/results.csv, or to stdout without --out; --records appends
+      the app's History records (JSON Lines) to FILE;
       exit 0 when all pass, 1 when any fail, 2 when something could not be inspected
   patchcore-web manifest <backbone.onnx> [--out backbone.json] [--mean R,G,B] [--std R,G,B] [--input-size PX]
       proposes the manifest of your own backbone (a CNN's stride-8 and stride-16 maps, e.g. layer2 and layer3, or a
@@ -178,7 +179,7 @@ async function inspectCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...COMMON, overlays: { type: 'boolean' }, threshold: { type: 'string' } },
+    options: { ...COMMON, overlays: { type: 'boolean' }, threshold: { type: 'string' }, records: { type: 'string' } },
   });
   if (values.help) return usage();
   if (positionals.length < 2) throw new UsageError('inspect needs a model (.patchcore or .onnx) and at least one image or folder');
@@ -192,6 +193,7 @@ async function inspectCommand(args: string[]): Promise<number> {
       outDir: values.out,
       overlays: values.overlays,
       threshold,
+      records: values.records,
       onProgress: (done, total) => bar.update({ stage: 'inspect', done, total }),
       onError: (e) => bar.note(`could not inspect ${e.name}: ${e.reason}`),
     });
