@@ -36,6 +36,21 @@ async function inspect(page: Page, images: NodeImage[]): Promise<void> {
   }
 }
 
+/** Whether the page's IndexedDB holds an unsaved model kept for the next visit. */
+function hasDraft(): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('patchcore-web-records');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const r = open.result.transaction('records', 'readonly').objectStore('records').count('draft:model');
+      r.onsuccess = () => {
+        resolve(r.result === 1);
+        open.result.close();
+      };
+    };
+  });
+}
+
 /** Every record in the page's IndexedDB, read directly (not through the app), with what a whole one must have. */
 function readRecords(page: Page): Promise<{ file: string; whole: boolean; thumb: boolean }[]> {
   return page.evaluate(
@@ -132,10 +147,22 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(next.getByTestId('deleted-model').first()).toBeVisible();
 });
 
-test('two false alarms reviewed and taught make a new version that passes them; the old version stays listed and usable', async ({ page }) => {
+test('an unsaved build is offered back after a reload; two false alarms reviewed and taught make a new version that passes them; the old version stays listed and usable', async ({ page }) => {
   test.setTimeout(12 * 60_000);
   pipeConsole(page);
-  await buildAndSave(page);
+  page.on('dialog', (d) => void d.accept()); // "leave with an unsaved model?" on reload
+  await openApp(page);
+  await buildFrom(page, goods);
+  // Built, not saved, page reloaded: the model is offered back rather than gone.
+  await expect.poll(() => page.evaluate(hasDraft)).toBe(true);
+  await page.reload();
+  await expect(page.getByTestId('resume-offer')).toContainText('was built on');
+  await page.getByTestId('resume-restore').click();
+  await expect(page.getByTestId('current-model')).toContainText('unsaved');
+  await page.getByTestId('panel-save').click();
+  await expect(page.getByTestId('library-item')).toHaveCount(1);
+  await expect(page.getByTestId('resume-offer')).toHaveCount(0);
+
   const alarms = [still('flagged_1.png', 7, true), still('flagged_2.png', 31, true)];
   await inspect(page, [...alarms, still('ok_12.png', 12), still('ok_24.png', 24)]);
   for (const a of alarms) await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'fail');
