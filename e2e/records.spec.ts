@@ -7,6 +7,7 @@ import { buildFrom, openApp, pipeConsole } from './helpers/app';
 import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodePng, scene } from './helpers/media';
+import { shot } from './helpers/shots';
 
 const W = 320, H = 240;
 
@@ -103,6 +104,8 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(page.getByTestId('history-row')).toHaveCount(4);
   await expect(page.locator('[data-testid="history-row"][data-file="scratch_a.png"]')).toHaveAttribute('data-verdict', 'fail');
   await expect(page.getByTestId('pass-rate-chart')).toBeVisible();
+  await page.locator('[data-testid="history-row"][data-file="scratch_a.png"]').click();
+  await shot(page, 'history');
 
   // The report of the batch lists its fails.
   await page.getByTestId('history-report').click();
@@ -110,6 +113,10 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(page.getByTestId('report-counts')).toHaveText(`4 inspected · ${4 - fails.length} pass · ${fails.length} fail`);
   await expect(page.getByTestId('report-fail')).toHaveCount(fails.length);
   for (const f of fails) await expect(page.locator(`[data-testid="report-fail"][data-file="${f}"] img`)).toBeVisible();
+  await shot(page, 'report');
+  await page.emulateMedia({ media: 'print' });
+  await shot(page, 'report-print');
+  await page.emulateMedia({ media: 'screen' });
   await page.getByTestId('report-close').click();
 
   // A page closed mid-batch: every record written before is whole, none is half written, the model is untouched.
@@ -184,6 +191,7 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
   await expect(page.getByTestId('teach-heldout')).toContainText('good images of this session that were not taught');
   await expect(page.getByTestId('teach-row')).toHaveCount(2);
   console.log(`teach: ${await page.getByTestId('teach-measure').innerText()}`);
+  await shot(page, 'teach');
   await page.getByTestId('teach-save').click();
   await expect(page.getByTestId('teach')).toHaveCount(0, { timeout: 60_000 });
 
@@ -195,6 +203,7 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
   await expect(page.getByTestId('version')).toHaveCount(2);
   await expect(page.locator('[data-testid="version"][data-current="true"]')).toHaveAttribute('data-version', '2');
   await expect(page.locator('[data-testid="version"][data-version="2"]')).toContainText('2 false alarms taught');
+  await shot(page, 'versions');
 
   // The old version is still usable: going back to it flags the two again.
   await page.getByTestId('version-use').click();

@@ -197,7 +197,8 @@ function Filters({ filter, setFilter, models, batches }: {
 function PassRateChart({ buckets, bucketMs }: { buckets: { start: number; total: number; pass: number }[]; bucketMs: number }) {
   if (buckets.length === 0) return null;
   const W = 600, H = 90, pad = 18;
-  const bw = (W - pad) / Math.max(buckets.length, 1);
+  // Bars at most 24 units wide, so one day of records is a bar, not a block.
+  const bw = Math.min(24, (W - pad) / Math.max(buckets.length, 1));
   const unit = bucketMs >= 86_400_000 ? 'day' : 'hour';
   return (
     <figure className="history-chart" data-testid="pass-rate-chart" aria-label={`Pass rate per ${unit}`}>
