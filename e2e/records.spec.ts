@@ -8,6 +8,7 @@ import type { NodeImage } from './helpers/data';
 import { dropFiles } from './helpers/drop';
 import { encodePng, scene } from './helpers/media';
 import { shot } from './helpers/shots';
+import { newBatchId, newRecordId } from '../src/storage/recordFormat';
 
 const W = 320, H = 240;
 
@@ -147,10 +148,17 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   expect(trimmed[0].thumb).toBe(false);
   expect(trimmed[trimmed.length - 1].thumb).toBe(true);
 
+  // Records from the command line (`inspect --records`) read in alike; a cut-off last line is named, not taken.
+  const at = Date.now();
+  const cli = { schema: 1, id: newRecordId(at), at, file: 'line3/cli_0001.png', source: 'cli', batch: newBatchId(at), model: { id: null, name: 'line model', version: null }, workingSize: 224, threshold: 2, score: 3.5, verdict: 'fail', label: null, review: null, thumb: null };
+  await next.getByTestId('history-import').setInputFiles({ name: 'line3.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(`${JSON.stringify(cli)}\n{"schema":1,"id":"cut`) });
+  await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length + 1));
+  await expect(next.getByText('line3.jsonl: 1 record added to History. 1 line was not records (line 2 is not JSON (cut off?)).')).toBeVisible();
+
   // Deleting the model keeps its records, shown as a deleted model.
   await next.getByRole('button', { name: /^Delete / }).click();
   await expect(next.getByTestId('library-item')).toHaveCount(0);
-  await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length));
+  await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length + 1));
   await expect(next.getByTestId('deleted-model').first()).toBeVisible();
 });
 

@@ -7,6 +7,7 @@ import {
   newBatchId,
   newRecordId,
   NO_FILTER,
+  parseRecordLines,
   RECORD_SCHEMA,
   type InspectionRecord,
   type RecordFilter,
@@ -63,6 +64,8 @@ interface HistoryState {
   setBudget(bytes: number): Promise<void>;
   /** Stores the record of one scored image; resolves with its id, or null when it could not be stored. */
   record(input: RecordInput): Promise<string | null>;
+  /** Adds the records of a JSON Lines file (`patchcore-web inspect --records`, or History's own export). */
+  importLines(file: File): Promise<void>;
 }
 
 export interface RecordInput {
@@ -162,6 +165,32 @@ export const useHistory = create<HistoryState>()((set, get) => ({
     const job = queue.then(() => writeRecord(input));
     queue = job.catch(() => undefined);
     return job;
+  },
+
+  async importLines(file) {
+    const parsed = parseRecordLines(await file.text());
+    if (get().status !== 'ready') await get().load();
+    // A record already here (an export read back in) is left as it is, thumbnail and review included.
+    const have = new Set(get().records.map((r) => r.id));
+    const records = parsed.records.filter((r) => !have.has(r.id));
+    const problems = parsed.problems;
+    let added = 0;
+    try {
+      // One transaction per record, as when inspecting.
+      for (const r of records) {
+        await recordStore().add({ ...r, thumb: null }, null);
+        added++;
+      }
+    } catch (e) {
+      toast(`${file.name}: ${added} of ${records.length} records were added, then: ${(e as Error).message}`, { tone: 'error' });
+      await get().load();
+      return;
+    }
+    await get().load();
+    const skipped = problems.length ? ` ${problems.length} line${problems.length === 1 ? ' was' : 's were'} not records (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}).` : '';
+    const known = parsed.records.length - records.length;
+    const already = known ? ` ${known} ${known === 1 ? 'was' : 'were'} already here.` : '';
+    toast(`${file.name}: ${added} record${added === 1 ? '' : 's'} added to History.${already}${skipped}`, { tone: problems.length ? 'info' : 'success', ms: 10_000 });
   },
 }));
 

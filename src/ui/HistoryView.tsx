@@ -10,6 +10,7 @@ import { useReport } from '../state/report';
 import { downloadBlob } from './lib/download';
 import { formatDate, formatPercent, formatScore } from './lib/format';
 import { formatBytes } from '../lib/format';
+import { HiddenFileInput } from './HiddenFileInput';
 
 const ROW_PX = 40;
 const OVERSCAN = 8;
@@ -35,6 +36,7 @@ export function HistoryView() {
   const libraryReady = useModel((s) => s.libraryStatus === 'ready');
   const teach = useTeach();
   const openReport = useReport((s) => s.open);
+  const importInput = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     // The app reads the records once at start and adds each new one as it is stored; read again only after a failure.
@@ -90,6 +92,10 @@ export function HistoryView() {
           <button type="button" className="btn btn-small" disabled={!filtered.length} data-testid="history-export-json" onClick={() => downloadBlob(new Blob([[...filtered].reverse().map(recordLine).join('\n') + '\n'], { type: 'application/x-ndjson' }), 'inspection records.jsonl')}>
             Export JSON Lines
           </button>
+          <button type="button" className="btn btn-small" onClick={() => importInput.current?.click()} title="Records from `patchcore-web inspect --records FILE.jsonl`, or an earlier export">
+            Import JSON Lines…
+          </button>
+          <HiddenFileInput inputRef={importInput} accept=".jsonl,.ndjson,application/x-ndjson,text/plain" multiple={false} testId="history-import" onFiles={([f]) => void h.importLines(f)} />
           <button type="button" className="btn btn-small" disabled={!filtered.length} data-testid="history-report" onClick={() => openReport(h.filter)} title="A one-page report of the records shown (choose one batch for a batch report)">
             Report…
           </button>
