@@ -26,6 +26,7 @@ export interface LibraryApi {
   addVersion(id: string, bank: MemoryBank, patch: ModelPatch, note: string): Promise<ModelSummary>;
   versions(id: string): Promise<ModelVersion[]>;
   revertTo(id: string, version: number): Promise<ModelSummary>;
+  deleteVersion(id: string, version: number): Promise<ModelSummary>;
   exportVersion(id: string, version: number): Promise<{ blob: Blob; filename: string }>;
   /** The library's model a .patchcore file was exported from, if any (an import would become its new version). */
   importTarget(file: File): Promise<ModelSummary | null>;
@@ -69,6 +70,7 @@ export const library: LibraryApi = {
   addVersion: async (id, bank, patch, note) => (await lib()).addVersion(id, bank, patch, note),
   versions: async (id) => (await lib()).versions(id),
   revertTo: async (id, version) => (await lib()).revertTo(id, version),
+  deleteVersion: async (id, version) => (await lib()).deleteVersion(id, version),
   async exportVersion(id, version) {
     const l = await lib();
     const meta = (await l.list()).find((m) => m.id === id);

@@ -82,7 +82,8 @@ interface ModelState {
 
   /**
    * Adds good images to the current saved model (the engine's extend, in the worker); stored as a new bank version
-   * (atomic: on failure the stored model is unchanged) and made active. Calibration is kept.
+   * (atomic: on failure the stored model is unchanged) and made active; the previous version stays listed.
+   * Calibration is kept.
    */
   extendWithGood(files: File[]): Promise<void>;
 
@@ -246,7 +247,13 @@ export const useModel = create<ModelState>()((set, get) => ({
         (p) => setExt({ progress: p }),
       ).promise;
       setExt({ progress: { stage: 'saving', done: 0, total: 1 } });
-      const meta = await library.extend(libraryId, r.bank, { trainImageCount: r.imageCount, patchCount: r.patchCount });
+      // A new version: the bank before the added images stays in the library's version list.
+      const meta = await library.addVersion(
+        libraryId,
+        r.bank,
+        { trainImageCount: r.imageCount, patchCount: r.patchCount },
+        `${r.added} good image${r.added === 1 ? '' : 's'} added`,
+      );
       const now = get().current;
       const { key: _key, dirty, ...rest } = now && now.key === c.key ? now : c;
       void _key;
@@ -257,7 +264,7 @@ export const useModel = create<ModelState>()((set, get) => ({
         result:
           `Added ${r.added} image${r.added === 1 ? '' : 's'}: bank ${c.bank.rows.toLocaleString()} → ${r.bank.rows.toLocaleString()} vectors.` +
           (skipped > 0 ? ` ${skipped} file${skipped === 1 ? ' was' : 's were'} skipped (not readable images).` : '') +
-          ' The threshold keeps its saved calibration; adjust it if needed.',
+          ' The threshold keeps its saved calibration; adjust it if needed. The previous version is kept (Versions, in the library).',
       });
       toast(`Added ${r.added} good image${r.added === 1 ? '' : 's'} to “${meta.name}”.`, { tone: 'success' });
       await get().refreshLibrary();

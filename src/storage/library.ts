@@ -286,6 +286,24 @@ export class ModelLibrary {
     return all.sort((a, b) => b.version - a.version);
   }
 
+  /** Frees an older version's bank; the version in use cannot be deleted. One transaction. */
+  deleteVersion(id: string, version: number): Promise<ModelSummary> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const cur = await liveMeta(s, id);
+        if (cur.bankVersion === version) {
+          throw new LibraryError('conflict', `Version ${version} of "${cur.name}" is in use: go back to another version first, then delete this one.`);
+        }
+        const target = (cur.versions ?? []).find((v) => v.version === version);
+        if (!target) throw new LibraryError('not-found', `"${cur.name}" has no version ${version} (it may have been deleted in another tab).`);
+        const next: StoredMeta = { ...cur, versions: (cur.versions ?? []).filter((v) => v.version !== version) };
+        s.put(next, metaKey(id));
+        s.delete(target.bankKey);
+        return summary(next);
+      }),
+    );
+  }
+
   /** Makes an older version current again (the one it replaces stays a version). Only the meta changes. */
   revertTo(id: string, version: number): Promise<ModelSummary> {
     return this.exclusive(id, () =>

@@ -54,6 +54,12 @@ describe('model versions', () => {
     const v3 = await lib.addVersion(saved.id, randomBank(3, 130, 8), {}, 'taught again');
     expect(v3.bankVersion).toBe(3);
     expect((await lib.versions(saved.id)).map((v) => v.version)).toEqual([3, 2, 1]);
+
+    // An older version can be deleted to free its bank; the one in use cannot.
+    await expect(lib.deleteVersion(saved.id, 3)).rejects.toThrow('is in use');
+    await lib.deleteVersion(saved.id, 2);
+    expect((await lib.versions(saved.id)).map((v) => v.version)).toEqual([3, 1]);
+    expect(await rawKeys(db())).toEqual([`bank:${saved.id}:1`, `bank:${saved.id}:3`, `meta:${saved.id}`]);
   });
 
   it('an exported version imported again becomes a new version unless asked for a separate model', async () => {

@@ -30,6 +30,15 @@ export function VersionList({ id, name, stamp }: { id: string; name: string; sta
       toast(`Could not go back to version ${v}: ${(e as Error).message}`, { tone: 'error' });
     }
   };
+  const remove = async (v: number) => {
+    if (!window.confirm(`Delete version ${v} of “${name}”? Its memory bank is freed; this cannot be undone.`)) return;
+    try {
+      await library.deleteVersion(id, v);
+      await useModel.getState().refreshLibrary();
+    } catch (e) {
+      toast(`Could not delete version ${v}: ${(e as Error).message}`, { tone: 'error' });
+    }
+  };
   const exportV = async (v: number) => {
     try {
       const f = await library.exportVersion(id, v);
@@ -51,6 +60,7 @@ export function VersionList({ id, name, stamp }: { id: string; name: string; sta
           <div className="row">
             {!v.current && <button type="button" className="btn btn-tiny" onClick={() => void use(v.version)} data-testid="version-use" aria-label={`Use version ${v.version} of ${name}`}>Use this version</button>}
             <button type="button" className="btn btn-tiny" onClick={() => void exportV(v.version)} aria-label={`Export version ${v.version} of ${name}`}>Export</button>
+            {!v.current && <button type="button" className="btn btn-tiny btn-danger" onClick={() => void remove(v.version)} aria-label={`Delete version ${v.version} of ${name}`}>Delete</button>}
           </div>
         </li>
       ))}
