@@ -112,7 +112,10 @@ export const useHistory = create<HistoryState>()((set, get) => ({
     if (get().status === 'idle') set({ status: 'loading' });
     try {
       const s = recordStore();
-      const [records, budget, thumbBytes] = await Promise.all([s.list(), s.budget(), s.thumbBytes()]);
+      const [stored, budget, thumbBytes] = await Promise.all([s.list(), s.budget(), s.thumbBytes()]);
+      // Records written while the list was being read are kept too.
+      const ids = new Set(stored.map((r) => r.id));
+      const records = [...stored, ...get().records.filter((r) => !ids.has(r.id))];
       set({ records, budget, thumbBytes, status: 'ready', error: null });
     } catch (e) {
       set({ status: 'error', error: `The inspection records could not be read: ${(e as Error).message}` });
@@ -224,7 +227,7 @@ async function writeRecord(input: RecordInput): Promise<string | null> {
     if (input.file) sessionFiles.set(stored.id, input.file);
     const s = useHistory.getState();
     useHistory.setState({
-      records: s.status === 'ready' ? [...s.records, stored] : s.records,
+      records: [...s.records, stored],
       saved: s.saved + 1,
       saveError: null,
       thumbBytes: s.thumbBytes + (stored.thumb?.bytes ?? 0) - (trim?.freedBytes ?? 0),

@@ -9,6 +9,7 @@ import { ensureModelLoaded, useModel } from './model';
 import { useBuild } from './build';
 import { uniqueNames } from './names';
 import { newBatchId, useHistory } from './history';
+import { whileScoring } from './engineLock';
 
 /** Resolves once no build is running, so scoring never swaps the engine's backbone under a build. */
 function whenBuildIdle(): Promise<void> {
@@ -165,8 +166,10 @@ export const useInspect = create<InspectState>()((set, get) => ({
         if (!next) return;
         patch(next.id, { status: 'scoring', error: null });
         try {
-          await ensureModelLoaded();
-          const r = compact(await engineRequest('score', { image: { name: next.name, blob: next.file } }).promise);
+          const r = await whileScoring(async () => {
+            await ensureModelLoaded();
+            return compact(await engineRequest('score', { image: { name: next.name, blob: next.file } }).promise);
+          });
           patch(next.id, { status: 'done', result: r, modelKey: model.key, recordId: null });
           // Every scored image leaves a record (its own transaction, written in the background, in order).
           void useHistory

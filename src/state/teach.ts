@@ -8,6 +8,7 @@ import type { InspectionRecord } from '../storage/recordFormat';
 import type { InspectionModel } from '../storage/model';
 import { storedScoreStats } from '../storage/model';
 import { engineRequest, ensureBackbone, markModelLoaded } from './engine';
+import { borrowEngine } from './engineLock';
 import { sessionFile, useHistory } from './history';
 import { library } from './library';
 import { useModel } from './model';
@@ -128,8 +129,11 @@ export const useTeach = create<TeachState>()((set, get) => ({
         }
         return out;
       };
-      const before = await scoreWith(model.bank, model.patchCount, model.trainImageCount, 0);
-      const after = await scoreWith(ext.bank, ext.patchCount, ext.imageCount, all.length);
+      // Both banks take the engine in turn: Inspect and the webcam wait meanwhile, then reload the open model.
+      const [before, after] = await borrowEngine(async () => [
+        await scoreWith(model.bank, model.patchCount, model.trainImageCount, 0),
+        await scoreWith(ext.bank, ext.patchCount, ext.imageCount, all.length),
+      ]);
 
       const oldThreshold = model.calibration.threshold;
       const rate = model.calibration.falseAlarmRate;

@@ -6,6 +6,7 @@ import type { ScoreResult } from '../worker/protocol';
 import { engineRequest } from './engine';
 import { ensureModelLoaded, useModel } from './model';
 import { newBatchId } from '../storage/recordFormat';
+import { whileScoring } from './engineLock';
 
 export type WebcamStatus = 'off' | 'starting' | 'live' | 'frozen' | 'error';
 
@@ -190,8 +191,10 @@ async function loop(video: HTMLVideoElement, token: number): Promise<void> {
     const frame = ctx.getImageData(0, 0, w, h);
     const data = new Uint8ClampedArray(frame.data);
     try {
-      await ensureModelLoaded();
-      const result = await engineRequest('scorePixels', { name: 'webcam', data, width: w, height: h }, undefined, [data.buffer]).promise;
+      const result = await whileScoring(async () => {
+        await ensureModelLoaded();
+        return engineRequest('scorePixels', { name: 'webcam', data, width: w, height: h }, undefined, [data.buffer]).promise;
+      });
       if (token !== loopToken) return;
       const now = performance.now();
       const inst = lastAt ? 1000 / (now - lastAt) : 0;
