@@ -377,14 +377,26 @@ export function ReviewBadge({ r }: { r: Pick<InspectionRecord, 'review' | 'verdi
 }
 
 const urls = new Map<string, string>();
-/** A record's thumbnail as an object URL, read once and kept for the session (a few kB each). */
+/** Object URLs kept at most: a few MB of thumbnails however far the list is scrolled. */
+const MAX_URLS = 1500;
+/** A record's thumbnail as an object URL, read once and kept while recently used (a few kB each). */
 async function thumbUrl(id: string): Promise<string | null> {
   const hit = urls.get(id);
-  if (hit) return hit;
+  if (hit) {
+    urls.delete(id);
+    urls.set(id, hit);
+    return hit;
+  }
   const t = await recordStore().thumb(id);
   if (!t) return null;
   const url = URL.createObjectURL(new Blob([t.bytes as Uint8Array<ArrayBuffer>], { type: t.mime }));
   urls.set(id, url);
+  // Least recently used first: Map keeps insertion order, and a hit is moved to the end above.
+  for (const [old, u] of urls) {
+    if (urls.size <= MAX_URLS) break;
+    urls.delete(old);
+    URL.revokeObjectURL(u);
+  }
   return url;
 }
 

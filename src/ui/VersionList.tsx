@@ -7,18 +7,19 @@ import { library } from '../state/library';
 import { useModel } from '../state/model';
 import { toast } from '../state/toasts';
 import { downloadBlob } from './lib/download';
-import { formatDate, formatScore } from './lib/format';
+import { formatDate, formatPercent, formatScore } from './lib/format';
 
 export function VersionList({ id, name, stamp }: { id: string; name: string; stamp: number }) {
   const [versions, setVersions] = useState<ModelVersion[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [reads, setReads] = useState(0);
   useEffect(() => {
     let live = true;
     library.versions(id).then((v) => live && setVersions(v), (e: Error) => live && setError(e.message));
     return () => {
       live = false;
     };
-  }, [id, stamp]);
+  }, [id, stamp, reads]);
   if (error) return <p className="error small">The versions could not be read: {error}</p>;
   if (!versions) return <p className="muted small">Reading versions…</p>;
   const use = async (v: number) => {
@@ -35,6 +36,7 @@ export function VersionList({ id, name, stamp }: { id: string; name: string; sta
     try {
       await library.deleteVersion(id, v);
       await useModel.getState().refreshLibrary();
+      setReads((n) => n + 1);
     } catch (e) {
       toast(`Could not delete version ${v}: ${(e as Error).message}`, { tone: 'error' });
     }
@@ -55,7 +57,8 @@ export function VersionList({ id, name, stamp }: { id: string; name: string; sta
             <strong>v{v.version}</strong>{v.current ? ' (in use)' : ''} · {formatDate(v.at)} · {v.note}
           </div>
           <div className="muted small">
-            {v.bankShape.rows.toLocaleString()} vectors · {v.trainImageCount} images · thr {formatScore(v.calibration.threshold)} · {formatBytes(v.bankBytes)}
+            {v.bankShape.rows.toLocaleString()} vectors · {v.trainImageCount} images · thr {formatScore(v.calibration.threshold)}
+            {v.calibration.falseAlarmRate !== undefined ? ` (for ${formatPercent(v.calibration.falseAlarmRate, 1)} false alarms on ${v.scoreStats.scores.length} held-out)` : ''} · {formatBytes(v.bankBytes)}
           </div>
           <div className="row">
             {!v.current && <button type="button" className="btn btn-tiny" onClick={() => void use(v.version)} data-testid="version-use" aria-label={`Use version ${v.version} of ${name}`}>Use this version</button>}
