@@ -54,7 +54,7 @@ function hasDraft(): Promise<boolean> {
 }
 
 /** Every record in the page's IndexedDB, read directly (not through the app), with what a whole one must have. */
-function readRecords(page: Page): Promise<{ file: string; whole: boolean; thumb: boolean }[]> {
+function readRecords(page: Page): Promise<{ file: string; whole: boolean; thumb: boolean; consistent: boolean }[]> {
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
@@ -73,8 +73,9 @@ function readRecords(page: Page): Promise<{ file: string; whole: boolean; thumb:
                 whole:
                   typeof r.score === 'number' && typeof r.threshold === 'number' && (r.verdict === 'pass' || r.verdict === 'fail') &&
                   typeof (r.model as { name?: unknown })?.name === 'string' && typeof r.at === 'number' && typeof r.workingSize === 'number',
-                // A record says it has a thumbnail exactly when one is stored.
                 thumb: !!r.thumb && t.has(r.id as string),
+                // A record says it has a thumbnail exactly when one is stored.
+                consistent: !!r.thumb === t.has(r.id as string),
               })),
             );
             db.close();
@@ -134,7 +135,7 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   console.log(`closed mid-batch: ${after.length - 4} of 12 records written`);
   expect(after.length).toBeGreaterThanOrEqual(seen);
   expect(after.length).toBeLessThan(4 + 12);
-  expect(after.filter((r) => !r.whole)).toEqual([]);
+  expect(after.filter((r) => !r.whole || !r.consistent)).toEqual([]);
   await expect(next.getByTestId('library-item')).toHaveAttribute('data-rows', modelRows!);
 
   // The storage budget: thumbnails past it go, oldest first, and the app says so; every figure stays.
@@ -145,6 +146,7 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(next.getByTestId('history-trimmed')).toContainText(/removed the thumbnails of the \d+ oldest records? .*Their scores and verdicts stay\./);
   const trimmed = await readRecords(next);
   expect(trimmed).toHaveLength(after.length);
+  expect(trimmed.filter((r) => !r.whole || !r.consistent)).toEqual([]);
   expect(trimmed[0].thumb).toBe(false);
   expect(trimmed[trimmed.length - 1].thumb).toBe(true);
 

@@ -59,6 +59,11 @@ test('the fake camera shows a live heatmap with a verdict and a frame rate', asy
     expect(readFileSync((await download.path())!).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     await shot(page, 'webcam-frozen');
     await page.getByTestId('camera-stop').click();
+    // The snapshot is a record in History, with the frame's verdict.
+    await page.getByTestId('tab-history').click();
+    const rec = page.locator('[data-testid="history-row"][data-file^="webcam/"]');
+    await expect(rec).toHaveCount(1);
+    await expect(rec).toHaveAttribute('data-verdict', /^(pass|fail)$/);
     expect(net.external()).toEqual([]);
   } finally {
     await browser.close();
