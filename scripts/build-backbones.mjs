@@ -42,8 +42,10 @@ function stampKey() {
 }
 
 const key = stampKey();
-// The human-models graphs are measured experiments (docs/accuracy.md), not built at install or served.
-const ids = Object.keys(BACKBONES).filter((id) => !BACKBONES[id].human);
+// The human-models graphs (and ensembles with one of them) are measured experiments (docs/accuracy.md), not built
+// at install or served.
+const usesHumanModels = (id) => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m) => usesHumanModels(m.id));
+const ids = Object.keys(BACKBONES).filter((id) => !usesHumanModels(id));
 if (!force && existsSync(stampPath)) {
   try {
     const stamp = JSON.parse(readFileSync(stampPath, 'utf8'));

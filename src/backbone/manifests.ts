@@ -160,6 +160,25 @@ export const NANODET_G: BackboneManifest = {
   license: `${HUMAN_LICENSE} Upstream: github.com/RangiLyu/nanodet (Apache-2.0).`,
 };
 
+export const MNV2_CENTERNET: BackboneManifest = {
+  id: 'mnv2_centernet',
+  label: 'MobileNetV2 1.4 + MobileNetV3-L 0.75 (ensemble)',
+  description: 'The default and the CenterNet COCO MobileNetV3 side by side, 80 + 224 channels, 6 MB',
+  url: '/models/mnv2_centernet.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16,
+  // The default's normalisation; the graph turns it back into 0..255 for the CenterNet half itself.
+  mean: HALF,
+  std: HALF,
+  taps: [
+    { output: 'stride8', stride: 8, channels: 80, offsetPx: 7 }, // 48 (MobileNetV2) ++ 32 (MobileNetV3) x 0.53
+    { output: 'stride16', stride: 16, channels: 224, offsetPx: 15 }, // 136 ++ 88 x 0.53
+  ],
+  receptiveFieldOffsetPx: 7,
+  license: `${WEIGHTS_LICENSE} ${HUMAN_LICENSE} Upstream: github.com/610265158/mobilenetv3_centernet.`,
+};
+
 export const BUILTIN_BACKBONES: readonly BackboneManifest[] = [MOBILENET_V2_MID, INCEPTION_V3, MOBILENET_V2];
 
 /**
@@ -168,6 +187,7 @@ export const BUILTIN_BACKBONES: readonly BackboneManifest[] = [MOBILENET_V2_MID,
  */
 export const EXPERIMENTAL_BACKBONES: readonly BackboneManifest[] = [
   CENTERNET_MNV3,
+  MNV2_CENTERNET,
   MOVENET_THUNDER,
   RVM_MNV3,
   RVM_MNV3_L3,
