@@ -50,14 +50,14 @@ async function tfjsHumanTaps(id: string, normalised: Float32Array, H: number, W:
   const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs: src.specs, weightData: src.weightData.slice().buffer }));
   const start = cfg.start ? full(cfg.start) : topo.node.find((n: any) => n.op === 'Placeholder').name;
   const x = nchw ? tf.tensor4d(normalised, [1, 3, H, W]) : tf.tensor4d(nchwToNhwc(normalised, H, W, 3), [1, H, W, 3]);
-  const outs = model.execute({ [start]: x }, cfg.taps.flat().map(full)) as tf.Tensor[];
+  const outs = model.execute({ [start]: x }, cfg.taps!.flat().map(full)) as tf.Tensor[];
   const data = await Promise.all(outs.map(async (o) => (nchw ? nchwToNhwc((await o.data()) as Float32Array, o.shape[2]!, o.shape[3]!, o.shape[1]!) : ((await o.data()) as Float32Array))));
   const channels = outs.map((o) => o.shape[nchw ? 1 : 3]!);
   tf.dispose([x, ...outs]);
   model.dispose();
   // A tap listing several tensors is their channel concatenation, in the listed order.
   let k = 0;
-  return cfg.taps.map((levels) => {
+  return cfg.taps!.map((levels) => {
     const n = Array.isArray(levels) ? levels.length : 1;
     const parts = data.slice(k, k + n);
     const cs = channels.slice(k, k + n);
@@ -99,7 +99,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
     }
     const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }));
     const x = tf.tensor4d(nhwc01, [1, H, W, 3]); // the graph model does x*2-1 itself
-    const outs = model.execute(x, cfg.taps.map((t) => GRAPH_PREFIX + t)) as tf.Tensor[];
+    const outs = model.execute(x, cfg.taps!.map((t) => GRAPH_PREFIX + t)) as tf.Tensor[];
     const data = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
     tf.dispose([x, ...outs]);
     model.dispose();
@@ -110,7 +110,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
   const cfgModel = topo.model_config.config;
   const byName = new Map<string, any>(cfgModel.layers.map((l: any) => [l.name, l]));
   const need = new Set<string>();
-  const stack: string[] = cfg.taps.flat(); // the nsfwjs taps are single tensors
+  const stack: string[] = cfg.taps!.flat(); // the nsfwjs taps are single tensors
   while (stack.length) {
     const n = stack.pop()!;
     if (need.has(n)) continue;
@@ -119,7 +119,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
   }
   cfgModel.layers = cfgModel.layers.filter((l: any) => need.has(l.name));
   cfgModel.layers[0].config.batch_input_shape = [null, H, W, 3];
-  cfgModel.output_layers = cfg.taps.map((t) => [t, 0, 0]);
+  cfgModel.output_layers = cfg.taps!.map((t) => [t, 0, 0]);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }), { strict: false });
   const x = tf.tidy(() => tf.tensor4d(nhwc01, [1, H, W, 3]).mul(2).sub(1)); // Keras preprocess x/127.5-1
   const outs = model.predict(x) as tf.Tensor[];
@@ -200,7 +200,7 @@ describe('converted backbones match tfjs on the same weights', () => {
       };
       const whole = await run(manifest, toOnnx(await buildIR(id, { inputSize: S })));
       const members = [];
-      for (const spec of BACKBONES[id].ensemble) members.push({ spec, out: await run(manifestOf(spec.id), toOnnx(await buildIR(spec.id, { inputSize: S }))) });
+      for (const spec of BACKBONES[id].ensemble!) members.push({ spec, out: await run(manifestOf(spec.id), toOnnx(await buildIR(spec.id, { inputSize: S }))) });
       for (let t = 0; t < 2; t++) {
         const { height: h, width: w } = whole[t];
         let c0 = 0, maxDiff = 0, maxAbs = 0;

@@ -177,6 +177,19 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
   }
 }
 
+/**
+ * The manifest the worker proposes for a user's ONNX file alone (its outputs' shapes: a CNN's stride-8 and
+ * stride-16 maps, or a transformer's patch tokens), with what it found in sentences; throws the proposer's sentence
+ * when no output fits. The engine's backbone and model are untouched.
+ */
+export async function proposeCustomManifest(onnx: ArrayBuffer, fileName: string): Promise<{ json: string; notes: string[] }> {
+  try {
+    return await getClient().request('proposeManifest', { onnx, fileName }).promise;
+  } catch (e) {
+    throw new Error(engineErrorMessage(e));
+  }
+}
+
 /** The files of a custom backbone loaded this session, by manifest id; undefined when it is not loaded. */
 export function customBackboneFiles(id: string): CustomBackboneFiles | undefined {
   return customFiles.get(id);

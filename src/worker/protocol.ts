@@ -88,6 +88,11 @@ export interface RequestMap {
     };
     result: EngineInfo;
   };
+  /**
+   * A manifest proposed for a user's ONNX file from the shapes its outputs take (src/backbone/propose.ts), as the
+   * JSON a manifest file would hold, with what was found in sentences. Loads nothing: `init` with `custom` does.
+   */
+  proposeManifest: { args: { onnx: ArrayBuffer; fileName: string }; result: { json: string; notes: string[] } };
   build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
   /**
    * Adds good images to a model given by its bank and counts (PatchCore.extend). Does not change the active model:
