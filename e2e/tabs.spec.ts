@@ -1,5 +1,5 @@
 // Two windows of the app on one browser profile: each sees what the other does to the library without a reload,
-// a model deleted elsewhere is named as such when opened from a stale list, and nothing stored is lost.
+// a model deleted or changed elsewhere is named as such (from a stale list too), and nothing stored is lost.
 import { expect, test, type Page } from '@playwright/test';
 import type * as StorageHarness from '../src/harness/storage.harness';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
@@ -27,7 +27,7 @@ const listed = (page: Page) =>
 /** Within a second: what the issue asks of a change made in the other window. */
 const SOON = { timeout: 1000 };
 
-test('two windows see each other save, rename, delete and undo at once, and a reload lists exactly what is stored', async ({ context }) => {
+test('two windows see each other save, rename, delete, undo and add images at once, and a reload lists exactly what is stored', async ({ context }) => {
   test.setTimeout(6 * 60_000);
   const [a, b] = [await context.newPage(), await context.newPage()];
   pipeConsole(a, 'A');
@@ -94,6 +94,29 @@ test('two windows see each other save, rename, delete and undo at once, and a re
   await expect(b.getByTestId('current-model')).toContainText('saved');
   await expect(b.getByTestId('toasts')).toContainText('“Station B” was restored in another window; this tab works on it again.');
 
+  // Good images added in A to a model B has open: B is told, keeps its copy until asked, and reopens on request.
+  await b.getByRole('button', { name: 'Open Station A, top', exact: true }).click();
+  await expect(b.locator('[data-testid="current-model"] .current-name')).toHaveText('Station A, top');
+  await expect(b.getByTestId('current-model')).toContainText('saved');
+  const images = Number(await b.locator('[data-testid="library-item"][data-name="Station A, top"]').getAttribute('data-images')) + 2;
+  await a.getByTestId('add-good-input').setInputFiles(
+    stills(2, 80).map((s) => ({ name: s.name, mimeType: s.mime, buffer: Buffer.from(s.base64, 'base64') })),
+  );
+  const result = a.getByTestId('extend-result');
+  await expect(result.or(a.getByTestId('extend-error'))).toBeVisible({ timeout: 3 * 60_000 });
+  const grown = /Added 2 images: bank [\d,]+ → ([\d,]+) vectors\./.exec((await result.textContent()) ?? '');
+  expect(grown, (await result.textContent()) ?? '').toBeTruthy();
+  const grownRows = Number(grown![1].replace(/,/g, ''));
+  await expect(notice).toHaveAttribute('data-kind', 'changed', SOON);
+  await expect(notice).toContainText(
+    `“Station A, top” was changed in another window: now ${images} images, ${grownRows.toLocaleString('en-US')} vectors.`,
+  );
+  await expect(b.getByTestId('current-model')).toContainText('unsaved');
+  await notice.getByRole('button', { name: 'Reopen' }).click();
+  await expect(notice).toHaveCount(0);
+  await expect(b.getByTestId('current-model')).toContainText(`${grownRows.toLocaleString('en-US')} vectors · ${images} images`);
+  await expect(b.getByTestId('current-model')).toContainText('saved');
+
   // Nothing lost: after a reload both windows list exactly the two models, their banks bit for bit as saved.
   await Promise.all([a.reload(), b.reload()]);
   for (const p of [a, b]) await expect.poll(() => listed(p), { timeout: 10_000 }).toEqual(['Station A, top', 'Station B']);
@@ -101,11 +124,13 @@ test('two windows see each other save, rename, delete and undo at once, and a re
     async (ids) => Promise.all(ids.map((id) => (window as unknown as W).harness.storage.openDigest(id))),
     [idOf('Station A'), idOf('Station B')],
   );
-  expect(after.map(ok)).toEqual(before);
+  const [aAfter, bAfter] = after.map(ok);
+  expect([aAfter.rows, aAfter.cols]).toEqual([grownRows, before[0].cols]);
+  expect(bAfter).toEqual(before[1]);
   const rows = await c.evaluate(() => (window as unknown as W).harness.storage.list());
-  expect(rows.map((m) => [m.name, m.bankVersion]).sort()).toEqual([
-    ['Station A, top', 1],
-    ['Station B', 1],
+  expect(rows.map((m) => [m.name, m.bankVersion, m.rows]).sort()).toEqual([
+    ['Station A, top', 2, grownRows],
+    ['Station B', 1, before[1].rows],
   ]);
   await b.getByRole('button', { name: 'Open Station B', exact: true }).click();
   await expect(b.getByTestId('current-model')).toContainText(`${before[1].rows.toLocaleString('en-US')} vectors`);
