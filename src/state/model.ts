@@ -256,6 +256,14 @@ export const useModel = create<ModelState>()((set, get) => ({
       await get().refreshLibrary();
       return meta;
     } catch (e) {
+      const now = get().current;
+      if (isGone(e) && c.libraryId && now?.key === c.key) {
+        // Deleted in another window before this one heard of it: keep the copy, unlinked, so the next save adds it.
+        set({ current: { ...now, libraryId: null, dirty: true } });
+        void get().refreshLibrary();
+        toast(`“${c.name}” was deleted in another window, so it was not saved. It is still open here: save again to store it as a new model.`, { tone: 'error' });
+        return null;
+      }
       toast(`The model was not saved: ${readable(e)} It is still open here, nothing was lost.`, { tone: 'error' });
       return null;
     } finally {

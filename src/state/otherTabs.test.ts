@@ -121,6 +121,18 @@ describe('a tab following the library changes of other tabs', () => {
     expect([stored.bankShape.rows, stored.trainImageCount, stored.bankVersion]).toEqual([90, 9, 2]);
   });
 
+  it('keeps changes saved onto a model deleted elsewhere unheard-of as an unlinked copy, and the next save adds it anew', async () => {
+    const id = await saveHere('Valve', 9);
+    await silent.delete(id);
+    useModel.getState().setThreshold(3);
+    expect(await useModel.getState().save()).toBeNull();
+    expect(toasts()).toContain('“Valve” was deleted in another window, so it was not saved. It is still open here: save again to store it as a new model.');
+    expect(useModel.getState().current).toMatchObject({ libraryId: null, dirty: true, threshold: 3 });
+    const again = await useModel.getState().save();
+    expect(again!.id).not.toBe(id);
+    expect(again!.calibration.threshold).toBe(3);
+  });
+
   it('says a model was deleted in another window when it is opened from a list that had not heard of it yet', async () => {
     const saved = await other.save(sampleDraft(randomBank(8, 30, 8), 'Stale'));
     await soon(() => expect(listed()).toContain('Stale'));
