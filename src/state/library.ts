@@ -5,6 +5,10 @@ import type { MemoryBank } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
 import { openLibrary, storageEstimate, type ModelLibrary, type StorageReport } from '../storage/library';
 import { exportFileName } from '../storage/exportFormat';
+import { onChange, type LibraryChange } from '../storage/announce';
+import { LibraryError } from '../storage/errors';
+
+export type { LibraryChange };
 
 export interface LibraryApi {
   readonly available: boolean;
@@ -22,6 +26,13 @@ export interface LibraryApi {
   exportFile(id: string): Promise<{ blob: Blob; filename: string }>;
   importFile(file: File): Promise<ModelMeta>;
   estimate(): Promise<StorageReport>;
+  /** Calls `listener` for each change another tab of this app makes to the library; returns how to stop. */
+  watch(listener: (change: LibraryChange) => void): () => void;
+}
+
+/** The library said the model is not there (any more): deleted, here or in another tab. */
+export function isGone(e: unknown): boolean {
+  return e instanceof LibraryError && e.code === 'not-found';
 }
 
 let opened: Promise<ModelLibrary> | null = null;
@@ -58,4 +69,5 @@ export const library: LibraryApi = {
   },
   importFile: async (file) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id)),
   estimate: () => storageEstimate(),
+  watch: (listener) => onChange(listener),
 };

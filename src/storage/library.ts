@@ -16,9 +16,13 @@
 // it, purgeDeleted() frees the space at once. Tombstones of ended sessions are purged at the next startup. A session
 // is one openLibrary() (one page load); other tabs' sessions are seen as alive through Web Locks, so a tab never
 // purges another tab's undoable deletes or the bank it is in the middle of saving.
+//
+// Each change is announced to the other tabs (announce.ts) once its last transaction has committed, so they list
+// what is really stored when they re-read it.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { formatBytes } from '../lib/format';
 import type { MemoryBank } from '../patchcore/types';
+import { announce as announceToTabs, type LibraryChange } from './announce';
 import { decodeBank, encodeBank, storedBankBytes, type StoredBank } from './bank';
 import { LibraryError, isQuotaError } from './errors';
 import { decodeModelFile, encodeModelFile } from './exportFormat';
@@ -63,6 +67,8 @@ export interface LibraryOptions {
   requestPersistence?: boolean;
   /** Called before each step of a bank-making write and awaited (a crash test can stall here forever). */
   onStage?: (stage: WriteStage, info: { id: string; bankKey: string }) => void | Promise<void>;
+  /** Tells the other tabs about a committed change (default: announce.ts's channel). */
+  announce?: (change: LibraryChange) => void;
   now?: () => number;
 }
 
@@ -152,7 +158,7 @@ export class ModelLibrary {
     const precision = draft.bankPrecision ?? 'fp32';
     const meta = newMeta(draft, crypto.randomUUID(), this.now(), precision, draft.bank);
     checkBank(draft.bank, meta.name);
-    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save'));
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save')));
   }
 
   /** Saves a model (typically an opened one, changed in memory) as a new library entry; the original stays. */
@@ -160,7 +166,7 @@ export class ModelLibrary {
     const p = precision ?? model.bankPrecision ?? 'fp32';
     const meta = newMeta({ ...model, name }, crypto.randomUUID(), this.now(), p, model.bank);
     checkBank(model.bank, meta.name);
-    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save'));
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save')));
   }
 
   /** A copy of a stored model under a new id; the bank is copied as stored (bitwise). */
@@ -173,7 +179,7 @@ export class ModelLibrary {
       bank.precision,
       bank,
     );
-    return this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save'));
+    return this.announced('duplicated', this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save')));
   }
 
   rename(id: string, name: string): Promise<ModelSummary> {
@@ -182,7 +188,8 @@ export class ModelLibrary {
 
   /** Changes metadata only (name, description, recalibrated threshold...). One transaction. */
   update(id: string, patch: ModelPatch): Promise<ModelSummary> {
-    return this.exclusive(id, () =>
+    const onlyName = Object.keys(pickPatch(patch)).every((k) => k === 'name') && patch.name !== undefined;
+    return this.announced(onlyName ? 'renamed' : 'updated', this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = await liveMeta(s, id);
         const next: StoredMeta = { ...cur, ...pickPatch(patch), updatedAt: this.now() };
@@ -191,7 +198,7 @@ export class ModelLibrary {
         s.put(next, metaKey(id));
         return summary(next);
       }),
-    );
+    ));
   }
 
   /**
@@ -199,7 +206,7 @@ export class ModelLibrary {
    * version, then switches the model to it and drops the old one. Until the switch, the old version is intact.
    */
   async extend(id: string, bank: MemoryBank, patch: ModelPatch = {}): Promise<ModelSummary> {
-    return this.exclusive(id, async () => {
+    return this.announced('images-added', this.exclusive(id, async () => {
       const prev = await this.tx('readonly', (s) => liveMeta(s, id));
       checkBank(bank, prev.name);
       if (bank.cols !== prev.bankShape.cols) {
@@ -217,21 +224,23 @@ export class ModelLibrary {
       const problem = describeInvalidMeta(meta);
       if (problem) throw new LibraryError('invalid-model', `Cannot add to "${prev.name}": ${problem}.`);
       return this.writeModel(meta, encodeBank(bank, prev.bankPrecision), 'save the new version of', { prev, patch });
-    });
+    }));
   }
 
   /** Hides the model; it can be brought back with undoDelete() until this session ends. */
-  delete(id: string): Promise<void> {
-    return this.exclusive(id, () =>
+  async delete(id: string): Promise<void> {
+    const gone = await this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = await liveMeta(s, id);
         s.put({ ...cur, deleted: { at: this.now(), session: this.sessionId } } satisfies StoredMeta, metaKey(id));
+        return cur;
       }),
     );
+    this.tell({ kind: 'deleted', id, name: gone.name });
   }
 
   undoDelete(id: string): Promise<ModelSummary> {
-    return this.exclusive(id, () =>
+    return this.announced('restored', this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = upgradeMeta(await req(s.get(metaKey(id))));
         if (!cur?.deleted)
@@ -243,7 +252,7 @@ export class ModelLibrary {
         s.put(restored, metaKey(id));
         return summary(restored);
       }),
-    );
+    ));
   }
 
   /** Models deleted in this session, most recent first: what an undo list shows. */
@@ -283,7 +292,7 @@ export class ModelLibrary {
       file instanceof Uint8Array ? file : new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file);
     const { meta, bank } = await decodeModelFile(bytes, { knownBackbones });
     const imported: ModelMeta = { ...meta, id: crypto.randomUUID() };
-    return this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import'));
+    return this.announced('imported', this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import')));
   }
 
   /** Startup: migrate schema-1 metas, purge tombstones of ended sessions, delete banks a crash left behind. */
@@ -404,6 +413,22 @@ export class ModelLibrary {
     }
     await this.stage('meta-written', meta.id, bankKey);
     return summary(record);
+  }
+
+  /** Announces `kind` for the model `write` stored, once it has (tx() resolves after the commit). */
+  private async announced(kind: LibraryChange['kind'], write: Promise<ModelSummary>): Promise<ModelSummary> {
+    const m = await write;
+    this.tell({ kind, id: m.id, name: m.name, version: m.bankVersion });
+    return m;
+  }
+
+  private tell(change: LibraryChange): void {
+    try {
+      (this.options.announce ?? announceToTabs)(change);
+    } catch (e) {
+      // The change is stored; the other tabs see it at their next refresh.
+      console.warn('Could not tell the other tabs about a library change.', e);
+    }
   }
 
   private async stage(stage: WriteStage, id: string, bankKey: string): Promise<void> {
