@@ -296,7 +296,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
       return;
     }
     const config = buildConfig(s);
-    const train = s.good.length - holdoutCount(s.good.length, s.holdoutShare);
+    const holdout = holdoutCount(s.good.length, s.holdoutShare);
+    const train = s.good.length - holdout;
     const sample = s.good[0];
     set({ estimate: { status: 'measuring', workingSize: config.workingSize } });
     estimateTimer = setTimeout(() => {
@@ -307,7 +308,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
           if (token !== estimateToken) return;
           // The first image is timed; two more spread over the set show how its patches select.
           const images = spreadIndices(s.good.length, ESTIMATE_IMAGES).map((i) => ({ name: s.good[i].path, blob: s.good[i].file }));
-          const job = engineRequest('estimate', { images, config, imageCount: train });
+          const job = engineRequest('estimate', { images, config, imageCount: train, holdoutCount: holdout });
           estimateJob = job;
           const result = await job.promise;
           if (token !== estimateToken) return;

@@ -231,7 +231,7 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const parallel = selectionWorkers(req.args.config, engine.kernels.kernels);
       const images = [img, ...others.filter((x) => x !== null)];
       const selectAllSpeedup = parallel > 0 ? teamSpeedup(teamSize()) : 1;
-      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, selectAllSpeedup, decodeSeconds, signal });
+      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, selectAllSpeedup, decodeSeconds, holdoutCount: req.args.holdoutCount, signal });
       return { result: { ...r, imageWidth: img.originalWidth, imageHeight: img.originalHeight }, transfer: [] };
     }
     case 'score': {

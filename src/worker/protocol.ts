@@ -111,7 +111,7 @@ export interface RequestMap {
    * What a build with `config` from `imageCount` images will cost here, measured on a few of them (the first is
    * timed; see patchcore/estimate.ts); the active model is unchanged.
    */
-  estimate: { args: { images: ImageFile[]; config: EngineConfig; imageCount: number }; result: CostEstimate & { imageWidth: number; imageHeight: number } };
+  estimate: { args: { images: ImageFile[]; config: EngineConfig; imageCount: number; holdoutCount?: number }; result: CostEstimate & { imageWidth: number; imageHeight: number } };
   score: { args: { image: ImageFile }; result: ScoreResult };
   /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };
