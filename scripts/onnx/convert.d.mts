@@ -27,6 +27,8 @@ export const BACKBONES: Record<
     format?: 'graph' | 'layers';
     /** Source tensor per output; a list is concatenated along channels (same stride). Unset for an ensemble. */
     taps?: [string | string[], string | string[]];
+    /** Built by `npm run backbones:extra` where its weights are present, never at install. */
+    installable?: boolean;
     /** Networks on one input whose taps are concatenated per stride; the other fields are then unset. */
     ensemble?: EnsembleMember[];
     skip?: string[];

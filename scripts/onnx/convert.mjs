@@ -63,6 +63,7 @@ export const BACKBONES = {
   // times as much as CenterNet's (per-channel variance summed, both strides; mean 0.53), so CenterNet's are scaled
   // by 0.53 to give both networks the same spread (docs/accuracy.md).
   mnv2_centernet: {
+    installable: true, // built by `npm run backbones:extra` (scripts/backbones-extra.mjs), not at install
     ensemble: [
       { id: 'mobilenet_v2_mid', scale: 1 },
       { id: 'centernet_mnv3', input: { scale: 127.5, bias: 127.5 }, scale: 0.53 },

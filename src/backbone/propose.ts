@@ -4,7 +4,7 @@
 // graph is run on zero images through the factory's GraphProbe, on either onnxruntime flavour.
 import { gridMatches, type GraphProbe } from './factory';
 import type { BackboneManifest, Distance } from './manifest';
-import { BUILTIN_BACKBONES } from './manifests';
+import { isKnownBackbone } from './manifests';
 
 /** torchvision's and timm's ImageNet normalisation, which most published networks were trained with. */
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -49,7 +49,7 @@ function fail(msg: string): never {
 export function idFromFileName(fileName: string): string {
   const stem = (fileName.split(/[\\/]/).pop() ?? '').replace(/\.onnx$/i, '');
   const id = stem.replace(/[^\w.-]+/g, '_').replace(/^[._-]+/, '').slice(0, 64) || 'custom_backbone';
-  return BUILTIN_BACKBONES.some((b) => b.id === id) ? `${id.slice(0, 57)}_custom` : id;
+  return isKnownBackbone(id) ? `${id.slice(0, 57)}_custom` : id;
 }
 
 const shapeText = (dims: readonly number[]) => `[${dims.join(', ')}]`;

@@ -1,6 +1,6 @@
 // Adapter between the UI's model store and src/storage (the IndexedDB model library), so the store depends on
 // one small interface; the library is opened once, on first use.
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { KNOWN_BACKBONES } from '../backbone/manifests';
 import type { MemoryBank } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
 import { openLibrary, storageEstimate, type ModelLibrary, type StorageReport } from '../storage/library';
@@ -67,7 +67,7 @@ export const library: LibraryApi = {
     const meta = (await l.list()).find((m) => m.id === id);
     return { blob: await l.exportModel(id), filename: exportFileName(meta ?? { name: 'model' }) };
   },
-  importFile: async (file) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id)),
+  importFile: async (file) => (await lib()).importModel(file, KNOWN_BACKBONES.map((b) => b.id)),
   estimate: () => storageEstimate(),
   watch: (listener) => onChange(listener),
 };

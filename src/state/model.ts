@@ -11,7 +11,7 @@ import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { backboneRef, storedScoreStats } from '../storage/model';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { isKnownBackbone } from '../backbone/manifests';
 import { zipStore } from '../lib/zip';
 import { customBackboneFiles, engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
 import { isGone, library, type LibraryChange } from './library';
@@ -473,8 +473,8 @@ export const useModel = create<ModelState>()((set, get) => ({
     set({ busy: 'Exporting the model as ONNX…' });
     try {
       const { bank, thumbnails: _thumbnails, ...meta } = await library.open(id);
-      const custom = BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) ? undefined : customBackboneFiles(meta.backbone.id);
-      if (!BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) && !custom) {
+      const custom = isKnownBackbone(meta.backbone.id) ? undefined : customBackboneFiles(meta.backbone.id);
+      if (!isKnownBackbone(meta.backbone.id) && !custom) {
         throw new Error(`it needs the custom backbone "${meta.backbone.id}", which is not loaded in this session. Load its .onnx file and manifest under Build > Options first`);
       }
       const { name, files } = await engineRequest('exportOnnx', { meta: { ...meta, thumbnails: [] }, bank, ...(custom ? { custom } : {}) }).promise;

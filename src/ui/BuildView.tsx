@@ -1,6 +1,6 @@
 // The Build tab: good images in, options, a cancellable build with progress, then calibration and saving.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { BUILTIN_BACKBONES, INSTALL_EXTRA_BACKBONES, INSTALLABLE_BACKBONES, KNOWN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
 import type { Augment } from '../patchcore/augment';
 import { MIN_HOLDOUT_SCORES } from '../patchcore/selfScores';
@@ -44,6 +44,11 @@ export function BuildView() {
   const running = b.phase === 'running';
   const holdout = holdoutCount(b.good.length, b.holdoutShare);
   const customBackbones = useEngine((s) => s.customBackbones);
+  const installed = useEngine((s) => s.installed);
+  const refreshInstalled = useEngine((s) => s.refreshInstalled);
+  useEffect(() => {
+    if (installed === null) void refreshInstalled();
+  }, [installed, refreshInstalled]);
   const customSelected = customBackbones.find((c) => c.id === b.backbone);
   const ceiling = buildConfig(b).coresetMax;
 
@@ -81,6 +86,11 @@ export function BuildView() {
               {BUILTIN_BACKBONES.map((m) => (
                 <option key={m.id} value={m.id}>{m.label}</option>
               ))}
+              {INSTALLABLE_BACKBONES.map((m) => (
+                <option key={m.id} value={m.id} disabled={!installed?.includes(m.id)}>
+                  {m.label}{installed?.includes(m.id) ? '' : ' (not installed)'}
+                </option>
+              ))}
               {customBackbones.map((c) => (
                 <option key={c.id} value={c.id}>{c.label} (custom)</option>
               ))}
@@ -88,7 +98,10 @@ export function BuildView() {
             <span className="field-help" data-testid="backbone-help">
               {customSelected
                 ? `custom: ${customSelected.label}, ${customSelected.channels.join(' + ')} channels; weights' licence is yours to check`
-                : BUILTIN_BACKBONES.find((m) => m.id === b.backbone)?.description}
+                : KNOWN_BACKBONES.find((m) => m.id === b.backbone)?.description}
+              {INSTALLABLE_BACKBONES.some((m) => !installed?.includes(m.id)) && (
+                <> More backbones are offered but not installed: {INSTALL_EXTRA_BACKBONES}.</>
+              )}
             </span>
           </label>
           <CustomBackboneLoader disabled={running} />
