@@ -2,7 +2,7 @@
 // Build > Options, a model is built and scores images with it; a manifest that does not fit the graph is refused
 // in a sentence and the backbone loaded before keeps working.
 import { expect, test } from '@playwright/test';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { model, node, tensor, valueInfo } from '../src/backbone/onnx/protobuf.mjs';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
@@ -28,8 +28,12 @@ function weights(n: number, seed: number, scale: number): Float32Array {
   return w;
 }
 
-/** image [1,3,64,64] -> feat8 [1,4,8,8] (8x8/8 conv) -> relu -> feat16 [1,6,4,4] (2x2/2 conv). */
-function tinyBackbone(): Buffer {
+/**
+ * image [1,3,64,64] -> feat8 [1,4,8,8] (8x8/8 conv) -> relu -> feat16 [1,6,4,4] (2x2/2 conv). With `anySize`, the
+ * same graph with symbolic height and width, as torch.onnx.export writes it with dynamic axes.
+ */
+function tinyBackbone(anySize = false): Buffer {
+  const [h, w] = anySize ? ['height', 'width'] : [S, S];
   const bytes = model({
     name: 'tiny_e2e',
     nodes: [
@@ -43,8 +47,10 @@ function tinyBackbone(): Buffer {
       tensor('w16', [6, 4, 2, 2], weights(6 * 4 * 2 * 2, 2, 1)),
       tensor('b16', [6], new Float32Array(6)),
     ],
-    inputs: [valueInfo('image', [1, 3, S, S])],
-    outputs: [valueInfo('feat8', [1, 4, 8, 8]), valueInfo('feat16', [1, 6, 4, 4])],
+    inputs: [valueInfo('image', [1, 3, h, w])],
+    outputs: anySize
+      ? [valueInfo('feat8', [1, 4, 'h8', 'w8']), valueInfo('feat16', [1, 6, 'h16', 'w16'])]
+      : [valueInfo('feat8', [1, 4, 8, 8]), valueInfo('feat16', [1, 6, 4, 4])],
   });
   return Buffer.from(bytes);
 }
@@ -127,11 +133,51 @@ test('a custom ONNX backbone is loaded from Build > Options, builds and scores; 
   await expect(scored).toHaveCount(3, { timeout: 120_000 });
   await expect(page.locator('[data-testid="result-row"][data-verdict="error"]')).toHaveCount(0);
 
-  // Only one of the two files: said so, and the custom backbone stays.
+  // A manifest without its model: said so, and the custom backbone stays.
   await page.getByTestId('tab-build').click();
   await page.getByTestId('custom-backbone-input').setInputFiles([goodJson]);
-  await expect(err).toContainText('Choose two files together');
+  await expect(err).toContainText('Choose the model (.onnx), alone or together with its manifest (.json). Got tiny.json.');
   await expect(page.getByTestId('backbone-select')).toHaveValue(ID);
 
   expect(net.external(), 'requests that left 127.0.0.1').toEqual([]);
+});
+
+test('an ONNX file chosen alone gets its manifest proposed from its outputs, shown and downloadable, and builds', async ({ page }, testInfo) => {
+  test.setTimeout(5 * 60_000);
+  pipeConsole(page);
+  const dir = testInfo.outputPath('custom-alone');
+  mkdirSync(dir, { recursive: true });
+  const anyPath = join(dir, 'my net.onnx');
+  writeFileSync(anyPath, tinyBackbone(true));
+  const squarePath = join(dir, 'fixed64.onnx');
+  writeFileSync(squarePath, tinyBackbone(false));
+
+  await openApp(page);
+  await page.getByTestId('custom-backbone-input').setInputFiles([anyPath]);
+  await expect(page.getByTestId('backbone-select')).toHaveValue('my_net');
+  await expect(page.getByTestId('engine-backbone')).toHaveText('my_net');
+  const proposal = page.getByTestId('custom-backbone-proposal');
+  await expect(proposal).toContainText('feat8 [1, 4, 28, 28] is the stride-8 map and feat16 [1, 6, 14, 14] the stride-16 map of a 224 px input');
+  await expect(proposal).toContainText('It takes other sizes in multiples of 16 px');
+  await expect(proposal).toContainText("mean and std are ImageNet's; choose a manifest (.json) with the model if the network was trained with others");
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('custom-backbone-manifest').click()]);
+  expect(download.suggestedFilename()).toBe('my net.json');
+  const saved = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  expect(saved).toMatchObject({ id: 'my_net', inputName: 'image', inputSize: 224, inputMultiple: 16, taps: [{ output: 'feat8', stride: 8, channels: 4 }, { output: 'feat16', stride: 16, channels: 6 }] });
+
+  await buildFrom(page, stills(5), 3 * 60_000);
+  await expect(page.getByTestId('build-summary')).toContainText(/Built from \d+ images/);
+  await page.getByTestId('tab-inspect').click();
+  await dropFiles(page, '[data-testid="inspect-dropzone"]', stills(1, 40));
+  await expect(page.locator('[data-testid="result-row"][data-verdict="pass"], [data-testid="result-row"][data-verdict="fail"]')).toHaveCount(1, { timeout: 120_000 });
+
+  // A graph that runs only at 64 px: no probe size fits, the sentence says how to give the size, nothing changes.
+  await page.getByTestId('tab-build').click();
+  await page.getByTestId('custom-backbone-input').setInputFiles([squarePath]);
+  const err = page.getByTestId('custom-backbone-error');
+  await expect(err).toContainText('The model did not run on a [1, 3, S, S] image at any of 224x224');
+  await expect(err).toContainText('choose a manifest (.json) with the model that gives its inputSize');
+  await expect(err).toContainText('The previous backbone stays selected.');
+  await expect(page.getByTestId('backbone-select')).toHaveValue('my_net');
+  await expect(proposal).toHaveCount(0);
 });

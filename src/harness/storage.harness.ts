@@ -1,5 +1,6 @@
 // Model library in the real browser, for e2e/library.spec.ts: save seeded random models, reopen them after a
-// reload, compare banks by hash and by nearest-neighbour scores, interrupt big writes, and hit the quota.
+// reload, compare banks by hash and by nearest-neighbour scores, interrupt big writes, and hit the quota; and for
+// e2e/tabs.spec.ts, delete and restore as a window that does not announce its changes would.
 // Every function returns plain data (Playwright serialises it); errors come back as { code, message }.
 import { keys } from 'idb-keyval';
 import { LibraryError } from '../storage/errors';
@@ -90,6 +91,22 @@ export async function extend(
   return attempt(async () => ({
     bankVersion: (await (await lib()).extend(id, randomBank(seed, rows, cols))).bankVersion,
   }));
+}
+
+/** Deletes a model (undoable from this page until it closes), as another window of the app would. */
+export async function remove(id: string): Promise<Outcome<null>> {
+  return attempt(async () => {
+    await (await lib()).delete(id);
+    return null;
+  });
+}
+
+/** Undoes a delete made from this page. */
+export async function restore(id: string): Promise<Outcome<null>> {
+  return attempt(async () => {
+    await (await lib()).undoDelete(id);
+    return null;
+  });
 }
 
 export async function openDigest(id: string, querySeed = 99): Promise<Outcome<BankDigest>> {

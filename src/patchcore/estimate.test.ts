@@ -41,4 +41,18 @@ describe('cost estimate before a build', () => {
     expect(e.memoryBytes).toBe(planMemory(e.patches, config, 1).peakRows * (4 + config.projectionDim) * 4);
     expect(e.bankBytes).toBe(e.bank * 4 * 4);
   });
+
+  it('counts the calibration: held-out images scored, and with few images each learnt one against the others', async () => {
+    const config: EngineConfig = { ...DEFAULT_CONFIG, backbone: 'flat', workingSize: 64 };
+    const pc = new PatchCore(backbone, cpuKernels, config);
+    const many = await estimateCost(pc, [image(64, 64), image(64, 64)], 34, { parallel: 1, holdoutCount: 6 });
+    // 6 held out (enough): the calibration is their inspections, nothing else.
+    expect(many.calibrationSeconds).toBeCloseTo(6 * many.inspectSeconds, 9);
+    const few = await estimateCost(pc, [image(64, 64), image(64, 64)], 4, { parallel: 1, holdoutCount: 1 });
+    // 4 learnt + 1 held out: each learnt image is extracted once more and searched, besides the held-out one.
+    expect(few.calibrationSeconds).toBeGreaterThan(few.inspectSeconds + 4 * few.featureSeconds);
+    expect(few.buildSeconds).toBeGreaterThan(4 * few.featureSeconds + few.calibrationSeconds);
+    const one = await estimateCost(pc, [image(64, 64)], 1, { parallel: 1, holdoutCount: 0 });
+    expect(one.calibrationSeconds).toBeGreaterThan(one.featureSeconds);
+  });
 });

@@ -7,6 +7,8 @@ import { planMemory, stackRows } from './memory';
 import { PatchCore } from './patchcore';
 import type { RgbaImage } from './preprocess';
 import { rng } from './random';
+import { LEAVE_ONE_OUT_MAX_IMAGES, LEAVE_ONE_OUT_MAX_WORK, MIN_HOLDOUT_SCORES } from './selfScores';
+import type { EngineConfig } from './config';
 import type { Matrix } from './types';
 
 /** Images an estimate is measured on, spread over the set: the first is timed, all give real vectors. */
@@ -24,8 +26,16 @@ export interface CostEstimate {
   featureSeconds: number;
   /** Measured: one inspection against a bank of the build's size (features, nearest neighbours, eq. 7, map). */
   inspectSeconds: number;
-  /** Estimated: features of every training image plus the selections, from a measured selection speed. */
+  /**
+   * Estimated: features of every training image, the selections (from a measured selection speed), and the
+   * calibration (calibrationSeconds).
+   */
   buildSeconds: number;
+  /**
+   * Estimated: scoring the held-out images, and, with too few of them, each learnt image against a memory of the
+   * others (selfScores.ts: its views extracted once more, a coreset per image, one search each).
+   */
+  calibrationSeconds: number;
   /** Estimated bytes the build holds at its peak: the selection's vectors (full and projected). */
   memoryBytes: number;
   /** Bytes of the bank once built. */
@@ -42,7 +52,7 @@ export async function estimateCost(
   model: PatchCore,
   images: RgbaImage[],
   imageCount: number,
-  opts: { parallel: number; selectAllSpeedup?: number; decodeSeconds?: number; signal?: AbortSignal },
+  opts: { parallel: number; selectAllSpeedup?: number; decodeSeconds?: number; holdoutCount?: number; signal?: AbortSignal },
 ): Promise<CostEstimate> {
   const cfg = model.config;
   const { parallel, signal } = opts;
@@ -110,6 +120,9 @@ export async function estimateCost(
   const rate = Math.max(0, (long - short) / (sample.rows * k));
   const selectSeconds = rate * (plan.chunkWork / Math.max(1, parallel) + plan.finalWork / Math.max(1, opts.selectAllSpeedup ?? 1));
   const cols = features.cols;
+  const holdout = opts.holdoutCount ?? 0;
+  const calibrationSeconds =
+    holdout * inspectSeconds + selfScoreSeconds(imageCount, holdout, perImage, cfg, { extract: featureSeconds - decodeSeconds, views, rate, search });
   return {
     inputWidth: features.input.width,
     inputHeight: features.input.height,
@@ -118,10 +131,35 @@ export async function estimateCost(
     bank,
     featureSeconds,
     inspectSeconds,
-    buildSeconds: (featureSeconds * views - decodeSeconds * (views - 1)) * imageCount + selectSeconds,
+    buildSeconds: (featureSeconds * views - decodeSeconds * (views - 1)) * imageCount + selectSeconds + calibrationSeconds,
+    calibrationSeconds,
     memoryBytes: plan.peakRows * (cols + cfg.projectionDim) * 4,
     bankBytes: bank * cols * 4,
   };
+}
+
+/**
+ * What scoring the learnt images themselves adds to a build with fewer than MIN_HOLDOUT_SCORES held out
+ * (selfScores.ts, as recipe.ts's learn decides it): one image's halves (one extraction, two searches), or each of n
+ * images against a memory of the others (each image's views extracted again, a coreset per image unless the memory
+ * is kept whole or the work passes LEAVE_ONE_OUT_MAX_WORK, one search each). `extract`: one view's features
+ * without decoding; `rate`: seconds per selection distance; `search`: one search against a bank of the build's size.
+ */
+export function selfScoreSeconds(
+  n: number,
+  holdout: number,
+  rowsPerImage: number,
+  cfg: Pick<EngineConfig, 'coresetRatio' | 'coresetCount' | 'coresetMax' | 'coresetFloor'>,
+  t: { extract: number; views: number; rate: number; search: number },
+): number {
+  if (holdout >= MIN_HOLDOUT_SCORES || n < 1 || n > LEAVE_ONE_OUT_MAX_IMAGES) return 0;
+  if (n === 1) return t.extract + 2 * t.search;
+  const others = rowsPerImage * (n - 1);
+  const k = coresetSize(others, cfg);
+  const work = k < others ? n * others * k : 0;
+  const extract = n * t.views * t.extract;
+  if (work > LEAVE_ONE_OUT_MAX_WORK) return extract; // the images are extracted, then the coresets are skipped
+  return extract + t.rate * work + n * t.search;
 }
 
 /** Greedy steps the selection-speed measurement times (and twice as many). */

@@ -13,7 +13,7 @@ import type { Progress } from '../patchcore/types';
 import type { BuildResult, SkippedImage } from '../worker/protocol';
 import type { Job } from '../worker/client';
 import type { PickedFiles } from './files';
-import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, useEngine } from './engine';
+import { engineRequest, ensureBackbone, isAbort, loadCustomBackbone, markModelLoaded, proposeCustomManifest, useEngine } from './engine';
 import { DEFAULT_FALSE_ALARM_RATE, ensureModelLoaded, useModel, type NamedScore } from './model';
 import { makeThumbnails } from './thumbnails';
 import { toast } from './toasts';
@@ -77,6 +77,11 @@ interface BuildState {
   customLoading: boolean;
   /** Why the last custom backbone did not load, in a sentence; null when it did (or none was tried). */
   customError: string | null;
+  /**
+   * The manifest the app proposed for the last custom backbone chosen without one: its JSON (to download, edit and
+   * reuse) and what was found, in sentences. null when the person gave a manifest, or none was tried.
+   */
+  customProposal: { fileName: string; json: string; notes: string[] } | null;
 
   addGood(picked: PickedFiles): void;
   addDefective(picked: PickedFiles): void;
@@ -85,7 +90,10 @@ interface BuildState {
   clearGood(): void;
   clearDefective(): void;
   setBackbone(id: string): void;
-  /** Loads a user's own backbone from an .onnx file and its .json manifest and selects it. */
+  /**
+   * Loads a user's own backbone from an .onnx file and its .json manifest and selects it; given the .onnx alone,
+   * the manifest is proposed from the shapes of its outputs first.
+   */
   loadCustomBackbone(files: File[]): Promise<void>;
   setCoresetRatio(r: number): void;
   setFraming(f: Framing): void;
@@ -185,6 +193,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
   scoringDefective: null,
   customLoading: false,
   customError: null,
+  customProposal: null,
 
   addGood(picked) {
     const s = get();
@@ -227,18 +236,28 @@ export const useBuild = create<BuildState>()((set, get) => ({
     if (get().customLoading) return;
     const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
     const json = files.filter((f) => /\.json$/i.test(f.name));
-    if (onnx.length !== 1 || json.length !== 1) {
+    if (onnx.length !== 1 || json.length > 1 || files.length !== onnx.length + json.length) {
       set({
         customError:
-          'Choose two files together: the model (.onnx) and its manifest (.json). ' +
+          'Choose the model (.onnx), alone or together with its manifest (.json). ' +
           `Got ${files.length ? files.map((f) => f.name).join(', ') : 'none'}.`,
       });
       return;
     }
-    set({ customLoading: true, customError: null });
+    set({ customLoading: true, customError: null, customProposal: null });
     try {
-      const [bytes, text] = await Promise.all([onnx[0].arrayBuffer(), json[0].text()]);
-      const info = await loadCustomBackbone(bytes, text, `${onnx[0].name} + ${json[0].name}`);
+      const bytes = await onnx[0].arrayBuffer();
+      let text: string, name: string;
+      if (json.length) {
+        text = await json[0].text();
+        name = `${onnx[0].name} + ${json[0].name}`;
+      } else {
+        const proposal = await proposeCustomManifest(bytes, onnx[0].name);
+        text = proposal.json;
+        name = `${onnx[0].name} (manifest proposed from its outputs)`;
+        set({ customProposal: { fileName: onnx[0].name.replace(/\.onnx$/i, '.json'), ...proposal } });
+      }
+      const info = await loadCustomBackbone(bytes, text, name);
       set({ backbone: info.id, customError: null });
       toast(`Custom backbone “${info.label}” loaded and checked.`, { tone: 'success' });
     } catch (e) {
@@ -277,7 +296,8 @@ export const useBuild = create<BuildState>()((set, get) => ({
       return;
     }
     const config = buildConfig(s);
-    const train = s.good.length - holdoutCount(s.good.length, s.holdoutShare);
+    const holdout = holdoutCount(s.good.length, s.holdoutShare);
+    const train = s.good.length - holdout;
     const sample = s.good[0];
     set({ estimate: { status: 'measuring', workingSize: config.workingSize } });
     estimateTimer = setTimeout(() => {
@@ -288,7 +308,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
           if (token !== estimateToken) return;
           // The first image is timed; two more spread over the set show how its patches select.
           const images = spreadIndices(s.good.length, ESTIMATE_IMAGES).map((i) => ({ name: s.good[i].path, blob: s.good[i].file }));
-          const job = engineRequest('estimate', { images, config, imageCount: train });
+          const job = engineRequest('estimate', { images, config, imageCount: train, holdoutCount: holdout });
           estimateJob = job;
           const result = await job.promise;
           if (token !== estimateToken) return;

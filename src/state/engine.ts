@@ -5,7 +5,7 @@ import { EngineClient, isAbort, type Job } from '../worker/client';
 import type { CustomBackboneFiles, EngineInfo, RequestMap, RequestType } from '../worker/protocol';
 import type { Progress } from '../patchcore/types';
 import { DEFAULT_CONFIG } from '../patchcore/config';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { INSTALLABLE_BACKBONES, isKnownBackbone } from '../backbone/manifests';
 import { defaultDistance, type Distance } from '../backbone/manifest';
 
 /** A user's own backbone that loaded and checked out in the worker this session (src/backbone/custom.ts). */
@@ -36,6 +36,10 @@ interface EngineState {
   storage: { usage: number; quota: number } | null;
   /** Custom backbones loaded this session (their bytes stay in memory so the worker can switch back to them). */
   customBackbones: CustomBackboneInfo[];
+  /** The installable backbones (manifests.ts) this server has; null until asked. */
+  installed: string[] | null;
+  /** Reads which installable backbones the server has (models.json beside the graphs). */
+  refreshInstalled(): Promise<void>;
   start(backbone?: string): Promise<EngineInfo | null>;
   refreshStorage(): Promise<void>;
 }
@@ -62,6 +66,21 @@ export function engineErrorMessage(e: unknown): string {
   return msg.replace(/\s+/g, ' ').trim() || 'The engine failed without saying why';
 }
 
+/**
+ * Which installable backbones this server has: their ids in the models.json that scripts/build-backbones.mjs writes
+ * beside the graphs. None when it cannot be read.
+ */
+export async function installedBackbones(base = '/models/'): Promise<string[]> {
+  try {
+    const res = await fetch(`${base}models.json`, { cache: 'no-cache' });
+    if (!res.ok) return [];
+    const stamp = (await res.json()) as { models?: Record<string, unknown> };
+    return INSTALLABLE_BACKBONES.map((b) => b.id).filter((id) => !!stamp.models?.[id]);
+  } catch {
+    return [];
+  }
+}
+
 export const useEngine = create<EngineState>()((set, get) => ({
   status: 'idle',
   info: null,
@@ -69,6 +88,11 @@ export const useEngine = create<EngineState>()((set, get) => ({
   loadedModelKey: null,
   storage: null,
   customBackbones: [],
+  installed: null,
+
+  async refreshInstalled() {
+    set({ installed: await installedBackbones() });
+  },
 
   async start(backbone = DEFAULT_CONFIG.backbone) {
     try {
@@ -94,7 +118,7 @@ export async function ensureBackbone(backbone: string): Promise<EngineInfo> {
   const s = useEngine.getState();
   if (s.status === 'ready' && s.info?.backbone === backbone) return s.info;
   const custom = customFiles.get(backbone);
-  if (!custom && !BUILTIN_BACKBONES.some((b) => b.id === backbone)) {
+  if (!custom && !isKnownBackbone(backbone)) {
     throw new Error(
       `This needs the custom backbone "${backbone}", which is not loaded in this session. ` +
         'Load its .onnx file and manifest under Build > Options first.',
@@ -134,7 +158,7 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
   } catch {
     // Not JSON: the worker's manifest check says so in words.
   }
-  if (BUILTIN_BACKBONES.some((b) => b.id === id)) {
+  if (isKnownBackbone(id)) {
     throw new Error(`The manifest id "${id}" is a built-in backbone's; give your backbone an id of its own.`);
   }
   while (starting) await starting.catch(() => undefined);
@@ -174,6 +198,19 @@ export async function loadCustomBackbone(onnx: ArrayBuffer, manifest: string, na
     throw new Error(engineErrorMessage(e));
   } finally {
     starting = null;
+  }
+}
+
+/**
+ * The manifest the worker proposes for a user's ONNX file alone (its outputs' shapes: a CNN's stride-8 and
+ * stride-16 maps, or a transformer's patch tokens), with what it found in sentences; throws the proposer's sentence
+ * when no output fits. The engine's backbone and model are untouched.
+ */
+export async function proposeCustomManifest(onnx: ArrayBuffer, fileName: string): Promise<{ json: string; notes: string[] }> {
+  try {
+    return await getClient().request('proposeManifest', { onnx, fileName }).promise;
+  } catch (e) {
+    throw new Error(engineErrorMessage(e));
   }
 }
 

@@ -1,10 +1,14 @@
 // Adapter between the UI's model store and src/storage (the IndexedDB model library), so the store depends on
 // one small interface; the library is opened once, on first use.
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { KNOWN_BACKBONES } from '../backbone/manifests';
 import type { MemoryBank } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
 import { openLibrary, storageEstimate, type ModelLibrary, type ModelSummary, type ModelVersion, type StorageReport } from '../storage/library';
 import { exportFileName } from '../storage/exportFormat';
+import { onChange, type LibraryChange } from '../storage/announce';
+import { LibraryError } from '../storage/errors';
+
+export type { LibraryChange };
 
 export interface LibraryApi {
   readonly available: boolean;
@@ -31,6 +35,13 @@ export interface LibraryApi {
   /** The library's model a .patchcore file was exported from, if any (an import would become its new version). */
   importTarget(file: File): Promise<ModelSummary | null>;
   importFileAs(file: File, asVersion: boolean): Promise<ModelSummary & { asVersionOf?: string }>;
+  /** Calls `listener` for each change another tab of this app makes to the library; returns how to stop. */
+  watch(listener: (change: LibraryChange) => void): () => void;
+}
+
+/** The library said the model is not there (any more): deleted, here or in another tab. */
+export function isGone(e: unknown): boolean {
+  return e instanceof LibraryError && e.code === 'not-found';
 }
 
 let opened: Promise<ModelLibrary> | null = null;
@@ -65,7 +76,7 @@ export const library: LibraryApi = {
     const meta = (await l.list()).find((m) => m.id === id);
     return { blob: await l.exportModel(id), filename: exportFileName(meta ?? { name: 'model' }) };
   },
-  importFile: async (file) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id)),
+  importFile: async (file) => (await lib()).importModel(file, KNOWN_BACKBONES.map((b) => b.id)),
   estimate: () => storageEstimate(),
   addVersion: async (id, bank, patch, note) => (await lib()).addVersion(id, bank, patch, note),
   versions: async (id) => (await lib()).versions(id),
@@ -77,6 +88,7 @@ export const library: LibraryApi = {
     const base = exportFileName(meta ?? { name: 'model' }).replace(/(\.patchcore)?$/, '');
     return { blob: await l.exportModel(id, version), filename: `${base} v${version}.patchcore` };
   },
-  importTarget: async (file) => (await (await lib()).peekImport(file, BUILTIN_BACKBONES.map((b) => b.id))).existing,
-  importFileAs: async (file, asVersion) => (await lib()).importModel(file, BUILTIN_BACKBONES.map((b) => b.id), { asVersion, note: `imported from ${file.name}` }),
+  importTarget: async (file) => (await (await lib()).peekImport(file, KNOWN_BACKBONES.map((b) => b.id))).existing,
+  importFileAs: async (file, asVersion) => (await lib()).importModel(file, KNOWN_BACKBONES.map((b) => b.id), { asVersion, note: `imported from ${file.name}` }),
+  watch: (listener) => onChange(listener),
 };

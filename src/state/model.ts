@@ -1,6 +1,8 @@
 // The model the inspector is working with (built here or opened from the library), its calibrated threshold,
 // and the library list. Changing the threshold never touches the memory bank; a new bank gets a new `key`, so
-// the engine store knows when the worker must be sent it.
+// the engine store knows when the worker must be sent it. Other tabs' changes to the library are followed here too
+// (syncWithOtherTabs): the list is read again, and a current model deleted or changed elsewhere is never
+// overwritten or re-linked silently.
 import { create } from 'zustand';
 import type { EngineConfig } from '../patchcore/config';
 import type { Region } from '../patchcore/region';
@@ -9,10 +11,10 @@ import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { backboneRef, storedScoreStats } from '../storage/model';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { isKnownBackbone } from '../backbone/manifests';
 import { zipStore } from '../lib/zip';
 import { customBackboneFiles, engineRequest, ensureBackbone, markModelLoaded, useEngine } from './engine';
-import { library } from './library';
+import { isGone, library, type LibraryChange } from './library';
 import { toast } from './toasts';
 
 export interface NamedScore {
@@ -48,6 +50,24 @@ export interface CurrentModel {
   dirty: boolean;
 }
 
+/**
+ * The current model was deleted or changed in another tab. This tab keeps its in-memory copy, unlinked from the
+ * library (saving it stores a new model), until the inspector reopens the stored one or keeps the copy.
+ */
+export interface ElsewhereNotice {
+  kind: 'deleted' | 'changed';
+  /** Library id of the model this tab was working on. */
+  id: string;
+  /** Its name as stored (after the change, for 'changed'). */
+  name: string;
+  /** What changed, for 'changed': "now 16 images, 1,234 vectors". */
+  detail: string;
+  /** The current model as the notice left it: a restore elsewhere re-links it only if it is still this one. */
+  model: CurrentModel;
+  /** Whether it had unsaved changes before the notice unlinked it. */
+  wasDirty: boolean;
+}
+
 export { DEFAULT_FALSE_ALARM_RATE };
 export const FALSE_ALARM_RATES = [0.001, 0.01, 0.05, 0.1] as const;
 
@@ -66,6 +86,8 @@ interface ModelState {
   libraryError: string | null;
   busy: string | null;
   extendState: ExtendState;
+  /** The current model was deleted or changed in another tab; null otherwise. */
+  elsewhere: ElsewhereNotice | null;
 
   setModel(m: Omit<CurrentModel, 'key' | 'dirty'>, dirty?: boolean): CurrentModel;
   setThreshold(t: number): void;
@@ -88,7 +110,18 @@ interface ModelState {
   extendWithGood(files: File[]): Promise<void>;
 
   refreshLibrary(): Promise<void>;
-  open(id: string): Promise<void>;
+  /**
+   * Other tabs changed these library entries: reads the list again, and tells the inspector when the current model
+   * was renamed (its name follows), deleted or changed (the copy here is unlinked and kept; see ElsewhereNotice).
+   * What is stored is read from IndexedDB; the changes only say which entries to look at.
+   */
+  syncWithOtherTabs(changes: LibraryChange[]): Promise<void>;
+  /** Keeps working on this tab's copy: the notice goes, the copy stays unsaved. */
+  keepCopy(): void;
+  /** Opens the stored model the notice is about, replacing this tab's copy. */
+  reopenStored(): Promise<void>;
+  /** `discardUnsaved`: the inspector already chose to drop this tab's unsaved copy (no question asked). */
+  open(id: string, options?: { discardUnsaved?: boolean }): Promise<void>;
   rename(id: string, name: string): Promise<void>;
   duplicate(id: string): Promise<void>;
   remove(id: string): Promise<void>;
@@ -118,6 +151,11 @@ function readable(e: unknown): string {
   return (e as Error)?.message ?? String(e);
 }
 
+let refreshes = 0;
+
+/** Changes elsewhere after which this tab's copy is no longer what is stored (a rename only renames it). */
+const CHANGES_TO_THE_MODEL = new Set<LibraryChange['kind']>(['updated', 'images-added', 'version-added']);
+
 export const useModel = create<ModelState>()((set, get) => ({
   current: null,
   library: [],
@@ -125,10 +163,11 @@ export const useModel = create<ModelState>()((set, get) => ({
   libraryError: null,
   busy: null,
   extendState: { running: false, progress: null, result: null, error: null },
+  elsewhere: null,
 
   setModel(m, dirty = true) {
     const current: CurrentModel = { ...m, key: nextKey++, dirty };
-    set({ current });
+    set({ current, elsewhere: null });
     return current;
   },
 
@@ -140,7 +179,10 @@ export const useModel = create<ModelState>()((set, get) => ({
     void _dirty;
     const { region: _old, ...config } = c.config;
     void _old;
+    const notice = get().elsewhere;
     get().setModel({ ...rest, config: region ? { ...config, region } : config }, true);
+    // Still the copy the notice is about (its region changed, so a restore elsewhere will not re-link it).
+    if (notice) set({ elsewhere: notice });
   },
 
   setThreshold(t) {
@@ -210,11 +252,19 @@ export const useModel = create<ModelState>()((set, get) => ({
         meta = await library.save(draft);
       }
       const now = get().current;
-      if (now && now.key === c.key) set({ current: { ...now, name: meta.name, libraryId: meta.id, dirty: false } });
+      if (now && now.key === c.key) set({ current: { ...now, name: meta.name, libraryId: meta.id, dirty: false }, elsewhere: null });
       toast(`Saved “${meta.name}” to the library.`, { tone: 'success' });
       await get().refreshLibrary();
       return meta;
     } catch (e) {
+      const now = get().current;
+      if (isGone(e) && c.libraryId && now?.key === c.key) {
+        // Deleted in another window before this one heard of it: keep the copy, unlinked, so the next save adds it.
+        set({ current: { ...now, libraryId: null, dirty: true } });
+        void get().refreshLibrary();
+        toast(`“${c.name}” was deleted in another window, so it was not saved. It is still open here: save again to store it as a new model.`, { tone: 'error' });
+        return null;
+      }
       toast(`The model was not saved: ${readable(e)} It is still open here, nothing was lost.`, { tone: 'error' });
       return null;
     } finally {
@@ -281,19 +331,75 @@ export const useModel = create<ModelState>()((set, get) => ({
       return;
     }
     set({ libraryStatus: get().libraryStatus === 'ready' ? 'ready' : 'loading' });
+    // Reads started later (another tab's change, this tab's own) know more: an earlier one finishing last is dropped.
+    const seq = ++refreshes;
     try {
       const list = await library.list();
+      if (seq !== refreshes) return;
       list.sort((a, b) => b.updatedAt - a.updatedAt);
       set({ library: list, libraryStatus: 'ready', libraryError: null });
       void useEngine.getState().refreshStorage();
     } catch (e) {
+      if (seq !== refreshes) return;
       set({ libraryStatus: 'error', libraryError: `The model library could not be read: ${readable(e)}` });
     }
   },
 
-  async open(id) {
+  async syncWithOtherTabs(changes) {
+    await get().refreshLibrary();
+    if (get().libraryStatus !== 'ready') return;
     const c = get().current;
-    if (c?.dirty && !c.libraryId) {
+    if (!c) return;
+    const stored = (id: string) => get().library.find((m) => m.id === id);
+    const notice = get().elsewhere;
+
+    // The model deleted elsewhere is back (undone there): this tab works on it again, unless its copy changed since.
+    if (notice?.kind === 'deleted' && !c.libraryId && changes.some((ch) => ch.id === notice.id)) {
+      const m = stored(notice.id);
+      if (!m) return;
+      if (c === notice.model) {
+        set({ current: { ...c, libraryId: m.id, name: m.name, dirty: notice.wasDirty }, elsewhere: null });
+        toast(`“${m.name}” was restored in another window; this tab works on it again.`, { tone: 'success' });
+      } else {
+        set({ elsewhere: null });
+        toast(`“${m.name}” was restored in another window. This tab's copy has changed since and stays unsaved.`);
+      }
+      return;
+    }
+
+    const id = c.libraryId;
+    if (!id) return;
+    const mine = changes.filter((ch) => ch.id === id);
+    if (mine.length === 0) return;
+    const m = stored(id);
+    if (!m) {
+      const copy: CurrentModel = { ...c, libraryId: null, dirty: true };
+      set({ current: copy, elsewhere: { kind: 'deleted', id, name: c.name, detail: '', model: copy, wasDirty: c.dirty } });
+      return;
+    }
+    if (mine.some((ch) => CHANGES_TO_THE_MODEL.has(ch.kind))) {
+      const copy: CurrentModel = { ...c, libraryId: null, dirty: true };
+      set({ current: copy, elsewhere: { kind: 'changed', id, name: m.name, detail: describeChange(c, m), model: copy, wasDirty: c.dirty } });
+      return;
+    }
+    if (m.name !== c.name) {
+      set({ current: { ...c, name: m.name } });
+      toast(`“${c.name}” was renamed “${m.name}” in another window.`);
+    }
+  },
+
+  keepCopy() {
+    set({ elsewhere: null });
+  },
+
+  async reopenStored() {
+    const notice = get().elsewhere;
+    if (notice) await get().open(notice.id, { discardUnsaved: true });
+  },
+
+  async open(id, options = {}) {
+    const c = get().current;
+    if (c?.dirty && !c.libraryId && !options.discardUnsaved) {
       const ok = typeof window === 'undefined' || window.confirm(`“${c.name}” is not saved. Open another model anyway? The unsaved model will be lost.`);
       if (!ok) return;
     }
@@ -304,7 +410,7 @@ export const useModel = create<ModelState>()((set, get) => ({
       await loadIntoEngine(current);
       toast(`Opened “${m.name}”.`, { tone: 'success' });
     } catch (e) {
-      toast(`Could not open the model: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not open the model'), { tone: 'error' });
     } finally {
       set({ busy: null });
     }
@@ -319,7 +425,7 @@ export const useModel = create<ModelState>()((set, get) => ({
       if (c?.libraryId === id) set({ current: { ...c, name: meta.name } });
       await get().refreshLibrary();
     } catch (e) {
-      toast(`Could not rename the model: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not rename the model'), { tone: 'error' });
     }
   },
 
@@ -329,7 +435,7 @@ export const useModel = create<ModelState>()((set, get) => ({
       toast(`Made a copy: “${meta.name}”.`, { tone: 'success' });
       await get().refreshLibrary();
     } catch (e) {
-      toast(`Could not duplicate the model: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not duplicate the model'), { tone: 'error' });
     }
   },
 
@@ -357,7 +463,7 @@ export const useModel = create<ModelState>()((set, get) => ({
         },
       });
     } catch (e) {
-      toast(`Could not delete the model: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not delete the model'), { tone: 'error' });
     }
   },
 
@@ -365,7 +471,7 @@ export const useModel = create<ModelState>()((set, get) => ({
     try {
       return await library.exportFile(id);
     } catch (e) {
-      toast(`Could not export the model: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not export the model'), { tone: 'error' });
       return null;
     }
   },
@@ -374,14 +480,14 @@ export const useModel = create<ModelState>()((set, get) => ({
     set({ busy: 'Exporting the model as ONNX…' });
     try {
       const { bank, thumbnails: _thumbnails, ...meta } = await library.open(id);
-      const custom = BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) ? undefined : customBackboneFiles(meta.backbone.id);
-      if (!BUILTIN_BACKBONES.some((b) => b.id === meta.backbone.id) && !custom) {
+      const custom = isKnownBackbone(meta.backbone.id) ? undefined : customBackboneFiles(meta.backbone.id);
+      if (!isKnownBackbone(meta.backbone.id) && !custom) {
         throw new Error(`it needs the custom backbone "${meta.backbone.id}", which is not loaded in this session. Load its .onnx file and manifest under Build > Options first`);
       }
       const { name, files } = await engineRequest('exportOnnx', { meta: { ...meta, thumbnails: [] }, bank, ...(custom ? { custom } : {}) }).promise;
       return { blob: zipStore(files.map((f) => ({ name: f.path, bytes: f.bytes }))), filename: `${name}-onnx.zip` };
     } catch (e) {
-      toast(`Could not export the model as ONNX: ${readable(e)}`, { tone: 'error' });
+      toast(failure(e, id, 'Could not export the model as ONNX'), { tone: 'error' });
       return null;
     } finally {
       set({ busy: null });
@@ -412,6 +518,27 @@ export const useModel = create<ModelState>()((set, get) => ({
     }
   },
 }));
+
+/**
+ * A failed action on the library entry `id`, in a sentence. An entry that is no longer stored was listed here but
+ * deleted in another window meanwhile: say so, and read the list again.
+ */
+function failure(e: unknown, id: string, what: string): string {
+  if (!isGone(e)) return `${what}: ${readable(e)}`;
+  const listed = useModel.getState().library.find((m) => m.id === id);
+  void useModel.getState().refreshLibrary();
+  return listed ? `“${listed.name}” was deleted in another window.` : `${what}: ${readable(e)}`;
+}
+
+/** How the stored model differs from this tab's copy, for the notice: "now 16 images, 1,234 vectors". */
+function describeChange(c: CurrentModel, m: ModelMeta): string {
+  const parts: string[] = [];
+  if (m.trainImageCount !== c.trainImageCount) parts.push(`${m.trainImageCount} image${m.trainImageCount === 1 ? '' : 's'}`);
+  if (m.bankShape.rows !== c.bank.rows) parts.push(`${m.bankShape.rows.toLocaleString('en-US')} vectors`);
+  if (m.calibration.threshold !== c.threshold) parts.push(`threshold ${Number(m.calibration.threshold.toPrecision(4))}`);
+  if (m.name !== c.name) parts.push(`named “${m.name}”`);
+  return parts.length ? `now ${parts.join(', ')}` : 'saved again there';
+}
 
 function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
   const far = m.calibration.falseAlarmRate;

@@ -456,6 +456,63 @@ describe('model library', () => {
   });
 });
 
+describe('library changes told to the other tabs', () => {
+  it('announces every change once it is stored, so a tab that re-reads the library on the message sees it', async () => {
+    const db = freshDb();
+    // What another tab lists at the moment each message is sent.
+    const seen: Promise<string>[] = [];
+    const other = await openLibrary({ store: db(), sessionId: 'tab-b' });
+    const lib = await openLibrary({
+      store: db(),
+      sessionId: 'tab-a',
+      announce: (c) =>
+        seen.push(
+          other.list().then((l) => {
+            const m = l.find((x) => x.id === c.id);
+            return `${c.kind} ${c.name ?? ''} v${c.version ?? '-'}: ${m ? `${m.name} v${m.bankVersion}` : 'not listed'}`;
+          }),
+        ),
+    });
+    const draft = sampleDraft(randomBank(30, 20, 8), 'Bottle');
+    const a = await lib.save(draft);
+    await lib.rename(a.id, 'Bottle, top');
+    await lib.update(a.id, { calibration: { ...draft.calibration, threshold: 2 } });
+    await lib.extend(a.id, randomBank(31, 30, 8));
+    const copy = await lib.duplicate(a.id, 'Bottle copy');
+    const opened = await lib.open(a.id);
+    await lib.saveAs(opened, 'Bottle, saved as');
+    await lib.delete(copy.id);
+    await lib.undoDelete(copy.id);
+    const file = await lib.exportModel(a.id);
+    await lib.importModel(file, [draft.backbone.id]);
+    expect(await Promise.all(seen)).toEqual([
+      'saved Bottle v1: Bottle v1',
+      'renamed Bottle, top v1: Bottle, top v1',
+      'updated Bottle, top v1: Bottle, top v1',
+      'images-added Bottle, top v2: Bottle, top v2',
+      'duplicated Bottle copy v1: Bottle copy v1',
+      'saved Bottle, saved as v1: Bottle, saved as v1',
+      'deleted Bottle copy v-: not listed',
+      'restored Bottle copy v1: Bottle copy v1',
+      'imported Bottle, top v1: Bottle, top v1',
+    ]);
+  });
+
+  it('announces nothing for a change that failed, and nothing for reads', async () => {
+    const db = freshDb();
+    const told: string[] = [];
+    const lib = await openLibrary({ store: db(), announce: (c) => told.push(c.kind) });
+    const a = await lib.save(sampleDraft(randomBank(32, 20, 8), 'Bottle'));
+    told.length = 0;
+    await expect(lib.extend(a.id, randomBank(33, 20, 4))).rejects.toMatchObject({ code: 'invalid-model' });
+    await expect(lib.rename('no-such-id', 'X')).rejects.toMatchObject({ code: 'not-found' });
+    await lib.list();
+    await lib.open(a.id);
+    await lib.exportModel(a.id);
+    expect(told).toEqual([]);
+  });
+});
+
 /** The bank as an fp16 model reopens it: each value rounded to the nearest fp16. */
 function fp16Rounded(bank: MemoryBank): MemoryBank {
   return { data: bank.data.map((x) => halfBitsToFloat(toHalfBits(x))), rows: bank.rows, cols: bank.cols };

@@ -21,9 +21,13 @@
 // it, purgeDeleted() frees the space at once. Tombstones of ended sessions are purged at the next startup. A session
 // is one openLibrary() (one page load); other tabs' sessions are seen as alive through Web Locks, so a tab never
 // purges another tab's undoable deletes or the bank it is in the middle of saving.
+//
+// Each change is announced to the other tabs (announce.ts) once its last transaction has committed, so they list
+// what is really stored when they re-read it.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { formatBytes } from '../lib/format';
 import type { MemoryBank } from '../patchcore/types';
+import { announce as announceToTabs, type LibraryChange } from './announce';
 import { decodeBank, encodeBank, storedBankBytes, type StoredBank } from './bank';
 import { LibraryError, isQuotaError } from './errors';
 import { decodeModelFile, encodeModelFile } from './exportFormat';
@@ -88,6 +92,8 @@ export interface LibraryOptions {
   requestPersistence?: boolean;
   /** Called before each step of a bank-making write and awaited (a crash test can stall here forever). */
   onStage?: (stage: WriteStage, info: { id: string; bankKey: string }) => void | Promise<void>;
+  /** Tells the other tabs about a committed change (default: announce.ts's channel). */
+  announce?: (change: LibraryChange) => void;
   now?: () => number;
 }
 
@@ -183,7 +189,7 @@ export class ModelLibrary {
     const precision = draft.bankPrecision ?? 'fp32';
     const meta = newMeta(draft, crypto.randomUUID(), this.now(), precision, draft.bank);
     checkBank(draft.bank, meta.name);
-    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save'));
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save')));
   }
 
   /** Saves a model (typically an opened one, changed in memory) as a new library entry; the original stays. */
@@ -191,7 +197,7 @@ export class ModelLibrary {
     const p = precision ?? model.bankPrecision ?? 'fp32';
     const meta = newMeta({ ...model, name }, crypto.randomUUID(), this.now(), p, model.bank);
     checkBank(model.bank, meta.name);
-    return this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save'));
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save')));
   }
 
   /** A copy of a stored model under a new id; the bank is copied as stored (bitwise). */
@@ -204,7 +210,7 @@ export class ModelLibrary {
       bank.precision,
       bank,
     );
-    return this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save'));
+    return this.announced('duplicated', this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save')));
   }
 
   rename(id: string, name: string): Promise<ModelSummary> {
@@ -213,7 +219,8 @@ export class ModelLibrary {
 
   /** Changes metadata only (name, description, recalibrated threshold...). One transaction. */
   update(id: string, patch: ModelPatch): Promise<ModelSummary> {
-    return this.exclusive(id, () =>
+    const onlyName = Object.keys(pickPatch(patch)).every((k) => k === 'name') && patch.name !== undefined;
+    return this.announced(onlyName ? 'renamed' : 'updated', this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = await liveMeta(s, id);
         const next: StoredMeta = { ...cur, ...pickPatch(patch), updatedAt: this.now() };
@@ -222,7 +229,7 @@ export class ModelLibrary {
         s.put(next, metaKey(id));
         return summary(next);
       }),
-    );
+    ));
   }
 
   /**
@@ -230,7 +237,7 @@ export class ModelLibrary {
    * version, then switches the model to it and drops the old one. Until the switch, the old version is intact.
    */
   async extend(id: string, bank: MemoryBank, patch: ModelPatch = {}): Promise<ModelSummary> {
-    return this.exclusive(id, async () => {
+    return this.announced('images-added', this.exclusive(id, async () => {
       const prev = await this.tx('readonly', (s) => liveMeta(s, id));
       checkBank(bank, prev.name);
       if (bank.cols !== prev.bankShape.cols) {
@@ -248,7 +255,7 @@ export class ModelLibrary {
       const problem = describeInvalidMeta(meta);
       if (problem) throw new LibraryError('invalid-model', `Cannot add to "${prev.name}": ${problem}.`);
       return this.writeModel(meta, encodeBank(bank, prev.bankPrecision), 'save the new version of', { prev, patch });
-    });
+    }));
   }
 
   /**
@@ -256,7 +263,7 @@ export class ModelLibrary {
    * stored and listed (unlike extend). `note` says what changed. A StoredBank (an import) is stored as it is.
    */
   async addVersion(id: string, bank: MemoryBank | StoredBank, patch: ModelPatch, note: string): Promise<ModelSummary> {
-    return this.exclusive(id, async () => {
+    return this.announced('version-added', this.exclusive(id, async () => {
       const prev = await this.tx('readonly', (s) => liveMeta(s, id));
       const stored = 'precision' in bank ? bank : encodeBank(bank, prev.bankPrecision);
       if (!('precision' in bank)) checkBank(bank, prev.name);
@@ -276,7 +283,7 @@ export class ModelLibrary {
       const problem = describeInvalidMeta(meta);
       if (problem) throw new LibraryError('invalid-model', `Cannot make a new version of "${prev.name}": ${problem}.`);
       return this.writeModel(meta, stored, 'save the new version of', { prev, patch, keep: note });
-    });
+    }));
   }
 
   /** The model's versions, newest first, the current one marked. Metadata only. */
@@ -286,7 +293,10 @@ export class ModelLibrary {
     return all.sort((a, b) => b.version - a.version);
   }
 
-  /** Frees an older version's bank; the version in use cannot be deleted. One transaction. */
+  /**
+   * Frees an older version's bank; the version in use cannot be deleted. One transaction. Not announced: the model
+   * the other tabs hold is unchanged (their version lists are read again when they are opened).
+   */
   deleteVersion(id: string, version: number): Promise<ModelSummary> {
     return this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
@@ -306,7 +316,8 @@ export class ModelLibrary {
 
   /** Makes an older version current again (the one it replaces stays a version). Only the meta changes. */
   revertTo(id: string, version: number): Promise<ModelSummary> {
-    return this.exclusive(id, () =>
+    // Announced as 'updated': the stored model (its bank and calibration) is not what other tabs hold any more.
+    return this.announced('updated', this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = await liveMeta(s, id);
         if (cur.bankVersion === version) return summary(cur);
@@ -330,21 +341,23 @@ export class ModelLibrary {
         s.put(next, metaKey(id));
         return summary(next);
       }),
-    );
+    ));
   }
 
   /** Hides the model; it can be brought back with undoDelete() until this session ends. */
-  delete(id: string): Promise<void> {
-    return this.exclusive(id, () =>
+  async delete(id: string): Promise<void> {
+    const gone = await this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = await liveMeta(s, id);
         s.put({ ...cur, deleted: { at: this.now(), session: this.sessionId } } satisfies StoredMeta, metaKey(id));
+        return cur;
       }),
     );
+    this.tell({ kind: 'deleted', id, name: gone.name });
   }
 
   undoDelete(id: string): Promise<ModelSummary> {
-    return this.exclusive(id, () =>
+    return this.announced('restored', this.exclusive(id, () =>
       this.tx('readwrite', async (s) => {
         const cur = upgradeMeta(await req(s.get(metaKey(id))));
         if (!cur?.deleted)
@@ -356,7 +369,7 @@ export class ModelLibrary {
         s.put(restored, metaKey(id));
         return summary(restored);
       }),
-    );
+    ));
   }
 
   /** Models deleted in this session, most recent first: what an undo list shows. */
@@ -406,8 +419,9 @@ export class ModelLibrary {
     const bytes =
       file instanceof Uint8Array ? file : new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file);
     const { meta, bank } = await decodeModelFile(bytes, { knownBackbones });
-    // A file exported from a model still here becomes its new version (unless the caller asks for a separate entry).
-    const existing = opts.asVersion === false ? null : await this.sameModel(meta);
+    // With asVersion, a file exported from a model still here becomes its new version; otherwise a separate entry.
+    // (The app asks the person, and asks for a version when they agree; see state/model.ts importModel.)
+    const existing = opts.asVersion ? await this.sameModel(meta) : null;
     if (existing) {
       const { calibration, scoreStats, thumbnails, trainImageCount, patchCount, description } = meta;
       const patch: ModelPatch = { calibration, scoreStats, thumbnails, trainImageCount, description, ...(patchCount !== undefined ? { patchCount } : {}) };
@@ -415,7 +429,7 @@ export class ModelLibrary {
       return { ...s, asVersionOf: existing.name };
     }
     const imported: ModelMeta = { ...meta, id: crypto.randomUUID() };
-    return this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import'));
+    return this.announced('imported', this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import')));
   }
 
   /** The live model a file's meta was exported from, when it can take the file's bank as a version. */
@@ -576,6 +590,22 @@ export class ModelLibrary {
     }
     await this.stage('meta-written', meta.id, bankKey);
     return summary(record);
+  }
+
+  /** Announces `kind` for the model `write` stored, once it has (tx() resolves after the commit). */
+  private async announced(kind: LibraryChange['kind'], write: Promise<ModelSummary>): Promise<ModelSummary> {
+    const m = await write;
+    this.tell({ kind, id: m.id, name: m.name, version: m.bankVersion });
+    return m;
+  }
+
+  private tell(change: LibraryChange): void {
+    try {
+      (this.options.announce ?? announceToTabs)(change);
+    } catch (e) {
+      // The change is stored; the other tabs see it at their next refresh.
+      console.warn('Could not tell the other tabs about a library change.', e);
+    }
   }
 
   private async stage(stage: WriteStage, id: string, bankKey: string): Promise<void> {

@@ -1,7 +1,7 @@
 // What a saved inspection model is, how older saved models are read (schema migrations), and the small pure
 // helpers that fill it in: score statistics of the held-out good images and the backbone manifest hash.
 import type { BackboneManifest } from '../backbone/manifest';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { KNOWN_BACKBONES } from '../backbone/manifests';
 import { sha256Hex } from '../lib/hash';
 import { AUGMENTS } from '../patchcore/augment';
 import { scoreStats } from '../patchcore/calibration';
@@ -241,7 +241,7 @@ export function newModelMeta(src: MetaSource, id: string, now: number, precision
  * for a custom one.
  */
 export async function backboneRef(id: string): Promise<ModelMeta['backbone']> {
-  const manifest = BUILTIN_BACKBONES.find((b) => b.id === id);
+  const manifest = KNOWN_BACKBONES.find((b) => b.id === id);
   return { id, manifestHash: manifest ? await manifestHash(manifest).catch(() => null) : null };
 }
 

@@ -62,20 +62,30 @@ describe('model versions', () => {
     expect(await rawKeys(db())).toEqual([`bank:${saved.id}:1`, `bank:${saved.id}:3`, `meta:${saved.id}`]);
   });
 
-  it('an exported version imported again becomes a new version unless asked for a separate model', async () => {
+  it('an exported version imported again as a version becomes a new version; otherwise a separate model', async () => {
     const db = freshDb();
     const lib = await openLibrary({ store: db() });
     const saved = await lib.save(sampleDraft(randomBank(1, 100, 8), 'Tile'));
     await lib.addVersion(saved.id, randomBank(2, 150, 8), {}, 'taught');
     const file = await lib.exportModel(saved.id, 1);
-    const asVersion = await lib.importModel(file, known);
+    const asVersion = await lib.importModel(file, known, { asVersion: true });
     expect(asVersion.id).toBe(saved.id);
     expect(asVersion.asVersionOf).toBe('Tile');
     expect(asVersion.bankVersion).toBe(3);
     expect(asVersion.bankShape.rows).toBe(100);
-    const separate = await lib.importModel(file, known, { asVersion: false });
+    const separate = await lib.importModel(file, known);
     expect(separate.id).not.toBe(saved.id);
     expect((await lib.list()).map((m) => m.name).sort()).toEqual(['Tile', 'Tile']);
+  });
+
+  it('tells the other tabs about a new version and about going back to one', async () => {
+    const told: string[] = [];
+    const lib = await openLibrary({ store: freshDb()(), announce: (c) => told.push(`${c.kind} v${c.version}`) });
+    const saved = await lib.save(sampleDraft(randomBank(1, 40, 8), 'Gear'));
+    await lib.addVersion(saved.id, randomBank(2, 50, 8), {}, 'taught');
+    await lib.revertTo(saved.id, 1);
+    await lib.importModel(await lib.exportModel(saved.id, 2), known, { asVersion: true });
+    expect(told).toEqual(['saved v1', 'version-added v2', 'updated v1', 'version-added v3']);
   });
 
   it('deleting a model frees every version bank; a crash-free restart keeps them all', async () => {

@@ -2,6 +2,7 @@
 import { useEffect, type KeyboardEvent } from 'react';
 import { useEngine } from '../state/engine';
 import { useModel } from '../state/model';
+import { watchOtherTabs } from '../state/otherTabs';
 import { useUi, type Tab } from '../state/ui';
 import { useInspect } from '../state/inspect';
 import { BuildView } from './BuildView';
@@ -32,6 +33,7 @@ export function App() {
 
   useEffect(() => {
     void useEngine.getState().start();
+    const stopWatching = watchOtherTabs();
     void useModel.getState().refreshLibrary().then(() => resumeSession());
     void useHistory.getState().load();
     void useEngine.getState().refreshStorage();
@@ -42,6 +44,7 @@ export function App() {
     };
     window.addEventListener('beforeunload', warn);
     return () => {
+      stopWatching();
       clearInterval(t);
       window.removeEventListener('beforeunload', warn);
     };

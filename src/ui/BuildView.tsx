@@ -1,6 +1,6 @@
 // The Build tab: good images in, options, a cancellable build with progress, then calibration and saving.
-import { useMemo, useRef, useState } from 'react';
-import { BUILTIN_BACKBONES } from '../backbone/manifests';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { BUILTIN_BACKBONES, INSTALL_EXTRA_BACKBONES, INSTALLABLE_BACKBONES, KNOWN_BACKBONES } from '../backbone/manifests';
 import { CORESET_RATIOS } from '../patchcore/config';
 import type { Augment } from '../patchcore/augment';
 import { MIN_HOLDOUT_SCORES } from '../patchcore/selfScores';
@@ -44,6 +44,11 @@ export function BuildView() {
   const running = b.phase === 'running';
   const holdout = holdoutCount(b.good.length, b.holdoutShare);
   const customBackbones = useEngine((s) => s.customBackbones);
+  const installed = useEngine((s) => s.installed);
+  const refreshInstalled = useEngine((s) => s.refreshInstalled);
+  useEffect(() => {
+    if (installed === null) void refreshInstalled();
+  }, [installed, refreshInstalled]);
   const customSelected = customBackbones.find((c) => c.id === b.backbone);
   const ceiling = buildConfig(b).coresetMax;
 
@@ -81,6 +86,11 @@ export function BuildView() {
               {BUILTIN_BACKBONES.map((m) => (
                 <option key={m.id} value={m.id}>{m.label}</option>
               ))}
+              {INSTALLABLE_BACKBONES.map((m) => (
+                <option key={m.id} value={m.id} disabled={!installed?.includes(m.id)}>
+                  {m.label}{installed?.includes(m.id) ? '' : ' (not installed)'}
+                </option>
+              ))}
               {customBackbones.map((c) => (
                 <option key={c.id} value={c.id}>{c.label} (custom)</option>
               ))}
@@ -88,7 +98,10 @@ export function BuildView() {
             <span className="field-help" data-testid="backbone-help">
               {customSelected
                 ? `custom: ${customSelected.label}, ${customSelected.channels.join(' + ')} channels; weights' licence is yours to check`
-                : BUILTIN_BACKBONES.find((m) => m.id === b.backbone)?.description}
+                : KNOWN_BACKBONES.find((m) => m.id === b.backbone)?.description}
+              {INSTALLABLE_BACKBONES.some((m) => !installed?.includes(m.id)) && (
+                <> More backbones are offered but not installed: {INSTALL_EXTRA_BACKBONES}.</>
+              )}
             </span>
           </label>
           <CustomBackboneLoader disabled={running} />
@@ -206,12 +219,18 @@ export function BuildView() {
   );
 }
 
-/** "Load custom backbone…": one file picker for the .onnx model and its .json manifest, chosen together. */
+/**
+ * "Load custom backbone…": one file picker for the .onnx model, alone (the app proposes its manifest from the shapes
+ * of its outputs and shows what it found) or with its .json manifest.
+ */
 function CustomBackboneLoader({ disabled }: { disabled: boolean }) {
   const input = useRef<HTMLInputElement>(null);
   const loading = useBuild((s) => s.customLoading);
   const error = useBuild((s) => s.customError);
+  const proposal = useBuild((s) => s.customProposal);
   const load = useBuild((s) => s.loadCustomBackbone);
+  const href = useMemo(() => (proposal ? URL.createObjectURL(new Blob([proposal.json], { type: 'application/json' })) : null), [proposal]);
+  useEffect(() => () => { if (href) URL.revokeObjectURL(href); }, [href]);
   return (
     <div className="field">
       <span className="field-label">Your own backbone</span>
@@ -221,7 +240,17 @@ function CustomBackboneLoader({ disabled }: { disabled: boolean }) {
         </button>
         <HiddenFileInput inputRef={input} accept=".onnx,.json,application/json,application/octet-stream" testId="custom-backbone-input" onFiles={(files) => void load(files)} />
       </div>
-      <span className="field-help">Select two files together: the model (.onnx; one [1, 3, S, S] input, feature maps at stride 8 and 16) and its manifest (.json; format in the README, "Bring your own backbone").</span>
+      <span className="field-help">
+        Select the model (.onnx; one image input, feature maps at stride 8 and 16, or a transformer's patch tokens). The app reads its
+        manifest from its outputs; select a manifest (.json; README, "Bring your own backbone") with it to set mean, std or taps yourself.
+      </span>
+      {proposal && !error && (
+        <div className="small" data-testid="custom-backbone-proposal">
+          <p>Manifest proposed from the model's outputs:</p>
+          <ul>{proposal.notes.map((n) => <li key={n}>{n}.</li>)}</ul>
+          {href && <a href={href} download={proposal.fileName} data-testid="custom-backbone-manifest">Download this manifest ({proposal.fileName})</a>}
+        </div>
+      )}
       {error && <p className="error small" role="alert" data-testid="custom-backbone-error">{error}</p>}
     </div>
   );

@@ -1,5 +1,5 @@
 // Left panel: the model in use (name, threshold, unsaved state) and the library of saved models with open,
-// rename, duplicate, delete (undoable), export and import.
+// rename, duplicate, delete (undoable), export and import; and what happened to the current model in another tab.
 import { useRef, useState } from 'react';
 import { useModel } from '../state/model';
 import { stageLabel } from '../state/build';
@@ -30,6 +30,45 @@ function framingLabel(config: EngineConfig): string {
   return { fit: 'shape kept', squash: 'squashed square', crop: 'centre crop' }[config.framing];
 }
 
+/** The current model was deleted or changed in another window: this tab's copy is kept until the inspector chooses. */
+function ElsewhereBanner() {
+  const notice = useModel((s) => s.elsewhere);
+  const busy = useModel((s) => s.busy);
+  const { save, keepCopy, reopenStored } = useModel.getState();
+  if (!notice) return null;
+  return (
+    <div className="elsewhere" role="alert" data-testid="elsewhere-notice" data-kind={notice.kind}>
+      {notice.kind === 'deleted' ? (
+        <>
+          <p>“{notice.name}” was deleted in another window.</p>
+          <p className="muted small">This tab keeps its copy, unsaved: save it to store it again as a new model.</p>
+          <div className="row">
+            <button type="button" className="btn btn-small" disabled={!!busy} onClick={() => void save()} data-testid="elsewhere-save">
+              Save as a new model
+            </button>
+            <button type="button" className="btn btn-small" onClick={keepCopy} data-testid="elsewhere-keep">
+              Keep working on this copy
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <p>“{notice.name}” was changed in another window: {notice.detail}.</p>
+          <p className="muted small">This tab still works on its own copy; saving it stores a new model and leaves the changed one as it is.</p>
+          <div className="row">
+            <button type="button" className="btn btn-small" disabled={!!busy} onClick={() => void reopenStored()} data-testid="elsewhere-reopen">
+              Reopen
+            </button>
+            <button type="button" className="btn btn-small" onClick={keepCopy} data-testid="elsewhere-keep">
+              Keep my copy
+            </button>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function ModelPanel() {
   const m = useModel();
   const importInput = useRef<HTMLInputElement>(null);
@@ -40,6 +79,7 @@ export function ModelPanel() {
     <aside className="panel" aria-label="Models">
       <section className="panel-section" data-testid="current-model">
         <h2>Current model</h2>
+        <ElsewhereBanner />
         {c ? (
           <div className="current">
             <div className="current-name" title={c.name}>{c.name}</div>

@@ -76,7 +76,8 @@ function CostPreview() {
         image, {r.patches.toLocaleString()} in all → bank of {r.bank.toLocaleString()} vectors ({formatBytes(r.bankBytes)}).
       </div>
       <div>
-        Build about <strong data-testid="cost-build">{formatSeconds(r.buildSeconds)}</strong> and {formatBytes(r.memoryBytes)} for the
+        Build about <strong data-testid="cost-build">{formatSeconds(r.buildSeconds)}</strong>
+        {r.calibrationSeconds >= 1 ? <> (of which {formatSeconds(r.calibrationSeconds)} to calibrate)</> : null} and {formatBytes(r.memoryBytes)} for the
         selection; inspection <strong data-testid="cost-inspect" className={slow ? 'warning' : undefined}>{formatSeconds(r.inspectSeconds)}</strong> an image
         {slow ? ': slow for the webcam and for a busy line' : ''}.
       </div>

@@ -2,7 +2,8 @@
 // decoding, inference, coreset and scoring never block the page. Speaks src/worker/protocol.ts.
 import { builtinManifest } from '../backbone/manifests';
 import { loadCustomBackbone } from '../backbone/custom';
-import { createBackbone } from '../backbone/session';
+import { createBackbone, openWebGraphProbe } from '../backbone/session';
+import { proposeManifest } from '../backbone/propose';
 import { chooseKernels } from '../patchcore/kernels';
 import { residentMapsBound } from '../patchcore/gpu/features';
 import { CORESET_START_POINTS, type EngineConfig } from '../patchcore/config';
@@ -189,6 +190,16 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
   switch (req.type) {
     case 'init':
       return { result: await init(req.args), transfer: [] };
+    case 'proposeManifest': {
+      // WASM: a probe runs the graph at a few sizes once, and must not disturb the kernels' WebGPU device.
+      const probe = await openWebGraphProbe(req.args.onnx, { prefer: 'wasm' });
+      try {
+        const p = await proposeManifest(probe, { fileName: req.args.fileName, audience: 'app' });
+        return { result: { json: `${JSON.stringify(p.manifest, null, 2)}\n`, notes: p.notes }, transfer: [] };
+      } finally {
+        await probe.release();
+      }
+    }
     case 'build': {
       const r = await build(req.args, signal, progress);
       // The worker keeps its own bank for scoring; the caller gets a copy it can store.
@@ -220,7 +231,7 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const parallel = selectionWorkers(req.args.config, engine.kernels.kernels);
       const images = [img, ...others.filter((x) => x !== null)];
       const selectAllSpeedup = parallel > 0 ? teamSpeedup(teamSize()) : 1;
-      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, selectAllSpeedup, decodeSeconds, signal });
+      const r = await estimateCost(pc, images, req.args.imageCount, { parallel, selectAllSpeedup, decodeSeconds, holdoutCount: req.args.holdoutCount, signal });
       return { result: { ...r, imageWidth: img.originalWidth, imageHeight: img.originalHeight }, transfer: [] };
     }
     case 'score': {

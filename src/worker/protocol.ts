@@ -88,6 +88,11 @@ export interface RequestMap {
     };
     result: EngineInfo;
   };
+  /**
+   * A manifest proposed for a user's ONNX file from the shapes its outputs take (src/backbone/propose.ts), as the
+   * JSON a manifest file would hold, with what was found in sentences. Loads nothing: `init` with `custom` does.
+   */
+  proposeManifest: { args: { onnx: ArrayBuffer; fileName: string }; result: { json: string; notes: string[] } };
   build: { args: { images: ImageFile[]; holdout: ImageFile[]; config: EngineConfig }; result: BuildResult };
   /**
    * Adds good images to a model given by its bank and counts (PatchCore.extend). Does not change the active model:
@@ -106,7 +111,7 @@ export interface RequestMap {
    * What a build with `config` from `imageCount` images will cost here, measured on a few of them (the first is
    * timed; see patchcore/estimate.ts); the active model is unchanged.
    */
-  estimate: { args: { images: ImageFile[]; config: EngineConfig; imageCount: number }; result: CostEstimate & { imageWidth: number; imageHeight: number } };
+  estimate: { args: { images: ImageFile[]; config: EngineConfig; imageCount: number; holdoutCount?: number }; result: CostEstimate & { imageWidth: number; imageHeight: number } };
   score: { args: { image: ImageFile }; result: ScoreResult };
   /** Scores already-decoded pixels (webcam frames), skipping the file decode. */
   scorePixels: { args: { name: string; data: Uint8ClampedArray; width: number; height: number }; result: ScoreResult };
