@@ -150,12 +150,20 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   expect(trimmed[0].thumb).toBe(false);
   expect(trimmed[trimmed.length - 1].thumb).toBe(true);
 
+  // Another window of the app follows: what is added here shows there.
+  const other = await context.newPage();
+  await other.goto('/');
+  await other.getByTestId('tab-history').click();
+  await expect(other.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length));
+
   // Records from the command line (`inspect --records`) read in alike; a cut-off last line is named, not taken.
   const at = Date.now();
   const cli = { schema: 1, id: newRecordId(at), at, file: 'line3/cli_0001.png', source: 'cli', batch: newBatchId(at), model: { id: null, name: 'line model', version: null }, workingSize: 224, threshold: 2, score: 3.5, verdict: 'fail', label: null, review: null, thumb: null };
   await next.getByTestId('history-import').setInputFiles({ name: 'line3.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(`${JSON.stringify(cli)}\n{"schema":1,"id":"cut`) });
   await expect(next.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length + 1));
   await expect(next.getByText('line3.jsonl: 1 record added to History. 1 line was not records (line 2 is not JSON (cut off?)).')).toBeVisible();
+  await expect(other.getByTestId('history-counts')).toHaveAttribute('data-total', String(after.length + 1));
+  await other.close();
 
   // Deleting the model keeps its records, shown as a deleted model.
   await next.getByRole('button', { name: /^Delete / }).click();

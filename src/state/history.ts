@@ -15,6 +15,7 @@ import {
   type Review,
 } from '../storage/recordFormat';
 import { RecordStore, type TrimReport } from '../storage/records';
+import { announce, onChange } from '../storage/announce';
 import { formatBytes } from '../lib/format';
 import type { ScoreResult } from '../worker/protocol';
 import type { CurrentModel } from './model';
@@ -90,6 +91,35 @@ export function modelVersion(m: CurrentModel): number | null {
 // Writes go one after another, in the order images were scored.
 let queue: Promise<unknown> = Promise.resolve();
 
+let telling: ReturnType<typeof setTimeout> | null = null;
+/**
+ * Tells the other tabs that records changed (storage/announce.ts, kind 'records-changed'), at most twice a second:
+ * they read the records again, so a batch inspected here shows up there without a message per image.
+ */
+function tellOtherTabs(modelId: string | null): void {
+  if (telling) return;
+  telling = setTimeout(() => {
+    telling = null;
+    announce({ kind: 'records-changed', id: modelId ?? 'unsaved' });
+  }, 500);
+}
+
+/** Reads the records again when another tab says they changed; returns the function that stops listening. */
+export function watchRecordsInOtherTabs(): () => void {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const stop = onChange((c) => {
+    if (c.kind !== 'records-changed' || timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      void useHistory.getState().load();
+    }, 200);
+  });
+  return () => {
+    stop();
+    if (timer) clearTimeout(timer);
+  };
+}
+
 export const useHistory = create<HistoryState>()((set, get) => ({
   status: 'idle',
   error: null,
@@ -147,6 +177,7 @@ export const useHistory = create<HistoryState>()((set, get) => ({
       const updated = await recordStore().review(ids, as);
       const byId = new Map(updated.map((r) => [r.id, r]));
       set({ records: get().records.map((r) => byId.get(r.id) ?? r) });
+      tellOtherTabs(updated[0]?.model.id ?? null);
       confirmedDefectsToCalibration(updated);
     } catch (e) {
       toast(`The review was not saved: ${(e as Error).message}`, { tone: 'error' });
@@ -159,6 +190,7 @@ export const useHistory = create<HistoryState>()((set, get) => ({
       set({ budget: bytes });
       if (trim.trimmed) announceTrim(trim);
       await get().load();
+      tellOtherTabs(null);
     } catch (e) {
       toast(`The storage budget was not changed: ${(e as Error).message}`, { tone: 'error' });
     }
@@ -190,6 +222,7 @@ export const useHistory = create<HistoryState>()((set, get) => ({
       return;
     }
     await get().load();
+    if (added) tellOtherTabs(null);
     const skipped = problems.length ? ` ${problems.length} line${problems.length === 1 ? ' was' : 's were'} not records (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}).` : '';
     const known = parsed.records.length - records.length;
     const already = known ? ` ${known} ${known === 1 ? 'was' : 'were'} already here.` : '';
@@ -225,6 +258,7 @@ async function writeRecord(input: RecordInput): Promise<string | null> {
   try {
     const { record: stored, trim } = await recordStore().add(record, thumb);
     if (input.file) sessionFiles.set(stored.id, input.file);
+    tellOtherTabs(stored.model.id);
     const s = useHistory.getState();
     useHistory.setState({
       records: [...s.records, stored],

@@ -13,7 +13,7 @@ import { Toasts } from './Toasts';
 import { WebcamView } from './WebcamView';
 import { HistoryView } from './HistoryView';
 import { ReportSheet } from './ReportSheet';
-import { useHistory } from '../state/history';
+import { useHistory, watchRecordsInOtherTabs } from '../state/history';
 import { resumeSession, useResume } from '../state/resume';
 import { formatDate } from './lib/format';
 
@@ -34,6 +34,7 @@ export function App() {
   useEffect(() => {
     void useEngine.getState().start();
     const stopWatching = watchOtherTabs();
+    const stopWatchingRecords = watchRecordsInOtherTabs();
     void useModel.getState().refreshLibrary().then(() => resumeSession());
     void useHistory.getState().load();
     void useEngine.getState().refreshStorage();
@@ -45,6 +46,7 @@ export function App() {
     window.addEventListener('beforeunload', warn);
     return () => {
       stopWatching();
+      stopWatchingRecords();
       clearInterval(t);
       window.removeEventListener('beforeunload', warn);
     };
