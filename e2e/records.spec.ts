@@ -1,7 +1,8 @@
 // The inspector's record and review loop in real Chromium and IndexedDB: every inspected image leaves a record that
 // survives a reload, a page closed mid-batch leaves only whole records, the storage budget trims thumbnails and
 // says so, the report lists the fails, deleting the model keeps its records; and two false alarms, reviewed and
-// taught, make a new version that passes them while the old version stays listed and usable.
+// taught, make a new version that passes them while the old version stays listed and usable; full storage keeps
+// the verdict and says why.
 import { expect, test, type Page } from '@playwright/test';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
 import type { NodeImage } from './helpers/data';
@@ -172,7 +173,7 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(next.getByTestId('deleted-model').first()).toBeVisible();
 });
 
-test('an unsaved build is offered back after a reload; two false alarms reviewed and taught make a new version that passes them; the old version stays listed and usable', async ({ page }) => {
+test('an unsaved build is offered back after a reload; two false alarms reviewed and taught make a new version that passes them; the old version stays listed and usable; full storage keeps the verdict and says why', async ({ page }) => {
   test.setTimeout(12 * 60_000);
   pipeConsole(page);
   page.on('dialog', (d) => void d.accept()); // "leave with an unsaved model?" on reload
@@ -229,4 +230,18 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
   for (const a of alarms) {
     await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'fail', { timeout: 180_000 });
   }
+
+  // Full storage (simulated: the records database refuses every write as a full origin does): the image still gets
+  // its verdict, the app says the record was not saved and why, and the records already stored are untouched.
+  const stored = (await readRecords(page)).length;
+  await page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.transaction.db.name === 'patchcore-web-records') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+  });
+  await inspect(page, [still('after_full.png', 14)]);
+  await expect(page.getByTestId('record-save-error')).toContainText('The record of after_full.png could not be saved: browser storage is full');
+  expect(await readRecords(page)).toHaveLength(stored);
 });
