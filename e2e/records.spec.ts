@@ -1,7 +1,8 @@
 // The inspector's record and review loop in real Chromium and IndexedDB: every inspected image leaves a record that
 // survives a reload, a page closed mid-batch leaves only whole records, the storage budget trims thumbnails and
 // says so, the report lists the fails, deleting the model keeps its records; and two false alarms, reviewed and
-// taught, make a new version that passes them while the old version stays listed and usable; full storage keeps
+// taught, make a new version that passes them while the old version stays listed and usable (and the model's own
+// export, imported again, becomes its next version); full storage keeps
 // the verdict and says why.
 import { expect, test, type Page } from '@playwright/test';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
@@ -107,7 +108,14 @@ test('records survive a reload and a closed page, the budget trims thumbnails, t
   await expect(page.getByTestId('history-row')).toHaveCount(4);
   await expect(page.locator('[data-testid="history-row"][data-file="scratch_a.png"]')).toHaveAttribute('data-verdict', 'fail');
   await expect(page.getByTestId('pass-rate-chart')).toBeVisible();
+  // Review in History by keyboard: d on the cursor's record confirms the defect, and the cursor moves on.
   await page.locator('[data-testid="history-row"][data-file="scratch_a.png"]').click();
+  await page.keyboard.press('d');
+  await expect(page.locator('[data-testid="history-row"][data-file="scratch_a.png"]')).toHaveAttribute('data-review', 'defect');
+  await expect(page.getByTestId('history-counts')).toContainText('1 reviewed');
+  await page.getByTestId('history-reviewed').selectOption('defect');
+  await expect(page.getByTestId('history-row')).toHaveCount(1);
+  await page.getByTestId('history-reviewed').selectOption('all');
   await shot(page, 'history');
 
   // The report of the batch lists its fails.
@@ -224,8 +232,14 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
   await expect(page.locator('[data-testid="version"][data-version="2"]')).toContainText('2 false alarms taught');
   await shot(page, 'versions');
 
+  // The exported model imported again becomes its next version (the app asks; this test agrees).
+  const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: `Export ${await page.getByTestId('library-item').getAttribute('data-name')}`, exact: true }).click()]);
+  await page.locator('input[type="file"][accept=".patchcore,application/octet-stream"]').setInputFiles((await exported.path())!);
+  await expect(page.getByTestId('version')).toHaveCount(3);
+  await expect(page.getByTestId('library-item')).toHaveCount(1);
+
   // The old version is still usable: going back to it flags the two again.
-  await page.getByTestId('version-use').click();
+  await page.locator('[data-testid="version"][data-version="1"]').getByTestId('version-use').click();
   await expect(page.locator('[data-testid="version"][data-current="true"]')).toHaveAttribute('data-version', '1');
   for (const a of alarms) {
     await expect(page.locator(`[data-testid="result-row"][data-name="${a.name}"]`)).toHaveAttribute('data-verdict', 'fail', { timeout: 180_000 });
