@@ -2,8 +2,7 @@
 // survives a reload, a page closed mid-batch leaves only whole records, the storage budget trims thumbnails and
 // says so, the report lists the fails, deleting the model keeps its records; and two false alarms, reviewed and
 // taught, make a new version that passes them while the old version stays listed and usable (and the model's own
-// export, imported again, becomes its next version); full storage keeps
-// the verdict and says why.
+// export, imported again, becomes its next version); full storage keeps the verdict and says why.
 import { expect, test, type Page } from '@playwright/test';
 import { buildFrom, openApp, pipeConsole } from './helpers/app';
 import type { NodeImage } from './helpers/data';
