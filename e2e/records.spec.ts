@@ -195,6 +195,7 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
   await page.getByTestId('panel-save').click();
   await expect(page.getByTestId('library-item')).toHaveCount(1);
   await expect(page.getByTestId('resume-offer')).toHaveCount(0);
+  await expect.poll(() => page.evaluate(hasDraft)).toBe(false); // saved: nothing left to offer
 
   const alarms = [still('flagged_1.png', 7, true), still('flagged_2.png', 31, true)];
   await inspect(page, [...alarms, still('ok_12.png', 12), still('ok_24.png', 24)]);

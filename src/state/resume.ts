@@ -41,6 +41,15 @@ function remember(id: string | null): void {
   }
 }
 
+async function dropIfDraftOf(createdAt: number): Promise<void> {
+  try {
+    const d = await readDraft<Draft>();
+    if (d?.draft.createdAt === createdAt) await dropDraft();
+  } catch {
+    // Left for the next visit to offer.
+  }
+}
+
 let started = false;
 /** Once per page: opens the last model, offers an unsaved one, and from then on keeps both up to date. */
 export async function resumeSession(): Promise<void> {
@@ -71,7 +80,8 @@ export async function resumeSession(): Promise<void> {
     if (!c) return;
     if (c.libraryId && c.libraryId !== prev.current?.libraryId) {
       remember(c.libraryId);
-      void dropDraft().catch(() => undefined);
+      // Only the draft of this very build is done with (another window may have a build of its own kept).
+      if (!prev.current?.libraryId && prev.current?.createdAt === c.createdAt) void dropIfDraftOf(c.createdAt);
     } else if (!c.libraryId && c.dirty && c.key !== prev.current?.key) {
       // A new unsaved bank (a build): keep it until it is saved.
       const { key: _k, dirty: _d, ...draftModel } = c;
