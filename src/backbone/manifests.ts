@@ -163,7 +163,7 @@ export const NANODET_G: BackboneManifest = {
 export const MNV2_CENTERNET: BackboneManifest = {
   id: 'mnv2_centernet',
   label: 'MobileNetV2 1.4 + MobileNetV3-L 0.75 (ensemble)',
-  description: 'The default and the CenterNet COCO MobileNetV3 side by side, 80 + 224 channels, 6 MB',
+  description: 'The default and CenterNet\'s COCO MobileNetV3 side by side, 80 + 224 channels, 6 MB: the best mean accuracy measured, most on textured surfaces; slower (the cost below is measured on your images)',
   url: '/models/mnv2_centernet.onnx',
   inputName: 'input',
   inputSize: 224,
