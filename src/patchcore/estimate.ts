@@ -24,7 +24,10 @@ export interface CostEstimate {
   featureSeconds: number;
   /** Measured: one inspection against a bank of the build's size (features, nearest neighbours, eq. 7, map). */
   inspectSeconds: number;
-  /** Estimated: features of every training image plus the selections, from a measured selection speed. */
+  /**
+   * Estimated: features of every training image plus the selections, from a measured selection speed, plus building
+   * the bank's nearest-neighbour index (measured on a bank of the build's size).
+   */
   buildSeconds: number;
   /** Estimated bytes the build holds at its peak: the selection's vectors (full and projected). */
   memoryBytes: number;
@@ -78,7 +81,9 @@ export async function estimateCost(
 
   // Nearest neighbours against a bank of the size the build will make, drawn from those vectors with a little noise.
   const probe = new PatchCore(model.backbone, model.kernels, cfg);
+  // Loading builds the bank's index (for kernels that search through one): timed here, counted in the build.
   probe.load(jittered(others, bank, cfg.seed), { imageCount: 1 });
+  const indexSeconds = probe.indexSeconds;
   await probe.scoreFeatures(features, features.input); // warm-up: the first search against a bank prepares it
   signal?.throwIfAborted();
   let search = Number.POSITIVE_INFINITY;
@@ -118,7 +123,7 @@ export async function estimateCost(
     bank,
     featureSeconds,
     inspectSeconds,
-    buildSeconds: (featureSeconds * views - decodeSeconds * (views - 1)) * imageCount + selectSeconds,
+    buildSeconds: (featureSeconds * views - decodeSeconds * (views - 1)) * imageCount + selectSeconds + indexSeconds,
     memoryBytes: plan.peakRows * (cols + cfg.projectionDim) * 4,
     bankBytes: bank * cols * 4,
   };

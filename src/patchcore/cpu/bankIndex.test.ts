@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blobs, uniform } from '../testData';
 import type { Matrix } from '../types';
-import { BankIndex, MIN_INDEXED_ROWS, bankChecksum, kNearestWith, nearestWith } from './bankIndex';
+import { AdaptiveNearest, BankIndex, MIN_INDEXED_ROWS, bankChecksum, kNearestWith, nearestWith } from './bankIndex';
 import { kNearest, nearest } from './knn';
 
 /** Rows of a matrix as a new matrix (queries drawn from near the bank). */
@@ -108,5 +108,34 @@ describe('a stored index is used only for its own bank', () => {
     const one = BankIndex.restore(bank, { ...index.stored, cluster: new Uint32Array(bank.rows) })!;
     const q = jitter(bank, 60, 9, 0.5);
     expect(one.nearest(q)).toEqual(nearest(q, bank));
+  });
+});
+
+describe('the index where it pays, the brute force where it does not', () => {
+  const bank = blobs(1500, 32, 16, 31, 5);
+  const queries = jitter(bank, 1400, 8, 0.4);
+  const want = nearest(queries, bank);
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('keeps the index for the whole call when the brute force is slower, with the same answers', async () => {
+    const a = new AdaptiveNearest(BankIndex.build(bank)!, async (rows) => (await wait(400), nearest(rows, bank)));
+    for (let call = 0; call < 2; call++) {
+      expect(await a.nearest(queries)).toEqual(want);
+    }
+    expect(a.lastSplit).toEqual({ index: 1400, brute: 0 });
+  });
+
+  it('hands the rest of each call to a faster brute force, still checking a few queries with the index', async () => {
+    // A brute force that answers at once (from the known answers; its rows are a view of the queries'): the index
+    // cannot beat it.
+    const instant = async (rows: Matrix) => {
+      const start = (rows.data.byteOffset - queries.data.byteOffset) / 4 / queries.cols;
+      return { distances: want.distances.slice(start, start + rows.rows), indices: want.indices.slice(start, start + rows.rows) };
+    };
+    const a = new AdaptiveNearest(BankIndex.build(bank)!, instant);
+    expect(await a.nearest(queries)).toEqual(want);
+    expect(a.lastSplit.brute).toBeGreaterThan(0);
+    expect(await a.nearest(queries)).toEqual(want);
+    expect(a.lastSplit).toEqual({ index: 64, brute: 1400 - 64 });
   });
 });

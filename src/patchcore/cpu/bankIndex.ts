@@ -58,11 +58,8 @@ export interface BankIndexOptions {
 }
 
 export interface NearestOptions {
+  /** Queries are a row-major grid this wide (patch features): the patch above seeds each search too. */
   gridW?: number;
-  /** The queries' projections, when the caller made them already (see project()). */
-  projected?: Float64Array;
-  /** k candidate rows per query, and per query a lower bound on the distance of every row not among them. */
-  seeds?: { rows: Uint32Array; k: number; lowerBound: Float64Array };
 }
 
 /** Work done by the last nearest() call, to show how much was pruned. */
@@ -74,8 +71,6 @@ export interface SearchStats {
   measured: number;
   /** Brute force would measure queries x rows. */
   bruteForce: number;
-  /** Queries that needed the search (the others were settled by their seeds). */
-  searched: number;
 }
 
 /** FNV-1a over the bank's fp32 bit patterns (and shape): cheap, and any changed value changes it. */
@@ -92,7 +87,7 @@ export function bankChecksum(bank: Matrix): number {
 
 export class BankIndex {
   /** Search statistics of the last nearest() call. */
-  lastStats: SearchStats = { queries: 0, projected: 0, measured: 0, bruteForce: 0, searched: 0 };
+  lastStats: SearchStats = { queries: 0, projected: 0, measured: 0, bruteForce: 0 };
   // The layout below is read by the search (one module); callers use nearest() and kNearest().
   readonly norms: Float64Array;
   readonly maxNorm: number;
@@ -190,37 +185,25 @@ export class BankIndex {
     return new BankIndex(bank, stored);
   }
 
-  /** Query rows projected onto the index's axes (rows x axes, double): what the search and the seeds' graph see. */
-  project(queries: Matrix): Float64Array {
-    return projectRows(queries, this.stored.axes, this.p);
-  }
-
   /**
    * Exact 1-NN of every query row, as knn.ts's `nearest` answers it (same distances, same indices, ties to the lowest
-   * index). `gridW`: queries are a row-major grid this wide, so the patch above seeds the search too. `seeds`:
-   * candidates found elsewhere (the WASM path's projected top-k) and a lower bound on the distance of every other
-   * row; a query whose best seed beats that bound needs no search.
+   * index). `gridW`: queries are a row-major grid this wide, so the patch above seeds the search too.
    */
   nearest(queries: Matrix, opts: NearestOptions = {}): NearestResult {
     const d = queries.cols;
     if (this.bank.cols !== d) throw new Error(`Queries have ${d} dimensions but the memory bank has ${this.bank.cols}`);
     const nq = queries.rows;
     const gridW = opts.gridW ?? 0;
-    const seeds = opts.seeds;
     const distances = new Float32Array(nq);
     const indices = new Uint32Array(nq);
-    const stats: SearchStats = { queries: nq, projected: 0, measured: 0, bruteForce: nq * this.bank.rows, searched: 0 };
-    const qp = opts.projected ?? this.project(queries);
+    const stats: SearchStats = { queries: nq, projected: 0, measured: 0, bruteForce: nq * this.bank.rows };
+    const qp = projectRows(queries, this.stored.axes, this.p);
     const s = new Search(this, stats);
     for (let q = 0; q < nq; q++) {
       s.reset(queries.data, q * d, qp, q * this.p, 1);
       if (q > 0) s.consider(indices[q - 1]);
       if (gridW > 0 && q >= gridW) s.consider(indices[q - gridW]);
-      if (seeds) for (let i = q * seeds.k, e = i + seeds.k; i < e; i++) s.consider(seeds.rows[i], true);
-      if (!seeds || !(seeds.lowerBound[q] > s.currentBound())) {
-        stats.searched++;
-        s.run();
-      }
+      s.run();
       indices[q] = s.idx[0];
       distances[q] = Math.sqrt(Math.max(0, s.qn + s.vals[0]));
     }
@@ -236,7 +219,7 @@ export class BankIndex {
     if (kk === 0) return { distances: new Float32Array(0), indices: new Uint32Array(0) };
     const q = query.length === d ? query : query.subarray(0, d);
     const qp = projectRows({ data: q, rows: 1, cols: d }, this.stored.axes, this.p);
-    const s = new Search(this, { queries: 1, projected: 0, measured: 0, bruteForce: this.bank.rows, searched: 1 });
+    const s = new Search(this, { queries: 1, projected: 0, measured: 0, bruteForce: this.bank.rows });
     s.reset(q, 0, qp, 0, kk);
     s.run();
     const distances = new Float32Array(kk);
@@ -333,21 +316,12 @@ class Search {
     this.updateBound();
   }
 
-  /** The pruning bound now: the distance a row must beat (with the margin) to be kept. */
-  currentBound(): number {
-    return this.bound;
-  }
-
-  /**
-   * A candidate from outside the search order (a grid neighbour's answer, a seed): looked at once. `early`: measure
-   * with early exit (many seeds lose), else score at once (a neighbour's answer usually wins).
-   */
-  consider(r: number, early = false): void {
+  /** A candidate from outside the search order (a grid neighbour's answer): scored at once, once. */
+  consider(r: number): void {
     if (this.seen[r]) return;
     this.seen[r] = 1;
     this.touched[this.nTouched++] = r;
-    if (early) this.measure(r);
-    else this.score(r);
+    this.score(r);
   }
 
   /** Full distance in the original space with early exit; scores the row when it may be among the best. */
@@ -603,6 +577,71 @@ function kMeans(X: Float64Array, rows: number, p: number, k: number, seed: numbe
   kk = next;
   for (let r = 0; r < rows; r++) assign[r] = remap[assign[r]];
   return assign;
+}
+
+/** Queries the index answers first in a call while it is the faster path, timed against the brute force's pace. */
+const PROBE_ROWS = 512;
+/** Queries it answers first while the brute force is faster: enough to notice when the index starts to pay. */
+const RECHECK_ROWS = 64;
+
+/**
+ * The index where it pays, a kernel's brute force where it does not. Each call's first queries go through the index
+ * and are timed (PROBE_ROWS of them, RECHECK_ROWS while the brute force is ahead); the brute force is timed once, on
+ * the next block, the first time it is needed. The rest of the call goes to whichever was faster per query on this
+ * bank. On clustered features the index wins by far; on uniform random vectors it cannot prune and is several times
+ * slower than the brute force, which then does nearly all the work. Both give the nearest memory vector, so the
+ * choice changes speed only.
+ */
+export class AdaptiveNearest {
+  /** ms per query of each path on this bank, as last measured (NaN: not yet). */
+  indexMsPerQuery = NaN;
+  bruteMsPerQuery = NaN;
+  /** Queries the last call sent to each path. */
+  lastSplit = { index: 0, brute: 0 };
+
+  constructor(
+    readonly index: BankIndex,
+    private readonly brute: (queries: Matrix) => Promise<NearestResult>,
+  ) {}
+
+  async nearest(queries: Matrix, gridW = 0): Promise<NearestResult> {
+    const nq = queries.rows, d = queries.cols;
+    const rows = (a: number, b: number): Matrix => ({ data: queries.data.subarray(a * d, b * d), rows: b - a, cols: d });
+    const behind = this.indexMsPerQuery > this.bruteMsPerQuery;
+    const want = behind ? RECHECK_ROWS : PROBE_ROWS;
+    // Whole grid rows where it can, so that the patch above seeds the search in the rest of the call too.
+    const probe = Math.min(nq, gridW > 0 && !behind ? Math.ceil(want / gridW) * gridW : want);
+    if (probe >= nq && !behind) {
+      this.lastSplit = { index: nq, brute: 0 };
+      return this.index.nearest(queries, { gridW });
+    }
+    const distances = new Float32Array(nq);
+    const indices = new Uint32Array(nq);
+    const put = (at: number, r: NearestResult) => {
+      distances.set(r.distances, at);
+      indices.set(r.indices, at);
+    };
+    let t = performance.now();
+    put(0, this.index.nearest(rows(0, probe), { gridW }));
+    this.indexMsPerQuery = (performance.now() - t) / probe;
+    let done = probe;
+    if (Number.isNaN(this.bruteMsPerQuery) && done < nq) {
+      const end = Math.min(nq, 2 * probe);
+      t = performance.now();
+      put(done, await this.brute(rows(done, end)));
+      this.bruteMsPerQuery = (performance.now() - t) / (end - done);
+      done = end;
+    }
+    const useIndex = !(this.indexMsPerQuery > this.bruteMsPerQuery);
+    if (done < nq) {
+      t = performance.now();
+      put(done, useIndex ? this.index.nearest(rows(done, nq), { gridW }) : await this.brute(rows(done, nq)));
+      // The brute force's pace, kept current whenever it runs a block of its own.
+      if (!useIndex) this.bruteMsPerQuery = (performance.now() - t) / (nq - done);
+    }
+    this.lastSplit = useIndex ? { index: nq - (done - probe), brute: done - probe } : { index: probe, brute: nq - probe };
+    return { distances, indices };
+  }
 }
 
 /** 1-NN through the index when the bank has one, else brute force: the same answer either way. */
