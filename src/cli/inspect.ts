@@ -33,7 +33,7 @@ export async function engineScorer(path: string, custom?: CustomBackbone, thread
   const engine = await openEngine(backboneFiles(meta.backbone.id, custom), threads);
   const pc = new PatchCore(engine.backbone, engine.kernels, meta.config);
   // The file's index when it belongs to this bank, else one built now (older files, or a stale one).
-  pc.load(bank, { patchCount: meta.patchCount, imageCount: meta.trainImageCount }, index);
+  pc.load(bank, { patchCount: meta.patchCount, imageCount: meta.trainImageCount }, { stored: index });
   return {
     name: meta.name,
     threshold: meta.calibration.threshold,

@@ -81,17 +81,18 @@ export class PatchCore {
   }
 
   /**
-   * Makes a stored bank this model's memory. Kernels that search through an index get the bank's: the stored one
-   * when it belongs to this bank (BankIndex.restore checks), else one built now.
+   * Makes a stored bank this model's memory. Kernels that search through an index get the bank's: `stored` when it
+   * belongs to this bank (BankIndex.restore checks), else one built now. `index: false`: none, for a bank that is
+   * scored once or not at all (a leave-one-out probe, the model an extension starts from).
    */
-  load(bank: MemoryBank, counts: ModelCounts, storedIndex?: StoredBankIndex | null): void {
+  load(bank: MemoryBank, counts: ModelCounts, opts: { stored?: StoredBankIndex | null; index?: boolean } = {}): void {
     this.bank = bank;
     this.patchCount = counts.patchCount ?? 0;
     this.imageCount = counts.imageCount;
     this.index = null;
     this.indexSeconds = 0;
-    if (!this.kernels.adoptIndex) return;
-    const restored = storedIndex ? BankIndex.restore(bank, storedIndex) : null;
+    if (!this.kernels.adoptIndex || opts.index === false) return;
+    const restored = opts.stored ? BankIndex.restore(bank, opts.stored) : null;
     const t0 = performance.now();
     this.index = restored ?? BankIndex.build(bank, { seed: this.config.seed });
     if (!restored) this.indexSeconds = (performance.now() - t0) / 1000;

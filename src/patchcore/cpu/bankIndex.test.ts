@@ -139,3 +139,17 @@ describe('the index where it pays, the brute force where it does not', () => {
     expect(a.lastSplit).toEqual({ index: 64, brute: 1400 - 64 });
   });
 });
+
+describe('degenerate banks', () => {
+  it('indexes a bank with constant columns and repeated rows, and still answers as brute force', () => {
+    const bank = blobs(800, 24, 3, 41);
+    for (let r = 0; r < bank.rows; r++) for (const c of [0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]) bank.data[r * 24 + c] = 1;
+    const index = BankIndex.build(bank, { axes: 16 })!;
+    const q = jitter(bank, 50, 2, 0.3);
+    expect(index.nearest(q)).toEqual(nearest(q, bank));
+    // Every row the same: no direction has any variance at all.
+    const same: Matrix = { data: new Float32Array(600 * 16).fill(2), rows: 600, cols: 16 };
+    const ones: Matrix = { data: new Float32Array(3 * 16).fill(1), rows: 3, cols: 16 };
+    expect(BankIndex.build(same)!.nearest(ones)).toEqual(nearest(ones, same));
+  });
+});

@@ -428,8 +428,14 @@ function projectRows(m: Matrix, axes: Float32Array, p: number): Float64Array {
     for (let a = 0; a < p; a += 4) {
       const aa = a, ab = Math.min(a + 1, p - 1), ac = Math.min(a + 2, p - 1), ad = Math.min(a + 3, p - 1);
       dot4x4(data, ra * cols, rb * cols, rc * cols, rd * cols, axes, aa * cols, ab * cols, ac * cols, ad * cols, cols, s);
-      const rs = [ra, rb, rc, rd], as = [aa, ab, ac, ad];
-      for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) out[rs[i] * p + as[j]] = s[4 * i + j];
+      // Repeated (padding) rows and axes write the same value twice; in reverse so the real slot's value stays.
+      for (let i = 3; i >= 0; i--) {
+        const o = (i === 0 ? ra : i === 1 ? rb : i === 2 ? rc : rd) * p;
+        out[o + ad] = s[4 * i + 3];
+        out[o + ac] = s[4 * i + 2];
+        out[o + ab] = s[4 * i + 1];
+        out[o + aa] = s[4 * i];
+      }
     }
   }
   return out;
@@ -498,6 +504,8 @@ function principalAxes(bank: Matrix, p: number, seed: number): Float32Array {
 
 /** Modified Gram-Schmidt, twice (one pass loses orthogonality on nearly dependent rows); a zero row gets a unit vector. */
 function orthonormalise(V: Float64Array, p: number, cols: number): void {
+  // Unit vectors tried in turn for degenerate rows; p <= cols, so some e_j is always outside the span of the others.
+  let nextUnit = 0;
   for (let pass = 0; pass < 2; pass++) {
     for (let i = 0; i < p; i++) {
       const io = i * cols;
@@ -510,9 +518,12 @@ function orthonormalise(V: Float64Array, p: number, cols: number): void {
       let n = 0;
       for (let a = 0; a < cols; a++) n += V[io + a] * V[io + a];
       n = Math.sqrt(n);
-      if (n < 1e-12) {
-        // Degenerate (rank-deficient covariance): any direction orthogonal to the others will do; retry with e_i.
-        for (let a = 0; a < cols; a++) V[io + a] = a === (i % cols) ? 1 : 0;
+      if (n < 1e-6) {
+        // Degenerate (a rank-deficient covariance, e.g. constant columns): any direction orthogonal to the others
+        // will do; try the next unit vector.
+        if (nextUnit >= 2 * cols) throw new Error('The principal axes of the memory bank could not be made orthonormal');
+        for (let a = 0; a < cols; a++) V[io + a] = a === nextUnit % cols ? 1 : 0;
+        nextUnit++;
         i--;
         continue;
       }
