@@ -35,10 +35,11 @@ export interface Scorer {
 }
 
 export async function engineScorer(path: string, custom?: CustomBackbone, threads?: number): Promise<Scorer> {
-  const { meta, bank } = await loadModelFile(path, custom);
+  const { meta, bank, index } = await loadModelFile(path, custom);
   const engine = await openEngine(backboneFiles(meta.backbone.id, custom), threads);
   const pc = new PatchCore(engine.backbone, engine.kernels, meta.config);
-  pc.load(bank, { patchCount: meta.patchCount, imageCount: meta.trainImageCount });
+  // The file's index when it belongs to this bank, else one built now (older files, or a stale one).
+  pc.load(bank, { patchCount: meta.patchCount, imageCount: meta.trainImageCount }, { stored: index });
   return {
     name: meta.name,
     threshold: meta.calibration.threshold,

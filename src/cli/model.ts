@@ -10,6 +10,7 @@ import { builtinManifest, INSTALL_EXTRA_BACKBONES, INSTALLABLE_BACKBONES, isKnow
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { calibrate, calibrationNote, calibrationScores, defaultModelName, holdoutSplit, learn, modelConfig, tooFewImages, type ImageSource, type ModelOptions } from '../patchcore/recipe';
 import { PatchCore } from '../patchcore/patchcore';
+import { BankIndex, type StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import type { MemoryBank, Progress } from '../patchcore/types';
 import { createWasmKernels, type WasmKernels } from '../patchcore/wasm/index';
 import { decodeBank, encodeBank } from '../storage/bank';
@@ -184,12 +185,18 @@ export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   }
 }
 
+/**
+ * Writes a .patchcore file with the bank's nearest-neighbour index, built on the bank as it will be read back (an
+ * fp16 bank decoded), so that inspect restores it instead of building it.
+ */
 export async function saveModelFile(path: string, meta: ModelMeta, bank: MemoryBank): Promise<void> {
-  writeAtomic(path, await encodeModelFile(meta, encodeBank(bank, meta.bankPrecision)));
+  const stored = encodeBank(bank, meta.bankPrecision);
+  const index = BankIndex.build(decodeBank(stored), { seed: meta.config.seed });
+  writeAtomic(path, await encodeModelFile(meta, stored, Date.now(), index?.stored ?? null));
 }
 
 /** Reads a .patchcore file with every check the app's import makes; a custom backbone's id is known when given. */
-export async function loadModelFile(path: string, custom?: CustomBackbone): Promise<{ meta: ModelMeta; bank: MemoryBank }> {
+export async function loadModelFile(path: string, custom?: CustomBackbone): Promise<{ meta: ModelMeta; bank: MemoryBank; index: StoredBankIndex | null }> {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -205,9 +212,9 @@ export async function loadModelFile(path: string, custom?: CustomBackbone): Prom
     const hint = (e as { code?: string }).code === 'unknown-backbone' ? ' Give its files with --backbone-onnx FILE.onnx --backbone-manifest FILE.json.' : '';
     throw new Error(`${path}: ${msg}${hint}`);
   }
-  const { meta, bank } = decoded;
+  const { meta, bank, index } = decoded;
   if (custom && meta.backbone.manifestHash && meta.backbone.manifestHash !== (await manifestHash(custom.manifest))) {
     throw new Error(`${path} was built with a different version of the backbone "${meta.backbone.id}" (its manifest hash differs)`);
   }
-  return { meta, bank: decodeBank(bank) };
+  return { meta, bank: decodeBank(bank), index };
 }

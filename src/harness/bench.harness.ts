@@ -178,3 +178,66 @@ export async function selection(c: { n: number; d: number; ratio: number; shares
     pool.close();
   }
 }
+
+/** Base64 of little-endian fp32 values back to a Float32Array (how the knn suite hands real features over). */
+function floats(b64: string): Float32Array {
+  const s = atob(b64);
+  const bytes = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+/**
+ * `npm run bench -- knn` in the page: one bank and the patch features of a few test images, searched by the
+ * TypeScript twin's brute force, the WASM MatMul over every dimension (the app's search before the index), the
+ * index alone (TypeScript, one thread), and the app's path now: the WASM kernels given the index (the index where it
+ * is faster, the MatMul where not); ms per image (each path's first call reported apart), and whether every answer
+ * equals the twin's.
+ */
+export async function knnReal(c: { bank: string; queries: string; cols: number; gridW: number; gridH: number; images: number; twinImages: number }) {
+  const { nearest } = await import('../patchcore/cpu/knn');
+  const { BankIndex } = await import('../patchcore/cpu/bankIndex');
+  const { createWasmKernels } = await import('../patchcore/wasm/index');
+  const bankData = floats(c.bank), Q = floats(c.queries);
+  const d = c.cols, per = c.gridW * c.gridH;
+  const bank = { data: bankData, rows: bankData.length / d, cols: d };
+  const image = (i: number) => ({ data: Q.subarray(i * per * d, (i + 1) * per * d), rows: per, cols: d, gridW: c.gridW, gridH: c.gridH });
+  const twin: { distances: Float32Array; indices: Uint32Array }[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < c.twinImages; i++) twin.push(nearest(image(i), bank));
+  const twinMs = (performance.now() - t0) / c.twinImages;
+  const same = (i: number, r: { distances: Float32Array; indices: Uint32Array }) =>
+    i >= twin.length || r.distances.every((v, k) => v === twin[i].distances[k]);
+  const timed = async (run: (i: number) => Promise<{ distances: Float32Array; indices: Uint32Array }>) => {
+    let t = performance.now();
+    let ok = same(0, await run(0));
+    const firstMs = performance.now() - t;
+    t = performance.now();
+    for (let i = 0; i < c.images; i++) ok = same(i, await run(i)) && ok;
+    return { firstMs, msPerImage: (performance.now() - t) / c.images, sameAsTwin: ok };
+  };
+  const kernels = await createWasmKernels();
+  const wasmBrute = await timed((i) => kernels.nearest(image(i), bank));
+  let t = performance.now();
+  const index = BankIndex.build(bank);
+  const buildMs = performance.now() - t;
+  if (!index) throw new Error('The bank is too small for an index');
+  t = performance.now();
+  BankIndex.restore(bank, index.stored);
+  const restoreMs = performance.now() - t;
+  let work = { projected: 0, measured: 0, bruteForce: 0 };
+  const tsIndex = await timed(async (i) => {
+    const r = index.nearest(image(i), { gridW: c.gridW });
+    const s = index.lastStats;
+    work = { projected: work.projected + s.projected, measured: work.measured + s.measured, bruteForce: work.bruteForce + s.bruteForce };
+    return r;
+  });
+  kernels.adoptIndex!(index);
+  const app = await timed((i) => kernels.nearest(image(i), bank));
+  await kernels.release();
+  return {
+    bank: bank.rows, cols: d, queriesPerImage: per, threads: kernels.threads,
+    twinMs, wasmBrute, tsIndex, app, buildMs, restoreMs,
+    projectedShare: work.projected / work.bruteForce, measuredShare: work.measured / work.bruteForce,
+  };
+}

@@ -10,6 +10,7 @@ import { normaliseRows } from './cpu/features';
 import { anomalyMap } from './anomalyMap';
 import { trainingViews, viewCount } from './augment';
 import { imageScore } from './scoring';
+import { BankIndex, type StoredBankIndex } from './cpu/bankIndex';
 import { keepRows, regionCells, spreadScores, type Region } from './region';
 import type { AnomalyMap, Kernels, MemoryBank, PatchFeatures, ProgressFn } from './types';
 
@@ -59,6 +60,13 @@ export function abortError(): Error {
 
 export class PatchCore {
   bank: MemoryBank | null = null;
+  /**
+   * The bank's nearest-neighbour index (cpu/bankIndex.ts), built with the bank or restored with it, for kernels
+   * that search through one; null for the WGSL kernels and for banks too small to index.
+   */
+  index: BankIndex | null = null;
+  /** Seconds the last load() spent building the index (0 when restored or not built). */
+  indexSeconds = 0;
   /** |M| of the current bank (0 before fit or when a loaded model did not record it). */
   patchCount = 0;
   imageCount = 0;
@@ -72,11 +80,23 @@ export class PatchCore {
     this.placement = placement(config, backbone.manifest);
   }
 
-  /** Makes a stored bank this model's memory. */
-  load(bank: MemoryBank, counts: ModelCounts): void {
+  /**
+   * Makes a stored bank this model's memory. Kernels that search through an index get the bank's: `stored` when it
+   * belongs to this bank (BankIndex.restore checks), else one built now. `index: false`: none, for a bank that is
+   * scored once or not at all (a leave-one-out probe, the model an extension starts from).
+   */
+  load(bank: MemoryBank, counts: ModelCounts, opts: { stored?: StoredBankIndex | null; index?: boolean } = {}): void {
     this.bank = bank;
     this.patchCount = counts.patchCount ?? 0;
     this.imageCount = counts.imageCount;
+    this.index = null;
+    this.indexSeconds = 0;
+    if (!this.kernels.adoptIndex || opts.index === false) return;
+    const restored = opts.stored ? BankIndex.restore(bank, opts.stored) : null;
+    const t0 = performance.now();
+    this.index = restored ?? BankIndex.build(bank, { seed: this.config.seed });
+    if (!restored) this.indexSeconds = (performance.now() - t0) / 1000;
+    if (this.index) this.kernels.adoptIndex(this.index);
   }
 
   /**
@@ -152,7 +172,7 @@ export class PatchCore {
     const inside = this.regionOf(features, input?.window);
     const queries = inside ? keepRows(features, inside) : features;
     const nn = await this.kernels.nearest(queries, bank);
-    const s = imageScore(nn.distances, nn.indices, queries, bank, this.config.reweightNeighbors);
+    const s = imageScore(nn.distances, nn.indices, queries, bank, this.config.reweightNeighbors, this.index);
     const grid = inside ? spreadScores(nn.distances, inside) : nn.distances;
     const patchScores: AnomalyMap = { data: grid, width: features.gridW, height: features.gridH };
     const size = input ?? { width: this.config.workingSize, height: this.config.workingSize };

@@ -1,5 +1,5 @@
 // Image-level anomaly score (sec. 3.3): the largest patch score s*, re-weighted by eq. 7 as anomalib does it.
-import { kNearest } from './cpu/knn';
+import { kNearestWith, type BankIndex } from './cpu/bankIndex';
 import type { Matrix } from './types';
 
 export interface ImageScore {
@@ -14,9 +14,10 @@ export interface ImageScore {
 /**
  * Eq. 7: w = 1 - softmax(d(m_test,*, N_b(m*)))[0], where m* is the nearest memory vector of the max patch and
  * N_b(m*) its b nearest memory vectors (m* itself first, at distance 0, as anomalib's support set). Distances are
- * L2, the softmax is computed stably (max subtracted). b <= 1 or a bank of fewer than 2 vectors returns s*.
+ * L2, the softmax is computed stably (max subtracted). b <= 1 or a bank of fewer than 2 vectors returns s*. `index`:
+ * the bank's nearest-neighbour index, if it has one.
  */
-export function imageScore(patchScores: Float32Array, nnIndex: Uint32Array, testFeatures: Matrix, bank: Matrix, b: number): ImageScore {
+export function imageScore(patchScores: Float32Array, nnIndex: Uint32Array, testFeatures: Matrix, bank: Matrix, b: number, index: BankIndex | null = null): ImageScore {
   const n = patchScores.length;
   if (n === 0) throw new Error('There are no patch scores to take the maximum of');
   let maxPatch = 0;
@@ -26,7 +27,8 @@ export function imageScore(patchScores: Float32Array, nnIndex: Uint32Array, test
 
   const d = bank.cols;
   const mStar = bank.data.subarray(nnIndex[maxPatch] * d, (nnIndex[maxPatch] + 1) * d);
-  const support = kNearest(mStar, bank, Math.min(b, bank.rows)).indices;
+  // Through the bank's index when it has one (the same neighbours, found without scanning the bank).
+  const support = kNearestWith(index && index.bank.data === bank.data ? index : null, mStar, bank, Math.min(b, bank.rows)).indices;
   const query = testFeatures.data.subarray(maxPatch * testFeatures.cols, (maxPatch + 1) * testFeatures.cols);
   const dist = new Float64Array(support.length);
   for (let s = 0; s < support.length; s++) {

@@ -61,7 +61,7 @@ export async function leaveOneOutScores(pc: PatchCore, images: RgbaImage[], sign
     const memory =
       k < others.rows ? gatherRows(others, await pc.kernels.coreset(others, { count: k, projectionDim, seed, startPoints: CORESET_START_POINTS, signal })) : others;
     const probe = new PatchCore(pc.backbone, pc.kernels, pc.config);
-    probe.load(memory, { imageCount: images.length - 1 });
+    probe.load(memory, { imageCount: images.length - 1 }, { index: false }); // scored once: an index would not pay
     scores.push((await probe.scoreFeatures(first[i], first[i].input)).score);
     signal?.throwIfAborted();
   }
@@ -92,7 +92,7 @@ export async function halvesScore(pc: PatchCore, image: RgbaImage): Promise<numb
     const cells = regionCells(f.gridW, f.gridH, f.input.window, memory);
     const bank = cells ? keepRows(f, cells) : f;
     const probe = new PatchCore(pc.backbone, pc.kernels, { ...pc.config, region: scored });
-    probe.load(bank, { imageCount: 1 });
+    probe.load(bank, { imageCount: 1 }, { index: false });
     score = Math.max(score, (await probe.scoreFeatures(f, f.input)).score);
   }
   return score;

@@ -1,5 +1,6 @@
 // Shapes shared by every step of the method. Buffers always travel with their shape, never as bare arrays.
 import type { FeatureMap } from '../backbone/types';
+import type { BankIndex } from './cpu/bankIndex';
 
 /** Row-major fp32 matrix: `rows` vectors of length `cols`. */
 export interface Matrix {
@@ -113,6 +114,11 @@ export interface Kernels {
   coreset(features: Matrix, opts: CoresetOptions): Promise<Uint32Array>;
   /** Exact 1-NN in L2 of every query row against the bank rows. */
   nearest(queries: Matrix, bank: Matrix): Promise<NearestResult>;
+  /**
+   * Kernels that can search through a bank index (cpu/bankIndex.ts) take the model's here; nearest() on its bank
+   * then prunes, with the same answers. Missing: the kernel searches by brute force (the WGSL kernel).
+   */
+  adoptIndex?(index: BankIndex): void;
   /** Separable Gaussian blur, reflect padding at the border, kernel radius = 4 * sigma (truncate 4, as scipy). */
   blur(map: AnomalyMap, sigmaPx: number): Promise<AnomalyMap>;
 }

@@ -12,6 +12,9 @@ import {
   type ExportHeader,
 } from './exportFormat';
 import { openLibrary, type ModelLibrary } from './library';
+import { BankIndex } from '../patchcore/cpu/bankIndex';
+import { blobs } from '../patchcore/testData';
+import { decodeBank, encodeBank } from './bank';
 import { randomBank, sampleDraft } from './library.fixture';
 
 const KNOWN = ['mobilenet_v2_mid', 'resnet18_mid'];
@@ -95,6 +98,38 @@ describe('.patchcore export and import', () => {
     // Re-exported from the second library, the bank bytes are identical.
     const again = new Uint8Array(await (await b.lib.exportModel(imported.id)).arrayBuffer());
     expect(readHeader(again).bank).toEqual(readHeader(file).bank);
+  });
+
+  it("carries the bank's nearest-neighbour index, which then restores for that bank only", async () => {
+    const bank = blobs(1200, 32, 10, 3);
+    const { lib } = await freshLibrary();
+    const { bank: _opened, ...saved } = await lib.open((await lib.save(sampleDraft(bank, 'Indexed'))).id);
+    for (const precision of ['fp32', 'fp16'] as const) {
+      const stored = encodeBank(bank, precision);
+      const asRead = decodeBank(stored);
+      const index = BankIndex.build(asRead)!;
+      const file = await encodeModelFile({ ...saved, bankPrecision: precision }, stored, 0, index.stored);
+      const back = await decodeModelFile(file, { knownBackbones: KNOWN });
+      expect(back.index).toEqual(index.stored);
+      const restored = BankIndex.restore(decodeBank(back.bank), back.index!);
+      expect(restored).not.toBeNull();
+      // The fp32 bank the index was not built on (for fp16: the values before rounding) is refused.
+      if (precision === 'fp16') expect(BankIndex.restore(bank, back.index!)).toBeNull();
+    }
+  });
+
+  it('reads files without an index (older ones) and treats an unreadable index as none', async () => {
+    const bank = blobs(600, 16, 4, 5);
+    const { lib } = await freshLibrary();
+    const { bank: _opened, ...saved } = await lib.open((await lib.save(sampleDraft(bank, 'Old'))).id);
+    const plain = await encodeModelFile(saved, encodeBank(bank, 'fp32'), 0);
+    expect(readHeader(plain).header.index).toBeUndefined();
+    expect((await decodeModelFile(plain, { knownBackbones: KNOWN })).index).toBeNull();
+    const { header, bank: bytes } = readHeader(await encodeModelFile(saved, encodeBank(bank, 'fp32'), 0, BankIndex.build(bank)!.stored));
+    const broken = await craft({ ...header, index: { ...header.index, axes: '%%%' } }, bytes);
+    const read = await decodeModelFile(broken, { knownBackbones: KNOWN });
+    expect(read.index).toBeNull();
+    expect(bitsOf(decodeBank(read.bank).data)).toEqual(bitsOf(bank.data));
   });
 
   describe('refuses a bad file with its own message and leaves the library unchanged', async () => {

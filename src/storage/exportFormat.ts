@@ -8,7 +8,11 @@
 //   ...    zeros up to B = align8(12 + H), so the bank can be viewed in place
 //   B      bank      rows x cols values, fp32 or fp16 per header.bank, row-major, little-endian
 //   end-32 32 bytes  SHA-256 of every byte before it
+// The header may carry the bank's nearest-neighbour index (header.index, StoredBankIndex with base64 arrays; its
+// own version and a checksum of the bank it belongs to). It is optional: files without it (every file written before
+// it existed) load and get their index built on load, and readers that predate it ignore it.
 import { BYTES_PER_VALUE, bankBytes, bankFromBytes, type StoredBank } from './bank';
+import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import { formatBytes } from '../lib/format';
 import { LibraryError } from './errors';
 import {
@@ -34,13 +38,19 @@ export interface ExportHeader {
   meta: Omit<ModelMeta, 'thumbnails'> | Omit<ModelMetaV1, "thumbnails">;
   thumbnails: { mime: Thumbnail['mime']; width: number; height: number; base64: string }[];
   bank: { precision: BankPrecision; rows: number; cols: number; byteLength: number };
+  /** The bank's index (axes fp32 and clusters u32, little-endian, base64); absent in older files. */
+  index?: Omit<StoredBankIndex, 'axes' | 'cluster'> & { axes: string; cluster: string };
 }
 
-/** Encodes one model. The bank is written exactly as stored (fp16 stays fp16), so import is bitwise. */
+/**
+ * Encodes one model. The bank is written exactly as stored (fp16 stays fp16), so import is bitwise. `index`: the
+ * bank's nearest-neighbour index, built on the bank as it will be read back (decoded fp16 for an fp16 bank).
+ */
 export async function encodeModelFile(
   meta: ModelMeta,
   bank: StoredBank,
   exportedAt = Date.now(),
+  index: StoredBankIndex | null = null,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const { thumbnails, ...rest } = meta;
   const values = bankBytes(bank);
@@ -50,6 +60,7 @@ export async function encodeModelFile(
     meta: rest,
     thumbnails: thumbnails.map((t) => ({ mime: t.mime, width: t.width, height: t.height, base64: toBase64(t.bytes) })),
     bank: { precision: bank.precision, rows: bank.rows, cols: bank.cols, byteLength: values.byteLength },
+    ...(index && LITTLE_ENDIAN ? { index: { ...index, axes: toBase64(bytesOf(index.axes)), cluster: toBase64(bytesOf(index.cluster)) } } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const bankOffset = align8(PREAMBLE + json.byteLength);
@@ -83,7 +94,7 @@ export function exportFileName(meta: Pick<ModelMeta, 'name'>): string {
 export async function decodeModelFile(
   bytes: Uint8Array,
   opts: { knownBackbones: readonly string[] },
-): Promise<{ meta: ModelMeta; bank: StoredBank }> {
+): Promise<{ meta: ModelMeta; bank: StoredBank; index: StoredBankIndex | null }> {
   const n = bytes.byteLength;
   if (n < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw new LibraryError(
@@ -187,7 +198,30 @@ export async function decodeModelFile(
       `This model was built with the backbone "${meta.backbone.id}", which this app does not have${known}.`,
     );
   }
-  return { meta, bank: bankFromBytes(bytes.subarray(bankOffset, bankOffset + byteLength), precision, rows, cols) };
+  const stored = bankFromBytes(bytes.subarray(bankOffset, bankOffset + byteLength), precision, rows, cols);
+  return { meta, bank: stored, index: readIndex(header.index) };
+}
+
+/**
+ * The stored index, or null when there is none or it cannot be read (then it is rebuilt on load; whether it belongs
+ * to the bank is checked when it is used, by BankIndex.restore).
+ */
+function readIndex(raw: ExportHeader['index'] | undefined): StoredBankIndex | null {
+  if (!raw || typeof raw !== 'object' || !LITTLE_ENDIAN) return null;
+  try {
+    const axes = fromBase64(raw.axes), cluster = fromBase64(raw.cluster);
+    if (axes.byteLength % 4 !== 0 || cluster.byteLength % 4 !== 0) return null;
+    const { version, rows, cols, checksum } = raw;
+    if (![version, rows, cols, checksum].every((v) => Number.isInteger(v))) return null;
+    return { version, rows, cols, checksum, axes: new Float32Array(axes.buffer), cluster: new Uint32Array(cluster.buffer) };
+  } catch {
+    return null;
+  }
+}
+
+/** The bytes of a typed array (a view). */
+function bytesOf(a: Float32Array | Uint32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 async function checksumMatches(bytes: Uint8Array): Promise<boolean> {
@@ -213,6 +247,7 @@ function damaged(): LibraryError {
 }
 
 const align8 = (n: number) => Math.ceil(n / 8) * 8;
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
 
 function toBase64(bytes: Uint8Array): string {

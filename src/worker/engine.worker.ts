@@ -158,7 +158,8 @@ const blobSource: ImageSource<ImageFile> = { name: (f) => f.name, decode: (f) =>
 async function extend(args: RequestMap['extend']['args'], signal: AbortSignal, progress: (p: Progress) => void): Promise<ExtendResult> {
   const engine = requireEngine();
   const pc = new PatchCore(engine.backbone, engine.kernels.kernels, args.config);
-  pc.load(args.bank, { patchCount: args.patchCount, imageCount: args.imageCount });
+  // The old bank is only a starting point: the extended one gets its index when extend loads it.
+  pc.load(args.bank, { patchCount: args.patchCount, imageCount: args.imageCount }, { index: false });
   const skipped: SkippedImage[] = [];
   const sel = selectorFor(args.config, engine.kernels.kernels, signal);
   const r = await pc

@@ -36,6 +36,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     aggregate: cpuKernels.aggregate,
     coreset: cpuKernels.coreset,
     nearest: (queries, bank) => knn.nearest(queries, bank),
+    adoptIndex: (index) => knn.adopt(index),
     blur: cpuKernels.blur,
     release: () => knn.release(),
   };

@@ -1,7 +1,10 @@
 // Exact 1-NN (eq. 6) on onnxruntime-web's WASM backend: the bank lives in a session as initializers, a multi-threaded
 // MatMul ranks candidates in fp32, and the few candidates per query are re-scored in double exactly as the twin
-// (cpu/knn.ts) scores them, so distances are the twin's and indices differ only on fp32-level near-ties.
+// (cpu/knn.ts) scores them, so distances are the twin's and indices differ only on fp32-level near-ties. A bank
+// whose model handed over its index (cpu/bankIndex.ts) is searched through it wherever it is faster than the MatMul.
 import type * as ort from 'onnxruntime-web/webgpu';
+import { gridWidth } from '../cpu';
+import { AdaptiveNearest, type BankIndex } from '../cpu/bankIndex';
 import { rowNorms } from '../cpu/knn';
 import type { Matrix, NearestResult } from '../types';
 import { knnGraph, type KnnChunk } from './graphs';
@@ -39,9 +42,23 @@ export class WasmNearest {
     this.k = Math.max(1, opts.candidates ?? 4);
   }
 
+  /** The index of the model's bank, and how it shares the work with the MatMul; by bank array. */
+  private readonly indexed = new WeakMap<Float32Array, AdaptiveNearest>();
+  /** What the last call on an indexed bank did (for the bench and the tests). */
+  lastAdaptive: AdaptiveNearest | null = null;
+
+  /** Searches the index's bank through it from now on, where it is faster. */
+  adopt(index: BankIndex): void {
+    const bank = index.bank;
+    this.indexed.set(bank.data, new AdaptiveNearest(index, (rows) => this.run(rows, bank)));
+  }
+
   /** Calls run one at a time: a bank switch must not release a session another call is still running. */
   nearest(queries: Matrix, bank: Matrix): Promise<NearestResult> {
-    const job = this.queue.then(() => this.run(queries, bank));
+    const adaptive = this.indexed.get(bank.data);
+    const usable = adaptive && adaptive.index.bank.rows === bank.rows && adaptive.index.bank.cols === bank.cols;
+    this.lastAdaptive = usable ? adaptive : null;
+    const job = this.queue.then(() => (usable ? adaptive.nearest(queries, gridWidth(queries)) : this.run(queries, bank)));
     this.queue = job.catch(() => undefined);
     return job;
   }
