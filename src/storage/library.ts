@@ -25,6 +25,7 @@
 // Each change is announced to the other tabs (announce.ts) once its last transaction has committed, so they list
 // what is really stored when they re-read it.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { inTransaction } from './transaction';
 import { formatBytes } from '../lib/format';
 import type { MemoryBank } from '../patchcore/types';
 import { announce as announceToTabs, type LibraryChange } from './announce';
@@ -650,22 +651,7 @@ export class ModelLibrary {
 
   /** One transaction; resolves once it has committed, and rolls it back if `body` throws. */
   private tx<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T> | T): Promise<T> {
-    return this.store(mode, async (s) => {
-      const done = promisifyRequest(s.transaction);
-      done.catch(() => undefined);
-      try {
-        const result = await body(s);
-        await done;
-        return result;
-      } catch (e) {
-        try {
-          s.transaction.abort();
-        } catch {
-          // Already committed or aborted.
-        }
-        throw e;
-      }
-    });
+    return inTransaction(this.store, mode, body);
   }
 
   /** Runs writes to one model one after another, so a rename cannot overwrite an extend's switch, and so on. */

@@ -11,6 +11,7 @@
 // Every add is one transaction (record, thumbnail and usage together): a tab closed mid-batch leaves every earlier
 // record whole and no later one half written. Trimming is a second transaction, after the add has committed.
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { inTransaction } from './transaction';
 import { formatBytes } from '../lib/format';
 import { isQuotaError } from './errors';
 import { describeInvalidRecord, type InspectionRecord, type RecordThumb, type Review } from './recordFormat';
@@ -217,22 +218,7 @@ export class RecordStore {
 
   /** One transaction; resolves once committed, rolled back if `body` throws (library.ts does the same). */
   private tx<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => Promise<T> | T): Promise<T> {
-    return this.store(mode, async (s) => {
-      const done = promisifyRequest(s.transaction);
-      done.catch(() => undefined);
-      try {
-        const result = await body(s);
-        await done;
-        return result;
-      } catch (e) {
-        try {
-          s.transaction.abort();
-        } catch {
-          // Already committed or aborted.
-        }
-        throw e;
-      }
-    });
+    return inTransaction(this.store, mode, body);
   }
 }
 
