@@ -95,7 +95,7 @@ export function WebcamView() {
             </>
           )}
           {live && (
-            <span className="muted" data-testid="camera-fps" aria-live="off">
+            <span className="muted" data-testid="camera-fps" data-frames={w.frames} aria-live="off">
               {w.status === 'frozen' ? 'frozen' : `${w.fps.toFixed(1)} fps`}
             </span>
           )}
