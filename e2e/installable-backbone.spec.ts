@@ -22,7 +22,7 @@ test('an installable backbone is listed as not installed with the command that i
   const option = page.getByTestId('backbone-select').locator('option[value="mnv2_centernet"]');
   await expect(option).toHaveText(/\(not installed\)$/);
   await expect(option).toBeDisabled();
-  await expect(page.getByTestId('backbone-help')).toContainText('run `npm run backbones:extra` where the app is installed');
+  await expect(page.getByTestId('backbone-install-note')).toContainText('run `npm run backbones:extra` where the app is installed');
 
   // Listed by the server (as after `npm run backbones:extra`) but its graph gone: choosing it explains, nothing breaks.
   listed = true;
@@ -31,6 +31,7 @@ test('an installable backbone is listed as not installed with the command that i
   await page.getByTestId('tab-build').click();
   await expect(option).toBeEnabled();
   await expect(option).not.toHaveText(/not installed/);
+  await expect(page.getByTestId('backbone-install-note')).toHaveCount(0);
   await dropFiles(page, '[data-testid="good-dropzone"]', stills(2));
   await page.getByTestId('backbone-select').selectOption('mnv2_centernet');
   await expect(page.getByTestId('cost-estimate')).toContainText('is not installed on this server: run `npm run backbones:extra`', { timeout: 60_000 });

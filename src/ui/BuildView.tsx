@@ -99,10 +99,10 @@ export function BuildView() {
               {customSelected
                 ? `custom: ${customSelected.label}, ${customSelected.channels.join(' + ')} channels; weights' licence is yours to check`
                 : KNOWN_BACKBONES.find((m) => m.id === b.backbone)?.description}
-              {INSTALLABLE_BACKBONES.some((m) => !installed?.includes(m.id)) && (
-                <> More backbones are offered but not installed: {INSTALL_EXTRA_BACKBONES}.</>
-              )}
             </span>
+            {INSTALLABLE_BACKBONES.some((m) => !installed?.includes(m.id)) && (
+              <span className="field-help" data-testid="backbone-install-note">More backbones are offered but not installed: {INSTALL_EXTRA_BACKBONES}.</span>
+            )}
           </label>
           <CustomBackboneLoader disabled={running} />
           <fieldset className="field">
