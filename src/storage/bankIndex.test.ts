@@ -13,7 +13,7 @@ import type { MemoryBank } from '../patchcore/types';
 import { decodeBank, encodeBank } from './bank';
 import { decodeModelFile, encodeModelFile } from './exportFormat';
 import { openLibrary } from './library';
-import { randomBank, sampleDraft } from './library.fixture';
+import { sampleDraft } from './library.fixture';
 import type { InspectionModel } from './model';
 
 let dbCount = 0;

@@ -9,7 +9,7 @@ function indexNote(index: ReturnType<typeof useEngine.getState>['modelIndex']): 
 }
 
 export function Header() {
-  const { status, info, error, storage, modelIndex } = useEngine();
+  const { status, info, error, storage, modelIndex, loadedModelKey } = useEngine();
   return (
     <header className="header">
       <div className="brand">
@@ -25,7 +25,7 @@ export function Header() {
             <span className="pill" data-testid="engine-execution" title={`Backbone runs on ${info.executionPath}${info.threads > 1 ? ` with ${info.threads} threads` : ''}`}>
               backbone: {info.executionPath}{info.executionPath === 'wasm' && info.threads ? ` ×${info.threads}` : ''}
             </span>
-            <span className="pill" data-testid="engine-kernels" data-index={modelIndex?.source} title={`Where aggregation, coreset, kNN and blur run${indexNote(modelIndex)}`}>kernels: {info.kernels}</span>
+            <span className="pill" data-testid="engine-kernels" data-index={modelIndex?.source} data-model-key={loadedModelKey ?? undefined} title={`Where aggregation, coreset, kNN and blur run${indexNote(modelIndex)}`}>kernels: {info.kernels}</span>
             <span className="engine-reason muted" data-testid="engine-reason" title={info.gpu !== 'none' ? `${info.reason} (GPU: ${info.gpu})` : info.reason}>{info.reason}</span>
           </>
         )}
