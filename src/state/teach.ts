@@ -119,9 +119,14 @@ export const useTeach = create<TeachState>()((set, get) => ({
       const all = [...files, ...heldOut];
       set({ progress: { stage: 'scoring', done: 0, total: all.length * 2 } });
       const scoreWith = async (bank: InspectionModel['bank'], index: InspectionModel['index'], patchCount: number | undefined, imageCount: number, offset: number) => {
-        await engineRequest('load', { bank, config: model.config, patchCount, imageCount, index }).promise;
+        const loaded = await engineRequest('load', { bank, config: model.config, patchCount, imageCount, index }).promise;
         // The worker now holds a bank no model key names: the next inspection loads the open model again.
         markModelLoaded(null);
+        // The stored version had no usable index (an older model): keep the one just built with it, as opening does.
+        const built = loaded.index.built;
+        if (built && bank === model.bank && model.bankVersion !== undefined) {
+          library.saveIndex(plan.modelId, model.bankVersion, built).catch((e) => console.warn('The rebuilt bank index could not be stored; it will be built again next time.', e));
+        }
         const out: number[] = [];
         for (const [i, img] of all.entries()) {
           out.push((await engineRequest('score', { image: img }).promise).score);
