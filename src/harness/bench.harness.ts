@@ -241,3 +241,55 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
     projectedShare: work.projected / work.bruteForce, measuredShare: work.measured / work.bruteForce,
   };
 }
+
+export interface OpenTimes {
+  /** Reading the model from IndexedDB (library.open: meta, bank, index), ms. */
+  readMs: number;
+  /** The worker's 'load' (the bank sent over, the index restored or built), ms. */
+  loadMs: number;
+  source: string;
+}
+
+/**
+ * `npm run bench -- open`: opening a saved model as the app does (library.open from IndexedDB, then the worker's
+ * 'load' on WASM kernels), stored with its index (restored) and the same model stored without one (built, as every
+ * open did before the library kept indexes), alternately, `reps` times each; then the one write-back of an index
+ * built for a model stored without one.
+ */
+export async function openModel(c: { model: string; reps: number }): Promise<{ rows: number; cols: number; restored: OpenTimes[]; built: OpenTimes[]; writeBackMs: number; threads: number }> {
+  const { openLibrary } = await import('../storage/library');
+  const { KNOWN_BACKBONES } = await import('../backbone/manifests');
+  const bytes = Uint8Array.from(atob(c.model), (ch) => ch.charCodeAt(0));
+  const lib = await openLibrary({ requestPersistence: false });
+  const withIndex = await lib.importModel(bytes, KNOWN_BACKBONES.map((b) => b.id));
+  const bare = await lib.saveAs({ ...(await lib.open(withIndex.id)), index: null }, 'bench, stored without an index');
+  const client = new EngineClient();
+  try {
+    const info = await client.request('init', { backbone: withIndex.backbone.id, execution: 'wasm', kernels: 'wasm' }).promise;
+    const open = async (id: string) => {
+      const t0 = performance.now();
+      const m = await lib.open(id);
+      const t1 = performance.now();
+      const r = await client.request('load', { bank: m.bank, config: m.config, patchCount: m.patchCount, imageCount: m.trainImageCount, index: m.index }).promise;
+      return { times: { readMs: t1 - t0, loadMs: performance.now() - t1, source: r.index.source }, built: r.index.built };
+    };
+    await open(withIndex.id); // warm-up: the kernels' first load
+    const restored: OpenTimes[] = [], built: OpenTimes[] = [];
+    let last = null;
+    for (let i = 0; i < c.reps; i++) {
+      restored.push((await open(withIndex.id)).times);
+      const b = await open(bare.id);
+      built.push(b.times);
+      last = b.built;
+    }
+    const t0 = performance.now();
+    if (last) await lib.saveIndex(bare.id, bare.bankVersion, last);
+    const writeBackMs = last ? performance.now() - t0 : NaN;
+    return { rows: withIndex.bankShape.rows, cols: withIndex.bankShape.cols, restored, built, writeBackMs, threads: info.threads };
+  } finally {
+    client.terminate();
+    await lib.delete(withIndex.id);
+    await lib.delete(bare.id);
+    await lib.purgeDeleted();
+  }
+}

@@ -54,6 +54,9 @@ export interface JobOptions {
   selector?: { select: SelectRows; parallel: number; selectAll?: SelectRows; selectAllSpeedup?: number };
 }
 
+/** Where a loaded model's index came from; 'none' when its kernels search without one or the bank is too small. */
+export type IndexSource = 'restored' | 'built' | 'none';
+
 export function abortError(): Error {
   return new DOMException('The operation was cancelled', 'AbortError');
 }
@@ -67,6 +70,8 @@ export class PatchCore {
   index: BankIndex | null = null;
   /** Seconds the last load() spent building the index (0 when restored or not built). */
   indexSeconds = 0;
+  /** Where the last load() got the index: restored from what was stored, built now, or none (see load). */
+  indexSource: IndexSource = 'none';
   /** |M| of the current bank (0 before fit or when a loaded model did not record it). */
   patchCount = 0;
   imageCount = 0;
@@ -91,11 +96,13 @@ export class PatchCore {
     this.imageCount = counts.imageCount;
     this.index = null;
     this.indexSeconds = 0;
+    this.indexSource = 'none';
     if (!this.kernels.adoptIndex || opts.index === false) return;
     const restored = opts.stored ? BankIndex.restore(bank, opts.stored) : null;
     const t0 = performance.now();
     this.index = restored ?? BankIndex.build(bank, { seed: this.config.seed });
     if (!restored) this.indexSeconds = (performance.now() - t0) / 1000;
+    if (this.index) this.indexSource = restored ? 'restored' : 'built';
     if (this.index) this.kernels.adoptIndex(this.index);
   }
 

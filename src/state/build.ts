@@ -391,6 +391,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
         description: '',
         config,
         bank: r.bank,
+        index: r.index,
         threshold,
         thresholdMode: 'false-alarm',
         falseAlarmRate: s.falseAlarmRate,
@@ -401,7 +402,7 @@ export const useBuild = create<BuildState>()((set, get) => ({
         thumbnails,
         createdAt: Date.now(),
       });
-      markModelLoaded(current.key);
+      markModelLoaded(current.key, { source: r.index ? 'built' : 'none', seconds: 0 });
       set({
         phase: 'done',
         progress: null,

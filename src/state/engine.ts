@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import { EngineClient, isAbort, type Job } from '../worker/client';
 import type { CustomBackboneFiles, EngineInfo, RequestMap, RequestType } from '../worker/protocol';
+import type { IndexSource } from '../patchcore/patchcore';
 import type { Progress } from '../patchcore/types';
 import { DEFAULT_CONFIG } from '../patchcore/config';
 import { INSTALLABLE_BACKBONES, isKnownBackbone } from '../backbone/manifests';
@@ -33,6 +34,11 @@ interface EngineState {
   error: string | null;
   /** Key of the model the worker currently holds (see model store), or null after init. */
   loadedModelKey: number | null;
+  /**
+   * Where the model the worker holds got its nearest-neighbour index: restored (stored with the bank), built (on
+   * this build or load, in `seconds`), or none (kernels that search without one, a small bank); null before a model.
+   */
+  modelIndex: { source: IndexSource; seconds: number } | null;
   storage: { usage: number; quota: number } | null;
   /** Custom backbones loaded this session (their bytes stay in memory so the worker can switch back to them). */
   customBackbones: CustomBackboneInfo[];
@@ -86,6 +92,7 @@ export const useEngine = create<EngineState>()((set, get) => ({
   info: null,
   error: null,
   loadedModelKey: null,
+  modelIndex: null,
   storage: null,
   customBackbones: [],
   installed: null,
@@ -229,8 +236,9 @@ export function engineRequest<K extends RequestType>(
   return getClient().request(type, args, onProgress, transfer);
 }
 
-export function markModelLoaded(key: number | null): void {
-  useEngine.setState({ loadedModelKey: key });
+/** `index`: where the model now in the worker got its index (see modelIndex); unknown when not given. */
+export function markModelLoaded(key: number | null, index: EngineState['modelIndex'] = null): void {
+  useEngine.setState({ loadedModelKey: key, modelIndex: index });
 }
 
 export { isAbort };

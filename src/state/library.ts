@@ -2,6 +2,7 @@
 // one small interface; the library is opened once, on first use.
 import { KNOWN_BACKBONES } from '../backbone/manifests';
 import type { MemoryBank } from '../patchcore/types';
+import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import type { InspectionModel, ModelDraft, ModelMeta, ModelPatch } from '../storage/model';
 import { openLibrary, storageEstimate, type ModelLibrary, type ModelSummary, type ModelVersion, type StorageReport } from '../storage/library';
 import { exportFileName } from '../storage/exportFormat';
@@ -27,7 +28,9 @@ export interface LibraryApi {
   importFile(file: File): Promise<ModelMeta>;
   estimate(): Promise<StorageReport>;
   /** A new version of the model, the current one kept (see storage/library.ts, "Versions"). */
-  addVersion(id: string, bank: MemoryBank, patch: ModelPatch, note: string): Promise<ModelSummary>;
+  addVersion(id: string, bank: MemoryBank, patch: ModelPatch, note: string, index?: StoredBankIndex | null): Promise<ModelSummary>;
+  /** Stores an index built for a saved version's bank (see storage/library.ts saveIndex); false when it was not. */
+  saveIndex(id: string, version: number, index: StoredBankIndex): Promise<boolean>;
   versions(id: string): Promise<ModelVersion[]>;
   revertTo(id: string, version: number): Promise<ModelSummary>;
   deleteVersion(id: string, version: number): Promise<ModelSummary>;
@@ -78,7 +81,8 @@ export const library: LibraryApi = {
   },
   importFile: async (file) => (await lib()).importModel(file, KNOWN_BACKBONES.map((b) => b.id)),
   estimate: () => storageEstimate(),
-  addVersion: async (id, bank, patch, note) => (await lib()).addVersion(id, bank, patch, note),
+  addVersion: async (id, bank, patch, note, index) => (await lib()).addVersion(id, bank, patch, note, index),
+  saveIndex: async (id, version, index) => (await lib()).saveIndex(id, version, index),
   versions: async (id) => (await lib()).versions(id),
   revertTo: async (id, version) => (await lib()).revertTo(id, version),
   deleteVersion: async (id, version) => (await lib()).deleteVersion(id, version),

@@ -9,6 +9,7 @@ import type { Region } from '../patchcore/region';
 import { DEFAULT_FALSE_ALARM_RATE, thresholdForFalseAlarmRate } from '../patchcore/calibration';
 import { f1Max } from '../patchcore/metrics';
 import type { MemoryBank, Progress } from '../patchcore/types';
+import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import type { InspectionModel, ModelDraft, ModelMeta, Thumbnail } from '../storage/model';
 import { backboneRef, storedScoreStats } from '../storage/model';
 import { isKnownBackbone } from '../backbone/manifests';
@@ -33,6 +34,10 @@ export interface CurrentModel {
   description: string;
   config: EngineConfig;
   bank: MemoryBank;
+  /** The bank's nearest-neighbour index, when the engine made one or the library stored one (see loadIntoEngine). */
+  index?: StoredBankIndex | null;
+  /** The library version the bank is, when it was opened from the library or saved there as a new version. */
+  bankVersion?: number;
   threshold: number;
   thresholdMode: ThresholdMode;
   /** Target false-alarm rate the threshold was derived from (when mode is 'false-alarm'). */
@@ -248,11 +253,13 @@ export const useModel = create<ModelState>()((set, get) => ({
           trainImageCount: c.trainImageCount,
           patchCount: c.patchCount,
           bank: c.bank,
+          index: c.index,
         };
         meta = await library.save(draft);
       }
       const now = get().current;
-      if (now && now.key === c.key) set({ current: { ...now, name: meta.name, libraryId: meta.id, dirty: false }, elsewhere: null });
+      const bankVersion = c.libraryId ? now?.bankVersion : (meta as { bankVersion?: number }).bankVersion;
+      if (now && now.key === c.key) set({ current: { ...now, name: meta.name, libraryId: meta.id, bankVersion, dirty: false }, elsewhere: null });
       toast(`Saved “${meta.name}” to the library.`, { tone: 'success' });
       await get().refreshLibrary();
       return meta;
@@ -303,11 +310,12 @@ export const useModel = create<ModelState>()((set, get) => ({
         r.bank,
         { trainImageCount: r.imageCount, patchCount: r.patchCount },
         `${r.added} good image${r.added === 1 ? '' : 's'} added`,
+        r.index,
       );
       const now = get().current;
       const { key: _key, dirty, ...rest } = now && now.key === c.key ? now : c;
       void _key;
-      const next = get().setModel({ ...rest, bank: r.bank, trainImageCount: r.imageCount, patchCount: r.patchCount, libraryId: meta.id }, dirty);
+      const next = get().setModel({ ...rest, bank: r.bank, index: r.index, bankVersion: meta.bankVersion, trainImageCount: r.imageCount, patchCount: r.patchCount, libraryId: meta.id }, dirty);
       await loadIntoEngine(next);
       const skipped = r.skipped.length;
       setExt({
@@ -548,6 +556,8 @@ function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
     description: m.description,
     config: m.config,
     bank: m.bank,
+    index: m.index ?? null,
+    bankVersion: m.bankVersion,
     threshold: m.calibration.threshold,
     thresholdMode: far !== undefined ? 'false-alarm' : 'manual',
     falseAlarmRate: far ?? DEFAULT_FALSE_ALARM_RATE,
@@ -560,10 +570,23 @@ function fromStored(m: InspectionModel): Omit<CurrentModel, 'key' | 'dirty'> {
   };
 }
 
+/**
+ * Sends the model to the worker with its stored index. An index the worker had to build (none was stored, or the
+ * stored one no longer fit the bank) is kept with the model, and written back to the library for a saved version, so
+ * the next open restores it instead of building it again.
+ */
 async function loadIntoEngine(m: CurrentModel): Promise<void> {
   await ensureBackbone(m.config.backbone);
-  await engineRequest('load', { bank: m.bank, config: m.config, patchCount: m.patchCount, imageCount: m.trainImageCount }).promise;
-  markModelLoaded(m.key);
+  const r = await engineRequest('load', { bank: m.bank, config: m.config, patchCount: m.patchCount, imageCount: m.trainImageCount, index: m.index }).promise;
+  markModelLoaded(m.key, { source: r.index.source, seconds: r.index.seconds });
+  const built = r.index.built;
+  if (!built) return;
+  const now = useModel.getState().current;
+  if (now?.key === m.key) useModel.setState({ current: { ...now, index: built } });
+  if (m.libraryId && m.bankVersion !== undefined) {
+    // Only saves work: a failure (storage full, the version deleted meanwhile) costs a rebuild at the next open.
+    library.saveIndex(m.libraryId, m.bankVersion, built).catch((e) => console.warn('The rebuilt bank index could not be stored; it will be built again next time.', e));
+  }
 }
 
 /** The current model, made active in the worker if it is not already. Throws a readable Error. */

@@ -52,7 +52,7 @@ interface TeachState {
   dismiss(): void;
 }
 
-let pending: { model: InspectionModel; bank: InspectionModel['bank']; patchCount: number; imageCount: number; goods: number[] } | null = null;
+let pending: { model: InspectionModel; bank: InspectionModel['bank']; index: InspectionModel['index']; patchCount: number; imageCount: number; goods: number[] } | null = null;
 
 export const useTeach = create<TeachState>()((set, get) => ({
   phase: 'idle',
@@ -118,10 +118,15 @@ export const useTeach = create<TeachState>()((set, get) => ({
       }
       const all = [...files, ...heldOut];
       set({ progress: { stage: 'scoring', done: 0, total: all.length * 2 } });
-      const scoreWith = async (bank: InspectionModel['bank'], patchCount: number | undefined, imageCount: number, offset: number) => {
-        await engineRequest('load', { bank, config: model.config, patchCount, imageCount }).promise;
+      const scoreWith = async (bank: InspectionModel['bank'], index: InspectionModel['index'], patchCount: number | undefined, imageCount: number, offset: number) => {
+        const loaded = await engineRequest('load', { bank, config: model.config, patchCount, imageCount, index }).promise;
         // The worker now holds a bank no model key names: the next inspection loads the open model again.
         markModelLoaded(null);
+        // The stored version had no usable index (an older model): keep the one just built with it, as opening does.
+        const built = loaded.index.built;
+        if (built && bank === model.bank && model.bankVersion !== undefined) {
+          library.saveIndex(plan.modelId, model.bankVersion, built).catch((e) => console.warn('The rebuilt bank index could not be stored; it will be built again next time.', e));
+        }
         const out: number[] = [];
         for (const [i, img] of all.entries()) {
           out.push((await engineRequest('score', { image: img }).promise).score);
@@ -131,8 +136,8 @@ export const useTeach = create<TeachState>()((set, get) => ({
       };
       // Both banks take the engine in turn: Inspect and the webcam wait meanwhile, then reload the open model.
       const [before, after] = await borrowEngine(async () => [
-        await scoreWith(model.bank, model.patchCount, model.trainImageCount, 0),
-        await scoreWith(ext.bank, ext.patchCount, ext.imageCount, all.length),
+        await scoreWith(model.bank, model.index, model.patchCount, model.trainImageCount, 0),
+        await scoreWith(ext.bank, ext.index, ext.patchCount, ext.imageCount, all.length),
       ]);
 
       const oldThreshold = model.calibration.threshold;
@@ -143,7 +148,7 @@ export const useTeach = create<TeachState>()((set, get) => ({
       const goods = [...model.scoreStats.scores, ...heldAfter];
       const newThreshold = rate !== undefined && goods.length > 0 ? thresholdForFalseAlarmRate(goods, rate) : oldThreshold;
       const flagged = (scores: number[], t: number) => (scores.length ? scores.filter((s) => isFail(s, t)).length / scores.length : 0);
-      pending = { model, bank: ext.bank, patchCount: ext.patchCount, imageCount: ext.imageCount, goods };
+      pending = { model, bank: ext.bank, index: ext.index, patchCount: ext.patchCount, imageCount: ext.imageCount, goods };
       set({
         phase: 'measured',
         progress: null,
@@ -167,7 +172,7 @@ export const useTeach = create<TeachState>()((set, get) => ({
     const plan = get().plan, m = get().measure;
     if (!plan || !m || !pending || get().phase !== 'measured') return;
     set({ phase: 'saving' });
-    const { model, bank, patchCount, imageCount, goods } = pending;
+    const { model, bank, index, patchCount, imageCount, goods } = pending;
     try {
       const n = m.taught.length;
       const note = `${n} false alarm${n === 1 ? '' : 's'} taught as good image${n === 1 ? '' : 's'} (${m.taught.map((t) => t.file).join(', ')})`;
@@ -176,6 +181,7 @@ export const useTeach = create<TeachState>()((set, get) => ({
         bank,
         { calibration: { ...model.calibration, threshold: m.newThreshold }, scoreStats: storedScoreStats(goods), trainImageCount: imageCount, patchCount },
         note.length > 300 ? `${note.slice(0, 297)}…` : note,
+        index,
       );
       pending = null;
       await useModel.getState().refreshLibrary();

@@ -4,6 +4,14 @@
 //   meta:<id>              StoredMeta: the ModelMeta, the key of its current bank, and a tombstone when deleted
 //   bank:<id>:<version>    StoredBank (schema 1 stored a bare Float32Array under bank:<id>)
 //   pending:<bankKey>      { session, startedAt }: a bank written whose meta is not written yet
+//   index:<bankKey>        StoredBankIndex: the bank's nearest-neighbour index (patchcore/cpu/bankIndex.ts), kept
+//                          only when its checksum names that bank; absent for models saved before it was stored
+//
+// The index lives beside its bank, not in the meta or the bank record: a version that shares a bank shares its
+// index, an index built when an older model is opened is written back without rewriting the bank, and an index
+// that goes missing or stale costs a rebuild (the engine checks it against the bank before searching), never a
+// model. It is written in the bank's transaction and deleted with the bank; the start-up clean-up drops any index
+// whose bank is gone.
 //
 // Versions: addVersion() (teaching false alarms, importing a model that is already here) writes a new bank like
 // extend but keeps the old one, listed in the meta's `versions` with its own figures; revertTo() makes an older
@@ -32,6 +40,7 @@ import { announce as announceToTabs, type LibraryChange } from './announce';
 import { decodeBank, encodeBank, storedBankBytes, type StoredBank } from './bank';
 import { LibraryError, isQuotaError } from './errors';
 import { decodeModelFile, encodeModelFile } from './exportFormat';
+import { indexNamesBank, type StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import {
   SCHEMA_VERSION,
   describeInvalidMeta,
@@ -126,6 +135,8 @@ interface PendingMarker {
 const META = 'meta:';
 const BANK = 'bank:';
 const PENDING = 'pending:';
+const INDEX = 'index:';
+const indexKey = (bankKey: string) => INDEX + bankKey;
 const LOCK_PREFIX = 'patchcore-web/library-session/';
 const metaKey = (id: string) => META + id;
 const prefixRange = (prefix: string) => IDBKeyRange.bound(prefix, prefix + '\uffff');
@@ -181,8 +192,7 @@ export class ModelLibrary {
 
   /** A model with its bank decoded to fp32, ready to score with. */
   async open(id: string): Promise<InspectionModel> {
-    const { meta, bank } = await this.readStored(id);
-    return { ...publicMeta(meta), bank: decodeBank(bank) };
+    return this.openVersion(id);
   }
 
   /** Saves a new model. Returns its summary once both bank and metadata are stored. */
@@ -190,7 +200,8 @@ export class ModelLibrary {
     const precision = draft.bankPrecision ?? 'fp32';
     const meta = newMeta(draft, crypto.randomUUID(), this.now(), precision, draft.bank);
     checkBank(draft.bank, meta.name);
-    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(draft.bank, precision), 'save')));
+    const stored = encodeBank(draft.bank, precision);
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, stored, 'save', undefined, draft.index)));
   }
 
   /** Saves a model (typically an opened one, changed in memory) as a new library entry; the original stays. */
@@ -198,12 +209,13 @@ export class ModelLibrary {
     const p = precision ?? model.bankPrecision ?? 'fp32';
     const meta = newMeta({ ...model, name }, crypto.randomUUID(), this.now(), p, model.bank);
     checkBank(model.bank, meta.name);
-    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, encodeBank(model.bank, p), 'save')));
+    const stored = encodeBank(model.bank, p);
+    return this.announced('saved', this.exclusive(meta.id, () => this.writeModel(meta, stored, 'save', undefined, model.index)));
   }
 
   /** A copy of a stored model under a new id; the bank is copied as stored (bitwise). */
   async duplicate(id: string, name?: string): Promise<ModelSummary> {
-    const { meta, bank } = await this.readStored(id);
+    const { meta, bank, index } = await this.readStored(id);
     const copy = newMeta(
       { ...meta, name: name ?? `${meta.name} (copy)` },
       crypto.randomUUID(),
@@ -211,7 +223,7 @@ export class ModelLibrary {
       bank.precision,
       bank,
     );
-    return this.announced('duplicated', this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save')));
+    return this.announced('duplicated', this.exclusive(copy.id, () => this.writeModel(copy, bank, 'save', undefined, index)));
   }
 
   rename(id: string, name: string): Promise<ModelSummary> {
@@ -236,8 +248,9 @@ export class ModelLibrary {
   /**
    * "Add more good images to this model": stores `bank` (the whole new bank, old vectors included) as a new
    * version, then switches the model to it and drops the old one. Until the switch, the old version is intact.
+   * `index`: the new bank's nearest-neighbour index, stored with it when it belongs to it.
    */
-  async extend(id: string, bank: MemoryBank, patch: ModelPatch = {}): Promise<ModelSummary> {
+  async extend(id: string, bank: MemoryBank, patch: ModelPatch = {}, index?: StoredBankIndex | null): Promise<ModelSummary> {
     return this.announced('images-added', this.exclusive(id, async () => {
       const prev = await this.tx('readonly', (s) => liveMeta(s, id));
       checkBank(bank, prev.name);
@@ -255,15 +268,16 @@ export class ModelLibrary {
       };
       const problem = describeInvalidMeta(meta);
       if (problem) throw new LibraryError('invalid-model', `Cannot add to "${prev.name}": ${problem}.`);
-      return this.writeModel(meta, encodeBank(bank, prev.bankPrecision), 'save the new version of', { prev, patch });
+      return this.writeModel(meta, encodeBank(bank, prev.bankPrecision), 'save the new version of', { prev, patch }, index);
     }));
   }
 
   /**
    * A new version of the model from `bank` (the whole new bank) with `patch`'s figures, keeping the current version
    * stored and listed (unlike extend). `note` says what changed. A StoredBank (an import) is stored as it is.
+   * `index`: the new bank's nearest-neighbour index, stored with it when it belongs to it.
    */
-  async addVersion(id: string, bank: MemoryBank | StoredBank, patch: ModelPatch, note: string): Promise<ModelSummary> {
+  async addVersion(id: string, bank: MemoryBank | StoredBank, patch: ModelPatch, note: string, index?: StoredBankIndex | null): Promise<ModelSummary> {
     return this.announced('version-added', this.exclusive(id, async () => {
       const prev = await this.tx('readonly', (s) => liveMeta(s, id));
       const stored = 'precision' in bank ? bank : encodeBank(bank, prev.bankPrecision);
@@ -283,7 +297,7 @@ export class ModelLibrary {
       };
       const problem = describeInvalidMeta(meta);
       if (problem) throw new LibraryError('invalid-model', `Cannot make a new version of "${prev.name}": ${problem}.`);
-      return this.writeModel(meta, stored, 'save the new version of', { prev, patch, keep: note });
+      return this.writeModel(meta, stored, 'save the new version of', { prev, patch, keep: note }, index);
     }));
   }
 
@@ -310,6 +324,7 @@ export class ModelLibrary {
         const next: StoredMeta = { ...cur, versions: (cur.versions ?? []).filter((v) => v.version !== version) };
         s.put(next, metaKey(id));
         s.delete(target.bankKey);
+        s.delete(indexKey(target.bankKey));
         return summary(next);
       }),
     );
@@ -389,23 +404,53 @@ export class ModelLibrary {
       for (const m of (await req(s.getAll(prefixRange(META)))).map(upgradeMeta)) {
         if (m?.deleted?.session === this.sessionId) {
           s.delete(metaKey(m.id));
-          s.delete(m.bankKey);
-          for (const v of m.versions ?? []) s.delete(v.bankKey);
+          for (const k of [m.bankKey, ...(m.versions ?? []).map((v) => v.bankKey)]) {
+            s.delete(k);
+            s.delete(indexKey(k));
+          }
         }
       }
     });
   }
 
-  /** The model as one .patchcore file (see exportFormat.ts); the bank is written exactly as stored. */
+  /**
+   * The model as one .patchcore file (see exportFormat.ts); the bank is written exactly as stored, with its index
+   * in the header when one is stored for it and names it (models saved before indexes were stored have none: the
+   * app or the command line builds it when the file is opened).
+   */
   async exportModel(id: string, version?: number): Promise<Blob> {
-    const { meta, bank } = await this.readStored(id, version);
-    return new Blob([await encodeModelFile(publicMeta(meta), bank)], { type: 'application/octet-stream' });
+    const { meta, bank, index } = await this.readStored(id, version);
+    const fits = index && indexNamesBank(decodeBank(bank), index) ? index : null;
+    return new Blob([await encodeModelFile(publicMeta(meta), bank, Date.now(), fits)], { type: 'application/octet-stream' });
   }
 
-  /** One version of a model (the current one without `version`), bank decoded, for scoring or comparing. */
-  async openVersion(id: string, version: number): Promise<InspectionModel> {
-    const { meta, bank } = await this.readStored(id, version);
-    return { ...publicMeta(meta), bank: decodeBank(bank) };
+  /**
+   * One version of a model (the current one without `version`), bank decoded, for scoring or comparing, with the
+   * index stored for that bank (null when none is).
+   */
+  async openVersion(id: string, version?: number): Promise<InspectionModel> {
+    const { meta, bank, index } = await this.readStored(id, version);
+    return { ...publicMeta(meta), bank: decodeBank(bank), index, bankVersion: meta.bankVersion };
+  }
+
+  /**
+   * Stores a nearest-neighbour index built for a version's bank after it was saved (an older model opened, or a
+   * stored index that no longer fit). Only the index is written. Returns false, writing nothing, when the version is
+   * gone (deleted meanwhile, here or in another tab) or the index's shape is not the bank's; the checksum is checked
+   * against the bank by whoever uses it, as for every stored index.
+   */
+  saveIndex(id: string, version: number, index: StoredBankIndex): Promise<boolean> {
+    return this.exclusive(id, () =>
+      this.tx('readwrite', async (s) => {
+        const m = upgradeMeta(await req(s.get(metaKey(id))));
+        if (!m || m.deleted) return false;
+        const v = m.bankVersion === version ? versionOf(m) : (m.versions ?? []).find((x) => x.version === version);
+        if (!v || v.bankShape.rows !== index.rows || v.bankShape.cols !== index.cols) return false;
+        if ((await req(s.count(v.bankKey))) === 0) return false;
+        s.put(index, indexKey(v.bankKey));
+        return true;
+      }),
+    );
   }
 
   /**
@@ -419,18 +464,19 @@ export class ModelLibrary {
   ): Promise<ModelSummary & { asVersionOf?: string }> {
     const bytes =
       file instanceof Uint8Array ? file : new Uint8Array(file instanceof Blob ? await file.arrayBuffer() : file);
-    const { meta, bank } = await decodeModelFile(bytes, { knownBackbones });
+    // The file's index is kept when its checksum names the bank (writeModel checks); else it is built on open.
+    const { meta, bank, index } = await decodeModelFile(bytes, { knownBackbones });
     // With asVersion, a file exported from a model still here becomes its new version; otherwise a separate entry.
     // (The app asks the person, and asks for a version when they agree; see state/model.ts importModel.)
     const existing = opts.asVersion ? await this.sameModel(meta) : null;
     if (existing) {
       const { calibration, scoreStats, thumbnails, trainImageCount, patchCount, description } = meta;
       const patch: ModelPatch = { calibration, scoreStats, thumbnails, trainImageCount, description, ...(patchCount !== undefined ? { patchCount } : {}) };
-      const s = await this.addVersion(existing.id, bank, patch, opts.note ?? 'imported from a .patchcore file');
+      const s = await this.addVersion(existing.id, bank, patch, opts.note ?? 'imported from a .patchcore file', index);
       return { ...s, asVersionOf: existing.name };
     }
     const imported: ModelMeta = { ...meta, id: crypto.randomUUID() };
-    return this.announced('imported', this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import')));
+    return this.announced('imported', this.exclusive(imported.id, () => this.writeModel(imported, bank, 'import', undefined, index)));
   }
 
   /** The live model a file's meta was exported from, when it can take the file's bank as a version. */
@@ -456,12 +502,13 @@ export class ModelLibrary {
     const live = new Set(await (this.options.liveSessions ?? lockedSessions)());
     live.add(this.sessionId);
     await this.tx('readwrite', async (s) => {
-      const [metaKeys, metas, bankKeys, pendingKeys, pendings] = await Promise.all([
+      const [metaKeys, metas, bankKeys, pendingKeys, pendings, indexKeys] = await Promise.all([
         req(s.getAllKeys(prefixRange(META))),
         req(s.getAll(prefixRange(META))),
         req(s.getAllKeys(prefixRange(BANK))),
         req(s.getAllKeys(prefixRange(PENDING))),
         req(s.getAll(prefixRange(PENDING))) as Promise<PendingMarker[]>,
+        req(s.getAllKeys(prefixRange(INDEX))),
       ]);
       const keep = new Set<string>();
       const keepPrefixes: string[] = [];
@@ -477,7 +524,7 @@ export class ModelLibrary {
           s.delete(key);
           s.delete(m.bankKey);
           for (const v of m.versions ?? []) s.delete(v.bankKey);
-          return;
+          return; // their indexes go below, with every index whose bank is gone
         }
         if ((raw as { schemaVersion?: number }).schemaVersion !== SCHEMA_VERSION) s.put(m, key);
         keep.add(m.bankKey);
@@ -488,15 +535,18 @@ export class ModelLibrary {
         if (live.has(p.session)) keep.add(key.slice(PENDING.length));
         else s.delete(key);
       });
+      const kept = new Set<string>();
       for (const k of bankKeys as string[]) {
-        if (keep.has(k) || keepPrefixes.some((p) => k === p || k.startsWith(p + ':'))) continue;
-        s.delete(k);
+        if (keep.has(k) || keepPrefixes.some((p) => k === p || k.startsWith(p + ':'))) kept.add(k);
+        else s.delete(k);
       }
+      // An index whose bank is gone (deleted above, or by an app that predates indexes) is only space.
+      for (const k of indexKeys as string[]) if (!kept.has(k.slice(INDEX.length))) s.delete(k);
     });
   }
 
-  private async readStored(id: string, version?: number): Promise<{ meta: StoredMeta; bank: StoredBank }> {
-    const { meta, raw } = await this.tx('readonly', async (s) => {
+  private async readStored(id: string, version?: number): Promise<{ meta: StoredMeta; bank: StoredBank; index: StoredBankIndex | null }> {
+    const { meta, raw, rawIndex } = await this.tx('readonly', async (s) => {
       const cur = await liveMeta(s, id);
       const v = version === undefined || version === cur.bankVersion ? null : (cur.versions ?? []).find((x) => x.version === version);
       if (v === undefined) throw new LibraryError('not-found', `"${cur.name}" has no version ${version}.`);
@@ -514,24 +564,29 @@ export class ModelLibrary {
             patchCount: v.patchCount,
           }
         : cur;
-      return { meta, raw: await req(s.get(meta.bankKey)) };
+      const [raw, rawIndex] = await Promise.all([req(s.get(meta.bankKey)), req(s.get(indexKey(meta.bankKey)))]);
+      return { meta, raw, rawIndex };
     });
-    return { meta, bank: readBank(raw, meta) };
+    return { meta, bank: readBank(raw, meta), index: readIndex(rawIndex) };
   }
 
   /**
    * The two-transaction write described at the top of this file. `replacing` (extend): the meta whose bank is
-   * replaced, and the caller's changes; other changes made meanwhile (a rename in another tab) are kept.
+   * replaced, and the caller's changes; other changes made meanwhile (a rename in another tab) are kept. `index`:
+   * the bank's nearest-neighbour index, written with the bank when its checksum names the bank as it will be read
+   * back (an fp16 bank decoded), else dropped (the engine builds one on open).
    */
   private async writeModel(
     meta: ModelMeta,
     bank: StoredBank,
     verb: string,
     replacing?: { prev: StoredMeta; patch: ModelPatch; keep?: string },
+    index?: StoredBankIndex | null,
   ): Promise<ModelSummary> {
     const prev = replacing?.prev;
     const data = ownedCopy(bank.data);
     const stored: StoredBank = { ...bank, data };
+    const ownIndex = index && validIndex(index) && indexNamesBank(decodeBank(stored), index) ? ownedIndex(index) : null;
     const bytesNeeded = data.byteLength + approxMetaBytes(meta);
     const firstVersion = (prev?.bankVersion ?? 0) + 1;
     await this.stage('writing-bank', meta.id, `${BANK}${meta.id}:${firstVersion}`);
@@ -543,6 +598,8 @@ export class ModelLibrary {
         const bankKey = `${BANK}${meta.id}:${bankVersion}`;
         s.put({ session: this.sessionId, startedAt: this.now() } satisfies PendingMarker, PENDING + bankKey);
         s.put(stored, bankKey);
+        if (ownIndex) s.put(ownIndex, indexKey(bankKey));
+        else s.delete(indexKey(bankKey));
       });
     } catch (e) {
       throw await this.explain(e, verb, meta.name, bytesNeeded);
@@ -579,12 +636,16 @@ export class ModelLibrary {
         }
         s.put(record, metaKey(meta.id));
         s.delete(PENDING + bankKey);
-        if (prev && replacing?.keep === undefined) s.delete(prev.bankKey);
+        if (prev && replacing?.keep === undefined) {
+          s.delete(prev.bankKey);
+          s.delete(indexKey(prev.bankKey));
+        }
       });
     } catch (e) {
       // The meta did not change, so the new bank is unreachable: drop it now rather than at the next startup.
       await this.tx('readwrite', (s) => {
         s.delete(bankKey);
+        s.delete(indexKey(bankKey));
         s.delete(PENDING + bankKey);
       }).catch(() => undefined);
       throw await this.explain(e, verb, meta.name, bytesNeeded);
@@ -761,6 +822,25 @@ function readBank(raw: unknown, meta: StoredMeta): StoredBank {
   return bank;
 }
 
+/** A stored index record, or null when there is none or it is not one (then the engine builds the index). */
+function readIndex(raw: unknown): StoredBankIndex | null {
+  return raw && typeof raw === 'object' && validIndex(raw as StoredBankIndex) ? (raw as StoredBankIndex) : null;
+}
+
+/** The shape of a StoredBankIndex (its contents are checked against the bank by BankIndex.restore). */
+function validIndex(i: StoredBankIndex): boolean {
+  return (
+    [i.version, i.rows, i.cols, i.checksum].every((v) => Number.isInteger(v)) &&
+    i.axes instanceof Float32Array &&
+    i.cluster instanceof Uint32Array
+  );
+}
+
+/** The index with arrays that own exactly their bytes (see ownedCopy). */
+function ownedIndex(i: StoredBankIndex): StoredBankIndex {
+  return { version: i.version, rows: i.rows, cols: i.cols, checksum: i.checksum, axes: ownedCopy(i.axes), cluster: ownedCopy(i.cluster) };
+}
+
 function publicMeta(m: StoredMeta): ModelMeta {
   const { bankKey: _k, bankVersion: _v, bankBytes: _b, deleted: _d, versions: _vs, versionNote: _n, ...meta } = m;
   return meta;
@@ -821,7 +901,7 @@ function checkBank(bank: MemoryBank, name: string): void {
  * IndexedDB clones a typed array's whole buffer, and cannot store a SharedArrayBuffer: give it an array that
  * owns exactly its own bytes.
  */
-function ownedCopy<T extends Float32Array | Uint16Array>(a: T): T {
+function ownedCopy<T extends Float32Array | Uint16Array | Uint32Array>(a: T): T {
   const owned = a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
   return owned ? a : (a.slice() as T);
 }

@@ -9,6 +9,7 @@ import { MAX_WORKING_SIZE, type EngineConfig } from '../patchcore/config';
 import { checkRegion } from '../patchcore/region';
 import { FRAMINGS } from '../patchcore/preprocess';
 import type { MemoryBank } from '../patchcore/types';
+import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
 
 /**
  * Version of the saved-model schema. History:
@@ -82,6 +83,13 @@ export interface ModelMeta {
 /** A model as the engine uses it: the metadata plus the memory bank decoded to fp32. */
 export interface InspectionModel extends ModelMeta {
   bank: MemoryBank;
+  /**
+   * The bank's nearest-neighbour index as stored with it; null or absent when none was (older models, indexes
+   * refused at save). The engine checks it against the bank before use and builds one otherwise.
+   */
+  index?: StoredBankIndex | null;
+  /** The library version this bank is, where it came from the library (to store an index built for it later). */
+  bankVersion?: number;
 }
 
 /** What the caller supplies to save a new model; the library fills in id, times, schema and bank shape. */
@@ -91,6 +99,8 @@ export type ModelDraft = Omit<
 > & {
   bank: MemoryBank;
   bankPrecision?: BankPrecision;
+  /** The bank's index, stored with it when it belongs to the bank as stored (see storage/library.ts). */
+  index?: StoredBankIndex | null;
 };
 
 /** Metadata fields that may change without touching the bank. */

@@ -2,8 +2,14 @@
 import { useEngine } from '../state/engine';
 import { formatBytes } from '../lib/format';
 
+/** The model's nearest-neighbour index, for the kernels pill's tooltip. */
+function indexNote(index: ReturnType<typeof useEngine.getState>['modelIndex']): string {
+  if (!index || index.source === 'none') return '';
+  return index.source === 'restored' ? '; the bank index was stored with the model' : `; the bank index was built in ${index.seconds.toFixed(1)} s`;
+}
+
 export function Header() {
-  const { status, info, error, storage } = useEngine();
+  const { status, info, error, storage, modelIndex, loadedModelKey } = useEngine();
   return (
     <header className="header">
       <div className="brand">
@@ -19,7 +25,7 @@ export function Header() {
             <span className="pill" data-testid="engine-execution" title={`Backbone runs on ${info.executionPath}${info.threads > 1 ? ` with ${info.threads} threads` : ''}`}>
               backbone: {info.executionPath}{info.executionPath === 'wasm' && info.threads ? ` ×${info.threads}` : ''}
             </span>
-            <span className="pill" data-testid="engine-kernels" title="Where aggregation, coreset, kNN and blur run">kernels: {info.kernels}</span>
+            <span className="pill" data-testid="engine-kernels" data-index={modelIndex?.source} data-model-key={loadedModelKey ?? undefined} title={`Where aggregation, coreset, kNN and blur run${indexNote(modelIndex)}`}>kernels: {info.kernels}</span>
             <span className="engine-reason muted" data-testid="engine-reason" title={info.gpu !== 'none' ? `${info.reason} (GPU: ${info.gpu})` : info.reason}>{info.reason}</span>
           </>
         )}

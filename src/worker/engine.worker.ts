@@ -8,6 +8,7 @@ import { chooseKernels } from '../patchcore/kernels';
 import { residentMapsBound } from '../patchcore/gpu/features';
 import { CORESET_START_POINTS, type EngineConfig } from '../patchcore/config';
 import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
+import { copyStoredIndex, type StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import type { Kernels } from '../patchcore/types';
 import { SelectionPool, teamSpeedup } from './selectionPool';
 import { estimateCost } from '../patchcore/estimate';
@@ -104,7 +105,7 @@ async function recoverFromDeviceLoss(): Promise<void> {
   if (model?.bank && backbone) {
     const old = model;
     model = new PatchCore(backbone, kernels.kernels, old.config);
-    model.load(old.bank!, { patchCount: old.patchCount, imageCount: old.imageCount });
+    model.load(old.bank!, { patchCount: old.patchCount, imageCount: old.imageCount }, { stored: old.index?.stored });
   }
 }
 
@@ -148,7 +149,7 @@ async function build(args: RequestMap['build']['args'], signal: AbortSignal, pro
   const sel = selectorFor(args.config, engine.kernels.kernels, signal);
   const learnt = await learn(pc, args.images, args.holdout, blobSource, { signal, selector: sel.selector, onProgress: progress }).finally(() => sel.close());
   model = pc;
-  return learnt;
+  return { ...learnt, index: indexCopy(pc) };
 }
 
 /** The user's files, decoded in this worker. */
@@ -165,8 +166,16 @@ async function extend(args: RequestMap['extend']['args'], signal: AbortSignal, p
   const r = await pc
     .extend(decodeAll(args.images, skipped, signal), args.images.length, { signal, onProgress: progress, selector: sel.selector })
     .finally(() => sel.close());
-  return { bank: r.bank, patchCount: r.patchCount, imageCount: r.imageCount, added: r.added, skipped };
+  return { bank: r.bank, patchCount: r.patchCount, imageCount: r.imageCount, added: r.added, skipped, index: indexCopy(pc) };
 }
+
+/** The model's index as the caller stores it: a copy, since the worker keeps searching through its own. */
+function indexCopy(pc: PatchCore): StoredBankIndex | null {
+  return pc.index ? copyStoredIndex(pc.index.stored) : null;
+}
+
+/** The buffers of an index sent back, to transfer rather than copy. */
+const indexBuffers = (index: StoredBankIndex | null): ArrayBuffer[] => (index ? [index.axes.buffer as ArrayBuffer, index.cluster.buffer as ArrayBuffer] : []);
 
 async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: number; height: number }, originalSize?: { width: number; height: number }): Promise<ScoreResult> {
   if (!model) throw new Error('No model is active: build one from good images or open one from the library');
@@ -205,18 +214,21 @@ async function handle(req: Exclude<WorkerRequest, { type: 'cancel' }>, signal: A
       const r = await build(req.args, signal, progress);
       // The worker keeps its own bank for scoring; the caller gets a copy it can store.
       const bank = { ...r.bank, data: r.bank.data.slice() };
-      return { result: { ...r, bank }, transfer: [bank.data.buffer] };
+      return { result: { ...r, bank }, transfer: [bank.data.buffer, ...indexBuffers(r.index)] };
     }
     case 'extend': {
       const r = await extend(req.args, signal, progress);
-      return { result: r, transfer: [r.bank.data.buffer] };
+      return { result: r, transfer: [r.bank.data.buffer, ...indexBuffers(r.index)] };
     }
     case 'load': {
       const engine = requireEngine();
       const pc = new PatchCore(engine.backbone, engine.kernels.kernels, req.args.config);
-      pc.load(req.args.bank, { patchCount: req.args.patchCount, imageCount: req.args.imageCount });
+      pc.load(req.args.bank, { patchCount: req.args.patchCount, imageCount: req.args.imageCount }, { stored: req.args.index });
       model = pc;
-      return { result: { rows: req.args.bank.rows, cols: req.args.bank.cols }, transfer: [] };
+      // An index built here (none was stored, or the stored one did not belong to this bank) goes back to be stored.
+      const built = pc.indexSource === 'built' ? indexCopy(pc) : null;
+      const index = { source: pc.indexSource, seconds: pc.indexSeconds, built };
+      return { result: { rows: req.args.bank.rows, cols: req.args.bank.cols, index }, transfer: indexBuffers(built) };
     }
     case 'estimate': {
       const engine = requireEngine();

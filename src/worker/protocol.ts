@@ -11,6 +11,8 @@ import type { ExportFile } from '../export/files';
 import type { InputType } from '../export/graph';
 import type { ModelMeta } from '../storage/model';
 import type { LearntModel, SkippedImage } from '../patchcore/recipe';
+import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
+import type { IndexSource } from '../patchcore/patchcore';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -43,8 +45,19 @@ export interface EngineInfo {
 
 export type { SkippedImage };
 
-/** A build's result: the memory bank and the held-out scores to calibrate on (patchcore/recipe.ts learn). */
-export type BuildResult = LearntModel;
+/**
+ * A build's result: the memory bank and the held-out scores to calibrate on (patchcore/recipe.ts learn), and the
+ * bank's nearest-neighbour index, to store with it (null for kernels that search without one, or a small bank).
+ */
+export type BuildResult = LearntModel & { index: StoredBankIndex | null };
+
+/** How a 'load' got the bank's index; `built` carries one built now, for the caller to store with the bank. */
+export interface IndexReport {
+  source: IndexSource;
+  /** Seconds spent building it (0 when restored or none). */
+  seconds: number;
+  built: StoredBankIndex | null;
+}
 
 export interface ExtendResult {
   /** The model's new bank: a coreset of every patch it has learnt, old and new. */
@@ -54,6 +67,8 @@ export interface ExtendResult {
   /** Images added (the rest are in `skipped`). */
   added: number;
   skipped: SkippedImage[];
+  /** The new bank's index, to store with it (null as in BuildResult). */
+  index: StoredBankIndex | null;
 }
 
 export interface ScoreResult {
@@ -102,10 +117,13 @@ export interface RequestMap {
     args: { images: ImageFile[]; bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number };
     result: ExtendResult;
   };
-  /** Makes a stored memory bank the active model. */
+  /**
+   * Makes a stored memory bank the active model. `index`: the one stored with the bank; used when it belongs to
+   * this bank (checksum and all, see BankIndex.restore), else one is built and returned in `index.built`.
+   */
   load: {
-    args: { bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number };
-    result: { rows: number; cols: number };
+    args: { bank: MemoryBank; config: EngineConfig; patchCount?: number; imageCount: number; index?: StoredBankIndex | null };
+    result: { rows: number; cols: number; index: IndexReport };
   };
   /**
    * What a build with `config` from `imageCount` images will cost here, measured on a few of them (the first is

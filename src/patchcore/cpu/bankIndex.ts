@@ -85,6 +85,24 @@ export function bankChecksum(bank: Matrix): number {
   return h >>> 0;
 }
 
+/**
+ * Whether a stored index names this bank (its version, shape and checksum): the cheap part of restore's checks, for
+ * storage that keeps an index only with the bank it was built on. Restore still checks the rest before searching.
+ */
+export function indexNamesBank(bank: Matrix, stored: StoredBankIndex): boolean {
+  return (
+    stored.version === BANK_INDEX_VERSION &&
+    stored.rows === bank.rows &&
+    stored.cols === bank.cols &&
+    stored.checksum === bankChecksum(bank)
+  );
+}
+
+/** A copy of a stored index that owns its arrays, to send away (transfer) while a live BankIndex keeps its own. */
+export function copyStoredIndex(stored: StoredBankIndex): StoredBankIndex {
+  return { ...stored, axes: stored.axes.slice(), cluster: stored.cluster.slice() };
+}
+
 export class BankIndex {
   /** Search statistics of the last nearest() call. */
   lastStats: SearchStats = { queries: 0, projected: 0, measured: 0, bruteForce: 0 };
