@@ -233,19 +233,25 @@ function PassRateChart({ buckets, bucketMs }: { buckets: { start: number; total:
 function Budget() {
   const { budget, thumbBytes, setBudget } = useHistory();
   const [mb, setMb] = useState('');
-  useEffect(() => setMb(budget ? String(Math.round((budget / 1024 / 1024) * 10) / 10) : ''), [budget]);
+  // What the person is typing is theirs until they set it: a budget read later (the first load, another window)
+  // must not overwrite it.
+  const [editing, setEditing] = useState(false);
+  useEffect(() => {
+    if (!editing) setMb(budget ? String(Math.round((budget / 1024 / 1024) * 10) / 10) : '');
+  }, [budget, editing]);
   return (
     <form
       className="row history-budget"
       onSubmit={(e) => {
         e.preventDefault();
         const v = Number(mb);
+        setEditing(false);
         if (Number.isFinite(v) && v >= 0) void setBudget(v * 1024 * 1024);
       }}
     >
       <label className="field-inline small" title="Thumbnails of the oldest records are removed first when they take more; their scores and verdicts stay">
         <span>Thumbnails use {formatBytes(thumbBytes)} of</span>
-        <input type="number" className="num" min={0} step="any" value={mb} onChange={(e) => setMb(e.target.value)} aria-label="Storage budget for record thumbnails, MB" data-testid="history-budget" />
+        <input type="number" className="num" min={0} step="any" value={mb} onChange={(e) => (setMb(e.target.value), setEditing(true))} aria-label="Storage budget for record thumbnails, MB" data-testid="history-budget" />
         <span>MB</span>
       </label>
       <button type="submit" className="btn btn-tiny" data-testid="history-budget-set">Set</button>
