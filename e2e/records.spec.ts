@@ -249,7 +249,18 @@ test('an unsaved build is offered back after a reload; two false alarms reviewed
 
   // Full storage (simulated: the records database refuses every write as a full origin does): the image still gets
   // its verdict, the app says the record was not saved and why, and the records already stored are untouched.
-  const stored = (await readRecords(page)).length;
+  // Going back re-scored the rows, and each re-score writes its record just after its verdict shows: count them once
+  // every row is scored and the count has held for a second.
+  await expect(page.locator('[data-testid="result-row"][data-verdict="queued"], [data-testid="result-row"][data-verdict="scoring"]')).toHaveCount(0, { timeout: 180_000 });
+  let stored = -1;
+  await expect
+    .poll(async () => {
+      const n = (await readRecords(page)).length;
+      const settled = n === stored;
+      stored = n;
+      return settled;
+    }, { intervals: [1000], timeout: 60_000 })
+    .toBe(true);
   await page.evaluate(() => {
     const put = IDBObjectStore.prototype.put;
     IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
