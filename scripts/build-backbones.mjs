@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { BACKBONES, buildIR, toOnnx } from './onnx/convert.mjs';
+import { BACKBONES, buildIR, toOnnx, usesHumanModels } from './onnx/convert.mjs';
 import { humanModelsDir } from './onnx/humanModels.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -45,7 +45,6 @@ function stampKey() {
 
 // The human-models graphs are measured experiments (docs/accuracy.md), not built at install or served; an
 // installable one is built where `npm run backbones:extra` (or HUMAN_MODELS_DIR) put its weights.
-const usesHumanModels = (id) => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m) => usesHumanModels(m.id));
 let weightsAt = null;
 try {
   weightsAt = humanModelsDir();

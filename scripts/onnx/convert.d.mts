@@ -40,6 +40,7 @@ export const BACKBONES: Record<
   }
 >;
 export const OUTPUT_NAMES: [string, string];
+export function usesHumanModels(id: string): boolean;
 export const INPUT_NAME: string;
 export function buildIR(id: string, opts?: { inputSize?: number }): Promise<IR>;
 export function permuteKernels(ir: IR, seed?: number): IR;

