@@ -60,6 +60,7 @@ function parseArgs(argv) {
     else if (k === '--roi') a.roi = parseRegion(v());
     else if (k === '--expect') a.expect = v();
     else if (k === '--augment') a.augment = v();
+    else if (k === '--distance') a.distance = v();
     else if (k === '--calibrate') a.calibrate = true;
     else if (k === '--shift-scan') a.shiftScan = v().split(',').map(Number);
     else if (k === '--rebuild') a.rebuild = true;
@@ -68,6 +69,7 @@ function parseArgs(argv) {
     else throw new Error(`Unknown argument ${k}`);
   }
   checkModelOptions(options(a));
+  if (a.distance !== undefined && a.distance !== 'l2' && a.distance !== 'cosine') throw new Error(`--distance must be l2 or cosine, got ${a.distance}`);
   if (!(a.maxAspect >= 1)) throw new Error(`--max-aspect must be a number >= 1, got ${a.maxAspect}`);
   return a;
 }
@@ -87,6 +89,7 @@ function experiment(a) {
     ...(a.coresetMax !== undefined ? { coresetMax: a.coresetMax } : {}),
     ...(a.coresetFloor !== undefined ? { coresetFloor: a.coresetFloor } : {}),
     ...(a.coresetChunk !== undefined ? { coresetChunk: a.coresetChunk } : {}),
+    ...(a.distance !== undefined ? { distance: a.distance } : {}),
   };
 }
 
@@ -215,7 +218,7 @@ ${m.pixel_centre ? `<p>Inside the window the authors' centre crop would keep (th
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   if (a.help || !a.folder) {
-    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--draw K (0: evenly spaced, K > 0: a seeded random draw)] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--augment none|flip|rotate] [--calibrate] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
+    console.log('usage: npm run eval -- <mvtec-layout-folder> [--backbone mobilenet_v2_mid|inception_v3|mobilenet_v2] [--coreset 0.1] [--coreset-max N (0: none)] [--coreset-floor N (0: none)] [--coreset-chunk N (0: exact greedy)] [--out DIR] [--framing fit|squash|crop] [--max-aspect 3] [--kernels auto|webgpu|cpu] [--execution auto|webgpu|wasm] [--limit-train N] [--draw K (0: evenly spaced, K > 0: a seeded random draw)] [--limit-test N] [--align-grids] [--border-pad PX] [--working-size auto|native|PX] [--roi x0,y0,x1,y1] [--augment none|flip|rotate] [--distance l2|cosine] [--calibrate] [--seed N] [--reweight B] [--shift-scan -4,0,4] [--rebuild] [--expect DIR/metrics.json]');
     process.exit(a.folder ? 0 : 2);
   }
   const folder = resolve(a.folder);

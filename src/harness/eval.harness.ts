@@ -246,6 +246,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
     image_shorter_side: evalSpec.imageShorterSide ?? null,
     region: spec.config.region ?? null,
     augment: spec.config.augment ?? 'none',
+    distance: spec.config.distance ?? 'l2',
     pixel_scale: 'input',
     bank_size: build.bank.rows,
     feature_dim: build.bank.cols,
