@@ -4,8 +4,8 @@
 // from each set's good training images (capsules_hires at its default 448 px, bottle at 224 px; cached in --cache,
 // default bench-results/knn-models), the patch features of a few of its test images, and
 // - in Chromium (the app): the TypeScript twin's brute force, the WASM MatMul over every dimension (the app's search
-//   before the bank index), the index alone, and the app's path now (the WASM kernels given the index: the index
-//   where it is faster, the MatMul where not);
+//   before the bank index), the index alone (its TypeScript loop, its WebAssembly SIMD scan, its relaxed SIMD scan),
+//   and the app's path now (the WASM kernels given the index: the index where it is faster, the MatMul where not);
 // - in Node (the command line): onnxruntime-node's MatMul over every dimension, then the same given the index;
 // - faiss IndexFlatL2 on 1 thread and on all (Debian's python3-faiss; skipped with a note when missing);
 // plus uniform random vectors of the same shape, where no pruning can help. Writes bench-results/knn.json.
@@ -128,7 +128,7 @@ try {
       const app = await page.evaluate((a) => window.harness.bench.knnReal(a), arg);
       const row = { name: c.name, app, node: await node(c), faiss: { oneThread: faiss(c, 1), allThreads: faiss(c, threads) } };
       results.cases.push(row);
-      console.log(`${c.name}: bank ${app.bank} x ${app.cols}, ${app.queriesPerImage} queries/image; twin ${app.twinMs.toFixed(0)} ms, WASM ${app.wasmBrute.msPerImage.toFixed(0)} ms, index ${app.tsIndex.msPerImage.toFixed(0)} ms, app now ${app.app.msPerImage.toFixed(0)} ms`);
+      console.log(`${c.name}: bank ${app.bank} x ${app.cols}, ${app.queriesPerImage} queries/image; twin ${app.twinMs.toFixed(0)} ms, WASM ${app.wasmBrute.msPerImage.toFixed(0)} ms, index ${app.tsIndex.msPerImage.toFixed(0)} ms (TypeScript) / ${app.simdIndex?.msPerImage.toFixed(0) ?? '-'} ms (SIMD) / ${app.relaxedIndex?.msPerImage.toFixed(0) ?? '-'} ms (relaxed SIMD), app now ${app.app.msPerImage.toFixed(0)} ms`);
     } finally {
       await page.close();
     }
@@ -142,12 +142,14 @@ try {
 const f = (x) => (x == null ? '-' : x.toFixed(x < 10 ? 2 : 0));
 const pct = (x) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 console.log(`\n## Nearest neighbours per image, ms (Chromium: WASM on ${results.cases[0]?.app.threads ?? '?'} threads, the twin and the index on one; Node and faiss: ${threads} threads unless said)`);
-console.log('| features | bank | twin (brute) | WASM (brute, the app before) | index (TS) | WASM given the index (the app now) | index built / restored | rows measured | same as twin | Node brute | Node given the index | faiss 1 thread | faiss all |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| features | bank | twin (brute) | WASM (brute, the app before) | index, TypeScript loop | index, SIMD scan | index, relaxed SIMD scan | WASM given the index (the app now) | index built / restored | rows measured | same as twin | Node brute | Node given the index | faiss 1 thread | faiss all |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results.cases) {
   const a = r.app;
-  const same = a.wasmBrute.sameAsTwin && a.tsIndex.sameAsTwin && a.app.sameAsTwin ? 'all' : `WASM ${a.wasmBrute.sameAsTwin}, index ${a.tsIndex.sameAsTwin}, app ${a.app.sameAsTwin}`;
-  console.log(`| ${r.name} | ${a.bank} x ${a.cols} | ${f(a.twinMs)} | ${f(a.wasmBrute.msPerImage)} | ${f(a.tsIndex.msPerImage)} | ${f(a.app.msPerImage)} | ${f(a.buildMs)} / ${f(a.restoreMs)} ms | ${pct(a.measuredShare)} (projected ${pct(a.projectedShare)}) | ${same} | ${f(r.node.brute.msPerImage)} | ${f(r.node.indexed.msPerImage)} | ${f(r.faiss.oneThread)} | ${f(r.faiss.allThreads)} |`);
+  const paths = { WASM: a.wasmBrute, index: a.tsIndex, 'SIMD index': a.simdIndex, 'relaxed index': a.relaxedIndex, app: a.app };
+  const wrong = Object.entries(paths).filter(([, x]) => x && !x.sameAsTwin).map(([k]) => k);
+  const same = wrong.length ? `not: ${wrong.join(', ')}` : 'all';
+  console.log(`| ${r.name} | ${a.bank} x ${a.cols} | ${f(a.twinMs)} | ${f(a.wasmBrute.msPerImage)} | ${f(a.tsIndex.msPerImage)} | ${f(a.simdIndex?.msPerImage)} | ${f(a.relaxedIndex?.msPerImage)} | ${f(a.app.msPerImage)} | ${f(a.buildMs)} / ${f(a.restoreMs)} ms | ${pct(a.measuredShare)} (projected ${pct(a.projectedShare)}) | ${same} | ${f(r.node.brute.msPerImage)} | ${f(r.node.indexed.msPerImage)} | ${f(r.faiss.oneThread)} | ${f(r.faiss.allThreads)} |`);
 }
 if (!hasFaiss) console.log(`note: faiss is not installed for ${python} (apt-get install -y python3-faiss): its columns are empty`);
 mkdirSync(join(root, 'bench-results'), { recursive: true });

@@ -41,12 +41,12 @@ afterAll(async () => {
 });
 
 describe.skipIf(!present)('the bank index on real patch features', () => {
-  it('finds every patch the nearest memory vector the brute force finds, at the same distance', () => {
+  it.each(['none', 'simd'] as const)('finds every patch the nearest memory vector the brute force finds, at the same distance (loops: %s)', (scan) => {
     const index = BankIndex.build(bank)!;
     expect(index).not.toBeNull();
     for (const q of queries) {
       const want = nearest(q, bank);
-      const got = index.nearest(q, { gridW: q.gridW });
+      const got = index.nearest(q, { gridW: q.gridW, scan });
       expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
       expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
       // It prunes: far fewer than every distance is measured in full.

@@ -190,9 +190,9 @@ function floats(b64: string): Float32Array {
 /**
  * `npm run bench -- knn` in the page: one bank and the patch features of a few test images, searched by the
  * TypeScript twin's brute force, the WASM MatMul over every dimension (the app's search before the index), the
- * index alone (TypeScript, one thread), and the app's path now: the WASM kernels given the index (the index where it
- * is faster, the MatMul where not); ms per image (each path's first call reported apart), and whether every answer
- * equals the twin's.
+ * index alone (one thread) with its TypeScript loop, its WebAssembly SIMD scan and its relaxed SIMD scan (null where
+ * the browser lacks it), and the app's path now: the WASM kernels given the index (the index where it is faster, the
+ * MatMul where not); ms per image (each path's first call reported apart), and whether every answer equals the twin's.
  */
 export async function knnReal(c: { bank: string; queries: string; cols: number; gridW: number; gridH: number; images: number; twinImages: number }) {
   const { nearest } = await import('../patchcore/cpu/knn');
@@ -227,17 +227,20 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
   const restoreMs = performance.now() - t;
   let work = { projected: 0, measured: 0, bruteForce: 0 };
   const tsIndex = await timed(async (i) => {
-    const r = index.nearest(image(i), { gridW: c.gridW });
+    const r = index.nearest(image(i), { gridW: c.gridW, scan: 'none' });
     const s = index.lastStats;
     work = { projected: work.projected + s.projected, measured: work.measured + s.measured, bruteForce: work.bruteForce + s.bruteForce };
     return r;
   });
+  const { scanAvailable, bestScan } = await import('../patchcore/wasm/scan');
+  const simdIndex = scanAvailable('simd') ? await timed(async (i) => index.nearest(image(i), { gridW: c.gridW, scan: 'simd' })) : null;
+  const relaxedIndex = scanAvailable('relaxed') ? await timed(async (i) => index.nearest(image(i), { gridW: c.gridW, scan: 'relaxed' })) : null;
   kernels.adoptIndex!(index);
   const app = await timed((i) => kernels.nearest(image(i), bank));
   await kernels.release();
   return {
     bank: bank.rows, cols: d, queriesPerImage: per, threads: kernels.threads,
-    twinMs, wasmBrute, tsIndex, app, buildMs, restoreMs,
+    twinMs, wasmBrute, tsIndex, simdIndex, relaxedIndex, scan: bestScan() ?? 'none', app, buildMs, restoreMs,
     projectedShare: work.projected / work.bruteForce, measuredShare: work.measured / work.bruteForce,
   };
 }

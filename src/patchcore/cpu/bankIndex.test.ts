@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { blobs, uniform } from '../testData';
 import type { Matrix } from '../types';
-import { AdaptiveNearest, BankIndex, MIN_INDEXED_ROWS, bankChecksum, kNearestWith, nearestWith } from './bankIndex';
+import { scanAvailable } from '../wasm/scan';
+import { AdaptiveNearest, BankIndex, MIN_INDEXED_ROWS, bankChecksum, kNearestWith, nearestWith, type ScanChoice } from './bankIndex';
 import { kNearest, nearest } from './knn';
+
+/**
+ * Every way the index can run its loops: the TypeScript loop, the SIMD scan's TypeScript twin, the WebAssembly SIMD
+ * scan, and relaxed SIMD where this runtime has it (Node 20 does not without a flag: scan.test.ts runs those checks
+ * in a child process with the flag).
+ */
+const SCANS: ScanChoice[] = ['none', 'typescript', 'simd', ...(scanAvailable('relaxed') ? (['relaxed'] as const) : [])];
 
 /** Rows of a matrix as a new matrix (queries drawn from near the bank). */
 function jitter(m: Matrix, rows: number, seed: number, scale: number): Matrix {
@@ -18,20 +26,20 @@ function jitter(m: Matrix, rows: number, seed: number, scale: number): Matrix {
   return { data: out, rows, cols: m.cols };
 }
 
-function expectSameAsBruteForce(index: BankIndex, queries: Matrix, bank: Matrix, gridW = 0) {
+function expectSameAsBruteForce(index: BankIndex, queries: Matrix, bank: Matrix, gridW = 0, scan: ScanChoice = 'auto') {
   const want = nearest(queries, bank);
-  const got = index.nearest(queries, { gridW });
+  const got = index.nearest(queries, { gridW, scan });
   // Bit for bit: the index scores its candidates exactly as the brute force does.
   expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
   expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
 }
 
-describe('the bank index finds exactly what brute force finds', () => {
+describe.each(SCANS)('the bank index finds exactly what brute force finds (loops: %s)', (scan) => {
   it('on clustered vectors with large norms (the fp32 cancellation case), pruning most distances', () => {
     const bank = blobs(3000, 64, 40, 1, 50);
     const index = BankIndex.build(bank)!;
     const queries = jitter(bank, 500, 3, 0.3);
-    expectSameAsBruteForce(index, queries, bank, 25);
+    expectSameAsBruteForce(index, queries, bank, 25, scan);
     const s = index.lastStats;
     expect(s.measured / s.bruteForce).toBeLessThan(0.25);
   });
@@ -39,7 +47,7 @@ describe('the bank index finds exactly what brute force finds', () => {
   it('on uniform random vectors, where pruning cannot help', () => {
     const bank = uniform(1200, 40, 5, -1, 1);
     const queries = uniform(300, 40, 6, -1, 1);
-    expectSameAsBruteForce(BankIndex.build(bank)!, queries, bank);
+    expectSameAsBruteForce(BankIndex.build(bank)!, queries, bank, 0, scan);
   });
 
   it('with duplicate bank rows and queries equal to bank rows: ties go to the lowest index, distance 0', () => {
@@ -48,9 +56,9 @@ describe('the bank index finds exactly what brute force finds', () => {
     const index = BankIndex.build(bank)!;
     const queries: Matrix = { data: new Float32Array(4 * 24), rows: 4, cols: 24 };
     [500, 899, 43, 10].forEach((r, i) => queries.data.set(bank.data.subarray(r * 24, (r + 1) * 24), i * 24));
-    const got = index.nearest(queries);
+    const got = index.nearest(queries, { scan });
     expect(Array.from(got.indices)).toEqual([10, 10, 42, 10]);
-    expectSameAsBruteForce(index, queries, bank);
+    expectSameAsBruteForce(index, queries, bank, 0, scan);
   });
 
   it("answers eq. 7's k nearest as brute force does, on every kind of query", () => {
@@ -60,13 +68,13 @@ describe('the bank index finds exactly what brute force finds', () => {
     for (const r of [0, 5, 777, 1999]) {
       const q = bank.data.slice(r * 48, (r + 1) * 48);
       for (const k of [1, 3, 9, 40]) {
-        const got = index.kNearest(q, k), want = kNearest(q, bank, k);
+        const got = index.kNearest(q, k, scan), want = kNearest(q, bank, k);
         expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
         expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
       }
     }
     const far = Float32Array.from({ length: 48 }, (_, j) => 100 + j);
-    expect(Array.from(index.kNearest(far, 9).indices)).toEqual(Array.from(kNearest(far, bank, 9).indices));
+    expect(Array.from(index.kNearest(far, 9, scan).indices)).toEqual(Array.from(kNearest(far, bank, 9).indices));
   });
 
   it('falls back to brute force for a bank too small to cluster', () => {
@@ -140,16 +148,24 @@ describe('the index where it pays, the brute force where it does not', () => {
   });
 });
 
-describe('degenerate banks', () => {
+describe.each(SCANS)('degenerate banks (loops: %s)', (scan) => {
   it('indexes a bank with constant columns and repeated rows, and still answers as brute force', () => {
     const bank = blobs(800, 24, 3, 41);
     for (let r = 0; r < bank.rows; r++) for (const c of [0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]) bank.data[r * 24 + c] = 1;
     const index = BankIndex.build(bank, { axes: 16 })!;
     const q = jitter(bank, 50, 2, 0.3);
-    expect(index.nearest(q)).toEqual(nearest(q, bank));
+    expect(index.nearest(q, { scan })).toEqual(nearest(q, bank));
     // Every row the same: no direction has any variance at all.
     const same: Matrix = { data: new Float32Array(600 * 16).fill(2), rows: 600, cols: 16 };
     const ones: Matrix = { data: new Float32Array(3 * 16).fill(1), rows: 3, cols: 16 };
-    expect(BankIndex.build(same)!.nearest(ones)).toEqual(nearest(ones, same));
+    expect(BankIndex.build(same)!.nearest(ones, { scan })).toEqual(nearest(ones, same));
+  });
+
+  it('a bank whose width is not a multiple of 16 (the distance loop has a tail), with a far-off query', () => {
+    const bank = blobs(1500, 37, 12, 5, 30);
+    const index = BankIndex.build(bank)!;
+    const q = jitter(bank, 120, 9, 0.5);
+    q.data.fill(1e4, 0, 37);
+    expectSameAsBruteForce(index, q, bank, 12, scan);
   });
 });

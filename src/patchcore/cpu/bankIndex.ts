@@ -13,12 +13,16 @@
 // - A candidate that survives the bounds is measured in the original space with an early exit every 16 dimensions,
 //   and one that may win is scored exactly as knn.ts scores it (|b|^2 - 2 q.b in double, index order), so
 //   distances are the twin's to the last bit and ties go to the lowest bank index, as there.
+// - Where WebAssembly SIMD runs, the first 8 axes of a cluster's members are scanned four rows per instruction
+//   (../wasm/scan.wat; relaxed SIMD's fused multiply-add where the browser has it), and the rows that stay under
+//   the bound go on through the same TypeScript as below. Without it, the TypeScript loop does all of it.
 // Rounding: the fp32 projection and fp32 stored coordinates can shift a bound by ~1e-6 of the vectors' norms; every
 // comparison that skips work adds a margin of 4e-6 x (|q| + the largest |b| + the best distance), far above that.
 import { rng, startIndices } from '../random';
 import type { Matrix, NearestResult } from '../types';
 import { dot4x4 } from './dot';
 import { kNearest as bruteKNearest, nearest as bruteNearest, rowNorms } from './knn';
+import { BlockScan, bestScan, SCAN_AXES, type ScanFlavour } from '../wasm/scan';
 
 /** Banks smaller than this are searched by brute force: clustering them costs more than it saves. */
 export const MIN_INDEXED_ROWS = 512;
@@ -60,7 +64,12 @@ export interface BankIndexOptions {
 export interface NearestOptions {
   /** Queries are a row-major grid this wide (patch features): the patch above seeds each search too. */
   gridW?: number;
+  /** Which scan of the first 8 axes: the best the runtime has ('auto', default), a given one, or 'none' (TypeScript loop). */
+  scan?: ScanChoice;
 }
+
+/** The scan a search uses: see NearestOptions.scan. */
+export type ScanChoice = 'auto' | 'none' | ScanFlavour;
 
 /** Work done by the last nearest() call, to show how much was pruned. */
 export interface SearchStats {
@@ -119,6 +128,8 @@ export class BankIndex {
   readonly radii: Float64Array;
   readonly k: number;
   readonly p: number;
+  /** The SIMD scan's copy of the first 8 axes, made on first use, per flavour. */
+  private readonly scans = new Map<ScanFlavour, BlockScan>();
 
   private constructor(
     readonly bank: Matrix,
@@ -142,9 +153,11 @@ export class BankIndex {
       const c = stored.cluster[i];
       for (let j = 0; j < p; j++) centres[c * p + j] += proj[i * p + j];
     }
+    // Centres rounded to fp32: any point serves the triangle inequality, and the SIMD scan then reads the same
+    // centres as this code (its distances to them differ only by its fp32 sums, which it bounds).
     for (let c = 0; c < k; c++) {
       const n = counts[c + 1] - counts[c];
-      for (let j = 0; j < p; j++) centres[c * p + j] /= Math.max(1, n);
+      for (let j = 0; j < p; j++) centres[c * p + j] = Math.fround(centres[c * p + j] / Math.max(1, n));
     }
     const dist = new Float64Array(rows);
     for (let i = 0; i < rows; i++) {
@@ -203,6 +216,18 @@ export class BankIndex {
     return new BankIndex(bank, stored);
   }
 
+  /** The scan a search with this choice uses (null: the TypeScript loop). */
+  scanFor(choice: ScanChoice = 'auto'): BlockScan | null {
+    const flavour = choice === 'auto' ? bestScan() : choice === 'none' ? null : choice;
+    if (!flavour || this.p < SCAN_AXES) return null;
+    let sc = this.scans.get(flavour);
+    if (!sc) {
+      sc = new BlockScan(flavour, this.projected, this.p, this.bank, this.centres, this.k);
+      this.scans.set(flavour, sc);
+    }
+    return sc;
+  }
+
   /**
    * Exact 1-NN of every query row, as knn.ts's `nearest` answers it (same distances, same indices, ties to the lowest
    * index). `gridW`: queries are a row-major grid this wide, so the patch above seeds the search too.
@@ -216,7 +241,7 @@ export class BankIndex {
     const indices = new Uint32Array(nq);
     const stats: SearchStats = { queries: nq, projected: 0, measured: 0, bruteForce: nq * this.bank.rows };
     const qp = projectRows(queries, this.stored.axes, this.p);
-    const s = new Search(this, stats);
+    const s = new Search(this, stats, this.scanFor(opts.scan));
     for (let q = 0; q < nq; q++) {
       s.reset(queries.data, q * d, qp, q * this.p, 1);
       if (q > 0) s.consider(indices[q - 1]);
@@ -230,14 +255,14 @@ export class BankIndex {
   }
 
   /** The k nearest bank rows of one query, as knn.ts's `kNearest` answers it (ascending, ties by lower index). */
-  kNearest(query: Float32Array, k: number): NearestResult {
+  kNearest(query: Float32Array, k: number, scan: ScanChoice = 'auto'): NearestResult {
     const d = this.bank.cols;
     if (query.length < d) throw new Error(`The query has ${query.length} dimensions but the memory bank has ${d}`);
     const kk = Math.max(0, Math.min(k, this.bank.rows));
     if (kk === 0) return { distances: new Float32Array(0), indices: new Uint32Array(0) };
     const q = query.length === d ? query : query.subarray(0, d);
     const qp = projectRows({ data: q, rows: 1, cols: d }, this.stored.axes, this.p);
-    const s = new Search(this, { queries: 1, projected: 0, measured: 0, bruteForce: this.bank.rows });
+    const s = new Search(this, { queries: 1, projected: 0, measured: 0, bruteForce: this.bank.rows }, this.scanFor(scan));
     s.reset(q, 0, qp, 0, kk);
     s.run();
     const distances = new Float32Array(kk);
@@ -263,6 +288,8 @@ class Search {
   /** Pruning bound on the distance: the current worst kept distance plus the margin (Infinity until full). */
   private bound = Infinity;
   private readonly centreDist: Float64Array;
+  /** The SIMD path's upper ends of the centre distances (centreDist holds the lower ends there). */
+  private readonly centreDistHi: Float64Array;
   private readonly visit: Uint32Array;
   private readonly visitKey: Float64Array;
   private readonly seen: Uint8Array;
@@ -274,9 +301,11 @@ class Search {
   constructor(
     private readonly ix: BankIndex,
     private readonly stats: SearchStats,
+    private readonly scan: BlockScan | null,
   ) {
     const k = ix.k;
     this.centreDist = new Float64Array(k);
+    this.centreDistHi = new Float64Array(k);
     this.visit = new Uint32Array(k);
     this.visitKey = new Float64Array(k);
     this.vals = new Float64Array(ix.bank.rows + 1);
@@ -345,6 +374,10 @@ class Search {
   /** Full distance in the original space with early exit; scores the row when it may be among the best. */
   private measure(r: number): void {
     this.stats.measured++;
+    if (this.scan) {
+      if (this.scan.within(r, this.bound * this.bound)) this.score(r);
+      return;
+    }
     const { B, Q, qo, d } = this;
     const bo = r * d;
     const b2 = this.bound * this.bound;
@@ -362,6 +395,10 @@ class Search {
   }
 
   run(): void {
+    if (this.scan) {
+      this.runScan(this.scan);
+      return;
+    }
     const ix = this.ix;
     const k = ix.k, p = ix.p;
     const C = ix.centres, radii = ix.radii, starts = ix.starts;
@@ -434,6 +471,84 @@ class Search {
     }
     this.stats.projected += projected;
   }
+
+  /**
+   * run() with its two loops in SIMD (../wasm/scan.wat). The query's distance to every cluster centre comes from
+   * one scan over the centres; as it is summed in fp32, each is kept as an interval [lo, hi] that holds the double
+   * sum run() would compute, and every test uses the end that prunes less. Then per cluster the members the triangle
+   * inequality leaves (|m - dc| <= bound is one run, as members are sorted by m descending) are scanned in every
+   * projected axis against the bound at the cluster's start, and the rows kept go on to measure(). A bound that
+   * tightens mid-cluster only prunes less than run() would: the answer is the same.
+   */
+  private runScan(sc: BlockScan): void {
+    const ix = this.ix, k = ix.k;
+    const radii = ix.radii, starts = ix.starts, toCentre = ix.toCentre, order = ix.order;
+    const cdLo = this.centreDist, cdHi = this.centreDistHi, visit = this.visit, key = this.visitKey;
+    const seen = this.seen, keptPos = sc.keptPos, keptSum = sc.keptPartial;
+    sc.setQuery(this.qp, this.qpo, this.Q, this.qo);
+    const sums = sc.centreSums();
+    const slack = sc.scanSlack;
+    let nv = 0;
+    for (let c = 0; c < k; c++) {
+      const lim = this.bound + radii[c];
+      const s = sums[2 * c + 1];
+      if (s > sc.widen(lim * lim)) continue;
+      const lo = Math.sqrt(s / slack);
+      cdLo[c] = lo;
+      cdHi[c] = Math.sqrt(s * slack);
+      const lb = lo - radii[c];
+      let at = nv++;
+      while (at > 0 && key[at - 1] > lb) {
+        key[at] = key[at - 1];
+        visit[at] = visit[at - 1];
+        at--;
+      }
+      key[at] = lb;
+      visit[at] = c;
+    }
+    let projected = 0;
+    for (let v = 0; v < nv; v++) {
+      let bound = this.bound;
+      if (key[v] > bound) break;
+      const c = visit[v];
+      const first = runStart(toCentre, starts[c], starts[c + 1], cdHi[c], bound);
+      const end = runEnd(toCentre, first, starts[c + 1], cdLo[c], bound);
+      if (first >= end) continue;
+      projected += end - first;
+      let b2 = bound * bound;
+      const kept = sc.scan(first, end, b2);
+      for (let i = 0; i < kept; i++) {
+        const pos = keptPos[2 * i];
+        if (pos < first || pos >= end || keptSum[2 * i + 1] > sc.widen(b2)) continue;
+        const r = order[pos];
+        if (seen[r]) continue;
+        this.measure(r);
+        bound = this.bound;
+        b2 = bound * bound;
+      }
+    }
+    this.stats.projected += projected;
+  }
+}
+
+/** The first of a cluster's members (m descending) not skipped by m - dc > bound (dc at its upper end). */
+function runStart(m: Float64Array, from: number, to: number, dcHi: number, bound: number): number {
+  while (from < to) {
+    const mid = (from + to) >> 1;
+    if (m[mid] - dcHi > bound) from = mid + 1;
+    else to = mid;
+  }
+  return from;
+}
+
+/** The first member from `from` on where dc - m > bound (dc at its lower end), when the rest are skipped too. */
+function runEnd(m: Float64Array, from: number, to: number, dcLo: number, bound: number): number {
+  while (from < to) {
+    const mid = (from + to) >> 1;
+    if (dcLo - m[mid] > bound) to = mid;
+    else from = mid + 1;
+  }
+  return from;
 }
 
 /** Rows projected onto `p` axes (p x cols, row-major), in double: rows x p. Register-blocked like knn.ts. */

@@ -1,0 +1,244 @@
+// The bank index's scan in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows in their
+// principal axes, four rows per instruction, returning the rows that stay under the bound. Where the runtime
+// has relaxed SIMD (Chromium 114+) the fused multiply-add build runs, else the plain SIMD one (Node 20, Safari), else
+// none and the index keeps its own TypeScript loop (../cpu/bankIndex.ts). Chosen by feature detection:
+// WebAssembly.validate on each build's bytes. The 'typescript' flavour is the twin: the same scan over the same
+// layout in TypeScript, the oracle scan.test.ts holds both builds to.
+import { SCAN_RELAXED, SCAN_SIMD } from './scan.wasm';
+
+export type ScanFlavour = 'relaxed' | 'simd' | 'typescript';
+/** The scan reads axes in groups of this many (scan.wat checks its bound after each group). */
+export const SCAN_AXES = 8;
+/** Rows per SIMD block. */
+const LANES = 4;
+const PAGE = 65536;
+
+const compiled = new Map<ScanFlavour, WebAssembly.Module | null>();
+
+function bytesOf(b64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(b64);
+  const u = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+  return u;
+}
+
+/** The compiled module of one build, or null where this runtime cannot run it. */
+function moduleOf(flavour: ScanFlavour): WebAssembly.Module | null {
+  if (!compiled.has(flavour)) {
+    let m: WebAssembly.Module | null = null;
+    try {
+      const bytes = bytesOf(flavour === 'relaxed' ? SCAN_RELAXED : SCAN_SIMD);
+      if (typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes)) m = new WebAssembly.Module(bytes);
+    } catch {
+      m = null;
+    }
+    compiled.set(flavour, m);
+  }
+  return compiled.get(flavour)!;
+}
+
+/** Whether this runtime runs the given build (the TypeScript twin runs everywhere). */
+export function scanAvailable(flavour: ScanFlavour): boolean {
+  return flavour === 'typescript' || moduleOf(flavour) !== null;
+}
+
+/** The fastest build this runtime runs: relaxed SIMD, else plain SIMD; null: neither (keep the TypeScript loop). */
+export function bestScan(): 'relaxed' | 'simd' | null {
+  if (scanAvailable('relaxed')) return 'relaxed';
+  if (scanAvailable('simd')) return 'simd';
+  return null;
+}
+
+/**
+ * One bank in the scan's layout, in a memory of its own, and the two loops over it. `projected` holds the bank's
+ * rows on `p` (a multiple of 8) principal axes, in the index's position order; `bank` the rows themselves. Rows past
+ * the end of the last block are padding at +Infinity, so they never stay under a finite bound (and are outside every
+ * run the caller asks for).
+ *
+ * Both loops sum in fp32, where the index sums in double. The limits they are given are widened by a slack (the
+ * worst-case relative error of an fp32 sum of that many terms, Higham's gamma_n, doubled, and the limit's own
+ * rounding to fp32), so a row is dropped only where the double sum would drop it too; the index's own margin covers
+ * the fp32 inputs.
+ */
+export class BlockScan {
+  /** Positions and squared distances of the rows the last scan() kept. */
+  readonly keptPos: Int32Array;
+  readonly keptPartial: Float32Array;
+  private readonly scanFn: (q: number, blocks: number, axes: number, first: number, end: number, lim: number, out: number) => number;
+  private readonly distanceFn: (q: number, row: number, cols: number, lim: number) => number;
+  private readonly q: Float32Array;
+  private readonly query: Float32Array;
+  private readonly qAt = 0;
+  private readonly queryAt: number;
+  private readonly rowsAt: number;
+  private readonly blocksAt: number;
+  private readonly outAt: number;
+  private readonly centresAt: number;
+  private readonly centreSumsAt: number;
+  private readonly centreOut: Float32Array;
+  private readonly cols: number;
+  /** The widening factor of scan()'s limits (see the class comment). */
+  readonly scanSlack: number;
+  private readonly distanceSlack: number;
+
+  constructor(
+    readonly flavour: ScanFlavour,
+    projected: Float32Array,
+    readonly p: number,
+    bank: { data: Float32Array; rows: number; cols: number },
+    centres: ArrayLike<number>,
+    private readonly clusters: number,
+  ) {
+    if (p < SCAN_AXES || p % SCAN_AXES !== 0) throw new Error(`The scan needs a multiple of ${SCAN_AXES} projected axes, got ${p}`);
+    const { rows, cols } = bank;
+    this.cols = cols;
+    const blocks = Math.ceil(rows / LANES);
+    const align = (x: number) => Math.ceil(x / 16) * 16;
+    this.queryAt = p * LANES * 4;
+    this.rowsAt = align(this.queryAt + cols * 4);
+    this.blocksAt = align(this.rowsAt + rows * cols * 4);
+    this.centresAt = this.blocksAt + blocks * p * LANES * 4;
+    const centreBlocks = Math.ceil(clusters / LANES);
+    this.centreSumsAt = this.centresAt + centreBlocks * p * LANES * 4;
+    this.outAt = this.centreSumsAt + centreBlocks * LANES * 8;
+    const bytes = this.outAt + blocks * LANES * 8;
+    let buf: ArrayBuffer;
+    if (flavour === 'typescript') {
+      buf = new ArrayBuffer(bytes);
+      this.scanFn = twinScan(buf);
+      this.distanceFn = twinDistance(buf);
+    } else {
+      const mod = moduleOf(flavour);
+      if (!mod) throw new Error(`This runtime cannot run the ${flavour === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} scan`);
+      const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
+      const instance = new WebAssembly.Instance(mod, { env: { memory } });
+      this.scanFn = instance.exports.scan as BlockScan['scanFn'];
+      this.distanceFn = instance.exports.distance as BlockScan['distanceFn'];
+      buf = memory.buffer;
+    }
+    this.q = new Float32Array(buf, this.qAt, p * LANES);
+    this.query = new Float32Array(buf, this.queryAt, cols);
+    // Rows in bank order (measure() asks by bank row); the blocks in position order (the scan walks clusters).
+    new Float32Array(buf, this.rowsAt, rows * cols).set(bank.data.subarray(0, rows * cols));
+    toBlocks(new Float32Array(buf, this.blocksAt, blocks * p * LANES), projected, rows, p);
+    toBlocks(new Float32Array(buf, this.centresAt, centreBlocks * p * LANES), centres, clusters, p);
+    this.centreOut = new Float32Array(buf, this.centreSumsAt, centreBlocks * LANES * 2);
+    this.keptPos = new Int32Array(buf, this.outAt, blocks * LANES * 2);
+    this.keptPartial = new Float32Array(buf, this.outAt, blocks * LANES * 2);
+    // 2^-22 more: the limit passed to WebAssembly is rounded to the nearest fp32 (2^-24 at most).
+    const gamma = (n: number) => (1 + (2 * n * 2 ** -24) / (1 - n * 2 ** -24)) * (1 + 2 ** -22);
+    this.scanSlack = gamma(p / LANES + 4);
+    this.distanceSlack = gamma(Math.ceil(cols / LANES) + 4 + (cols % 16));
+  }
+
+  /**
+   * The query: its projected coordinates (each splatted to 4 lanes) and its `cols` values, rounded to fp32 (within
+   * the index's margin).
+   */
+  setQuery(qp: ArrayLike<number>, qpo: number, Q: Float32Array, qo: number): void {
+    for (let j = 0; j < this.p; j++) this.q.fill(qp[qpo + j], j * LANES, (j + 1) * LANES);
+    this.query.set(Q.subarray(qo, qo + this.cols));
+  }
+
+  /**
+   * Scans positions [first, end) (whole blocks: first rounded down, end up to a multiple of 4) and keeps those whose
+   * squared distance over the axes may not be greater than `lim`; returns how many were kept. Kept row i is at
+   * keptPos[2i] with its squared distance at keptPartial[2i + 1], in position order. Compare what is kept against a
+   * limit with widen().
+   */
+  scan(first: number, end: number, lim: number): number {
+    return this.scanFn(this.qAt, this.blocksAt, this.p, first >> 2, (end + 3) >> 2, lim * this.scanSlack, this.outAt);
+  }
+
+  /**
+   * The query's squared distance to every cluster centre, summed as scan() sums (within scanSlack of the double
+   * sum): centre c at [2c + 1] of the view returned (valid until the next call).
+   */
+  centreSums(): Float32Array {
+    this.scanFn(this.qAt, this.centresAt, this.p, 0, Math.ceil(this.clusters / LANES), Infinity, this.centreSumsAt);
+    return this.centreOut;
+  }
+
+  /** `lim` widened as scan() widens it: a kept row's sum that passes this passes the double sum's `lim`. */
+  widen(lim: number): number {
+    return lim * this.scanSlack;
+  }
+
+  /**
+   * The query's squared distance to bank row `row` in the original space, summed until it passes `lim` (then the
+   * partial sum, already past it); true when the row may be within `lim`, false when it is surely not.
+   */
+  within(row: number, lim: number): boolean {
+    const l = lim * this.distanceSlack;
+    return !(this.distanceFn(this.queryAt, this.rowsAt + row * this.cols * 4, this.cols, l) > l);
+  }
+}
+
+/** Rows of `p` values into the scan's blocks (axis-major per 4 rows), the lanes past `rows` at +Infinity. */
+function toBlocks(B: Float32Array, X: ArrayLike<number>, rows: number, p: number): void {
+  B.fill(Infinity);
+  for (let r = 0; r < rows; r++) {
+    const base = (r >> 2) * p * LANES + (r & 3);
+    for (let j = 0; j < p; j++) B[base + j * LANES] = X[r * p + j];
+  }
+}
+
+
+/** scan.wat in TypeScript over the same memory layout (byte offsets in, count out), accumulating in fp32 as it does. */
+function twinScan(buf: ArrayBuffer): BlockScan['scanFn'] {
+  const F = new Float32Array(buf);
+  const I = new Int32Array(buf);
+  const f = Math.fround;
+  const acc = new Float32Array(LANES);
+  return (q, blocks, axes, first, end, lim, out) => {
+    let n = 0;
+    for (let b = first; b < end; b++) {
+      const base = (blocks >> 2) + b * axes * LANES;
+      acc.fill(0);
+      let alive = true;
+      for (let g = 0; g < axes && alive; g += SCAN_AXES) {
+        for (let j = g; j < g + SCAN_AXES; j++)
+          for (let lane = 0; lane < LANES; lane++) {
+            const t = f(F[(q >> 2) + j * LANES + lane] - F[base + j * LANES + lane]);
+            acc[lane] = f(acc[lane] + f(t * t));
+          }
+        alive = acc.some((a) => !(a > lim));
+      }
+      if (!alive) continue;
+      for (let lane = 0; lane < LANES; lane++) {
+        if (acc[lane] > lim) continue;
+        I[(out >> 2) + 2 * n] = b * LANES + lane;
+        F[(out >> 2) + 2 * n + 1] = acc[lane];
+        n++;
+      }
+    }
+    return n;
+  };
+}
+
+/** scan.wat's `distance` in TypeScript: four fp32 lane sums over blocks of 16, checked after each block, then the tail. */
+function twinDistance(buf: ArrayBuffer): BlockScan['distanceFn'] {
+  const F = new Float32Array(buf);
+  const f = Math.fround;
+  const acc = new Float32Array(LANES);
+  return (q, row, cols, lim) => {
+    acc.fill(0);
+    const qa = q >> 2, ra = row >> 2;
+    const n16 = cols & ~15;
+    let s = 0;
+    for (let j = 0; j < n16; j += 16) {
+      for (let k = 0; k < 16; k++) {
+        const t = f(F[qa + j + k] - F[ra + j + k]);
+        acc[k & 3] = f(acc[k & 3] + f(t * t));
+      }
+      s = f(f(acc[0] + acc[1]) + f(acc[2] + acc[3]));
+      if (s > lim) return s;
+    }
+    s = f(f(acc[0] + acc[1]) + f(acc[2] + acc[3]));
+    for (let j = n16; j < cols; j++) {
+      const t = f(F[qa + j] - F[ra + j]);
+      s = f(s + f(t * t));
+    }
+    return s;
+  };
+}
