@@ -487,15 +487,15 @@ class Search {
     const seen = this.seen, keptPos = sc.keptPos, keptSum = sc.keptPartial;
     sc.setQuery(this.qp, this.qpo, this.Q, this.qo);
     const sums = sc.centreSums();
-    const slack = sc.scanSlack;
+    const slack = sc.scanSlack, bound0 = this.bound;
     let nv = 0;
     for (let c = 0; c < k; c++) {
-      const lim = this.bound + radii[c];
+      const lim = bound0 + radii[c];
       const s = sums[2 * c + 1];
-      if (s > sc.widen(lim * lim)) continue;
+      if (s > lim * lim * slack) continue;
       const lo = Math.sqrt(s / slack);
       cdLo[c] = lo;
-      cdHi[c] = Math.sqrt(s * slack);
+      cdHi[c] = lo * slack; // sqrt(s * slack)
       const lb = lo - radii[c];
       let at = nv++;
       while (at > 0 && key[at - 1] > lb) {
