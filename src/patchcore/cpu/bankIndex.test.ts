@@ -161,6 +161,15 @@ describe.each(SCANS)('degenerate banks (loops: %s)', (scan) => {
     expect(BankIndex.build(same)!.nearest(ones, { scan })).toEqual(nearest(ones, same));
   });
 
+  it('a bank too large to copy into the scan keeps its full distances in TypeScript, with the same answers', () => {
+    const bank = blobs(1200, 32, 10, 8, 20);
+    const index = BankIndex.build(bank)!;
+    const q = jitter(bank, 200, 4, 0.3);
+    const want = nearest(q, bank);
+    expect(index.nearest(q, { gridW: 10, scan, scanRowsMaxBytes: 1024 })).toEqual(want);
+    if (scan !== 'none') expect(index.scanFor(scan, 1024)!.hasRows).toBe(false);
+  });
+
   it('a bank whose width is not a multiple of 16 (the distance loop has a tail), with a far-off query', () => {
     const bank = blobs(1500, 37, 12, 5, 30);
     const index = BankIndex.build(bank)!;

@@ -13,9 +13,10 @@
 // - A candidate that survives the bounds is measured in the original space with an early exit every 16 dimensions,
 //   and one that may win is scored exactly as knn.ts scores it (|b|^2 - 2 q.b in double, index order), so
 //   distances are the twin's to the last bit and ties go to the lowest bank index, as there.
-// - Where WebAssembly SIMD runs, the first 8 axes of a cluster's members are scanned four rows per instruction
-//   (../wasm/scan.wat; relaxed SIMD's fused multiply-add where the browser has it), and the rows that stay under
-//   the bound go on through the same TypeScript as below. Without it, the TypeScript loop does all of it.
+// - Where WebAssembly SIMD runs, the two hot loops run there (../wasm/scan.wat; relaxed SIMD's fused multiply-add
+//   where the browser has it): the centres and a cluster's members in every projected axis, four rows per
+//   instruction, and the full distance of a survivor. Their fp32 sums are widened by their worst-case error, so
+//   they drop only what the double sums below would drop. Without SIMD, the TypeScript loops do all of it.
 // Rounding: the fp32 projection and fp32 stored coordinates can shift a bound by ~1e-6 of the vectors' norms; every
 // comparison that skips work adds a margin of 4e-6 x (|q| + the largest |b| + the best distance), far above that.
 import { rng, startIndices } from '../random';
@@ -64,8 +65,10 @@ export interface BankIndexOptions {
 export interface NearestOptions {
   /** Queries are a row-major grid this wide (patch features): the patch above seeds each search too. */
   gridW?: number;
-  /** Which scan of the first 8 axes: the best the runtime has ('auto', default), a given one, or 'none' (TypeScript loop). */
+  /** Which loops: the best SIMD the runtime has ('auto', default), a given build, or 'none' (the TypeScript loops). */
   scan?: ScanChoice;
+  /** Tests: the size up to which the scan copies the bank (scan.ts ROWS_COPY_MAX_BYTES), to test the path above it. */
+  scanRowsMaxBytes?: number;
 }
 
 /** The scan a search uses: see NearestOptions.scan. */
@@ -128,8 +131,8 @@ export class BankIndex {
   readonly radii: Float64Array;
   readonly k: number;
   readonly p: number;
-  /** The SIMD scan's copy of the first 8 axes, made on first use, per flavour. */
-  private readonly scans = new Map<ScanFlavour, BlockScan>();
+  /** The SIMD scan's copy of the projected bank (and of the bank), made on first use, per flavour. */
+  private readonly scans = new Map<string, BlockScan>();
 
   private constructor(
     readonly bank: Matrix,
@@ -217,13 +220,14 @@ export class BankIndex {
   }
 
   /** The scan a search with this choice uses (null: the TypeScript loop). */
-  scanFor(choice: ScanChoice = 'auto'): BlockScan | null {
+  scanFor(choice: ScanChoice = 'auto', rowsMaxBytes?: number): BlockScan | null {
     const flavour = choice === 'auto' ? bestScan() : choice === 'none' ? null : choice;
     if (!flavour || this.p < SCAN_AXES) return null;
-    let sc = this.scans.get(flavour);
+    const key = rowsMaxBytes === undefined ? flavour : `${flavour}:${rowsMaxBytes}`;
+    let sc = this.scans.get(key);
     if (!sc) {
-      sc = new BlockScan(flavour, this.projected, this.p, this.bank, this.centres, this.k);
-      this.scans.set(flavour, sc);
+      sc = new BlockScan(flavour, this.projected, this.p, this.bank, this.centres, this.k, rowsMaxBytes);
+      this.scans.set(key, sc);
     }
     return sc;
   }
@@ -241,7 +245,7 @@ export class BankIndex {
     const indices = new Uint32Array(nq);
     const stats: SearchStats = { queries: nq, projected: 0, measured: 0, bruteForce: nq * this.bank.rows };
     const qp = projectRows(queries, this.stored.axes, this.p);
-    const s = new Search(this, stats, this.scanFor(opts.scan));
+    const s = new Search(this, stats, this.scanFor(opts.scan, opts.scanRowsMaxBytes));
     for (let q = 0; q < nq; q++) {
       s.reset(queries.data, q * d, qp, q * this.p, 1);
       if (q > 0) s.consider(indices[q - 1]);
@@ -374,7 +378,7 @@ class Search {
   /** Full distance in the original space with early exit; scores the row when it may be among the best. */
   private measure(r: number): void {
     this.stats.measured++;
-    if (this.scan) {
+    if (this.scan?.hasRows) {
       if (this.scan.within(r, this.bound * this.bound)) this.score(r);
       return;
     }

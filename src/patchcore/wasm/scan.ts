@@ -12,6 +12,8 @@ export const SCAN_AXES = 8;
 /** Rows per SIMD block. */
 const LANES = 4;
 const PAGE = 65536;
+/** The bank is copied into the scan's memory for `within` only up to this size; above it the index measures in TypeScript. */
+export const ROWS_COPY_MAX_BYTES = 64 * 2 ** 20;
 
 const compiled = new Map<ScanFlavour, WebAssembly.Module | null>();
 
@@ -77,6 +79,8 @@ export class BlockScan {
   private readonly centreSumsAt: number;
   private readonly centreOut: Float32Array;
   private readonly cols: number;
+  /** Whether the bank's rows are in this memory (within() works): not for banks over ROWS_COPY_MAX_BYTES. */
+  readonly hasRows: boolean;
   /** The widening factor of scan()'s limits (see the class comment). */
   readonly scanSlack: number;
   private readonly distanceSlack: number;
@@ -88,15 +92,17 @@ export class BlockScan {
     bank: { data: Float32Array; rows: number; cols: number },
     centres: ArrayLike<number>,
     private readonly clusters: number,
+    rowsCopyMaxBytes = ROWS_COPY_MAX_BYTES,
   ) {
     if (p < SCAN_AXES || p % SCAN_AXES !== 0) throw new Error(`The scan needs a multiple of ${SCAN_AXES} projected axes, got ${p}`);
     const { rows, cols } = bank;
     this.cols = cols;
     const blocks = Math.ceil(rows / LANES);
     const align = (x: number) => Math.ceil(x / 16) * 16;
+    this.hasRows = rows * cols * 4 <= rowsCopyMaxBytes;
     this.queryAt = p * LANES * 4;
     this.rowsAt = align(this.queryAt + cols * 4);
-    this.blocksAt = align(this.rowsAt + rows * cols * 4);
+    this.blocksAt = align(this.rowsAt + (this.hasRows ? rows * cols * 4 : 0));
     this.centresAt = this.blocksAt + blocks * p * LANES * 4;
     const centreBlocks = Math.ceil(clusters / LANES);
     this.centreSumsAt = this.centresAt + centreBlocks * p * LANES * 4;
@@ -119,7 +125,7 @@ export class BlockScan {
     this.q = new Float32Array(buf, this.qAt, p * LANES);
     this.query = new Float32Array(buf, this.queryAt, cols);
     // Rows in bank order (measure() asks by bank row); the blocks in position order (the scan walks clusters).
-    new Float32Array(buf, this.rowsAt, rows * cols).set(bank.data.subarray(0, rows * cols));
+    if (this.hasRows) new Float32Array(buf, this.rowsAt, rows * cols).set(bank.data.subarray(0, rows * cols));
     toBlocks(new Float32Array(buf, this.blocksAt, blocks * p * LANES), projected, rows, p);
     toBlocks(new Float32Array(buf, this.centresAt, centreBlocks * p * LANES), centres, clusters, p);
     this.centreOut = new Float32Array(buf, this.centreSumsAt, centreBlocks * LANES * 2);
@@ -169,6 +175,7 @@ export class BlockScan {
    * partial sum, already past it); true when the row may be within `lim`, false when it is surely not.
    */
   within(row: number, lim: number): boolean {
+    if (!this.hasRows) throw new Error('This scan holds no copy of the bank (it is over ROWS_COPY_MAX_BYTES)');
     const l = lim * this.distanceSlack;
     return !(this.distanceFn(this.queryAt, this.rowsAt + row * this.cols * 4, this.cols, l) > l);
   }
