@@ -15,8 +15,13 @@
 ;; TypeScript); rows that reach the last axis with some lane under the bound are written out, each with its sum.
 ;;
 ;; scripts/build-wasm.mjs compiles this twice: as written (f32x4.mul then f32x4.add, plain SIMD) and with every
-;; MADD below (a x b + c) turned into f32x4.relaxed_madd (fused multiply-add where the CPU has it). Both round only
-;; within the margin the index adds to every bound.
+;; MADD below (a x b + c) turned into f32x4.relaxed_madd (fused multiply-add where the CPU has it). Both sum in
+;; fp32; scan.ts widens every limit by the worst-case error of such a sum, so neither drops a row the index's double
+;; sums would keep.
+;;
+;; Why text by hand rather than a compiler (emscripten, AssemblyScript): two small loops whose memory layout is the
+;; point, readable next to the TypeScript they replace, built by wabt's parser alone (a dev dependency), with no
+;; runtime or glue code of a toolchain's in the bundle.
 (module
   (import "env" "memory" (memory 1))
   (func (export "scan")
