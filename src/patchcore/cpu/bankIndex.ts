@@ -425,15 +425,7 @@ class Search {
       if (j < p) continue;
       const dc = Math.sqrt(s);
       cd[c] = dc;
-      const lb = dc - radii[c];
-      let at = nv++;
-      while (at > 0 && key[at - 1] > lb) {
-        key[at] = key[at - 1];
-        visit[at] = visit[at - 1];
-        at--;
-      }
-      key[at] = lb;
-      visit[at] = c;
+      insertVisit(key, visit, nv++, dc - radii[c], c);
     }
     // The first 8 projected coordinates of the query in registers: most candidates are decided by them.
     const q0 = qp[qpo], q1 = qp[qpo + 1], q2 = qp[qpo + 2], q3 = qp[qpo + 3];
@@ -500,15 +492,7 @@ class Search {
       const lo = Math.sqrt(s / slack);
       cdLo[c] = lo;
       cdHi[c] = lo * slack; // sqrt(s * slack)
-      const lb = lo - radii[c];
-      let at = nv++;
-      while (at > 0 && key[at - 1] > lb) {
-        key[at] = key[at - 1];
-        visit[at] = visit[at - 1];
-        at--;
-      }
-      key[at] = lb;
-      visit[at] = c;
+      insertVisit(key, visit, nv++, lo - radii[c], c);
     }
     let projected = 0;
     for (let v = 0; v < nv; v++) {
@@ -533,6 +517,18 @@ class Search {
     }
     this.stats.projected += projected;
   }
+}
+
+/** Cluster c with lower bound lb into the first n entries of the visit order, kept sorted by bound (insertion sort: few survive a tight bound). */
+function insertVisit(key: Float64Array, visit: Uint32Array, n: number, lb: number, c: number): void {
+  let at = n;
+  while (at > 0 && key[at - 1] > lb) {
+    key[at] = key[at - 1];
+    visit[at] = visit[at - 1];
+    at--;
+  }
+  key[at] = lb;
+  visit[at] = c;
 }
 
 /** The first of a cluster's members (m descending) not skipped by m - dc > bound (dc at its upper end). */
