@@ -1,9 +1,9 @@
-// The bank index's scan in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows in their
-// principal axes, four rows per instruction, returning the rows that stay under the bound. Where the runtime
-// has relaxed SIMD (Chromium 114+) the fused multiply-add build runs, else the plain SIMD one (Node 20, Safari), else
-// none and the index keeps its own TypeScript loop (../cpu/bankIndex.ts). Chosen by feature detection:
-// WebAssembly.validate on each build's bytes. The 'typescript' flavour is the twin: the same scan over the same
-// layout in TypeScript, the oracle scan.test.ts holds both builds to.
+// The bank index's two hot loops in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows
+// in their principal axes, four rows per instruction, returning the rows that stay under the bound; and a
+// survivor's full distance. Where the runtime has relaxed SIMD (Chromium 114+) the fused multiply-add build runs,
+// else the plain SIMD one (Node 20), else none and the index keeps its own TypeScript loops (../cpu/bankIndex.ts).
+// Chosen by feature detection: WebAssembly.validate on each build's bytes. The 'typescript' flavour is the twin:
+// the same loops over the same layout in TypeScript, the oracle scan.test.ts holds both builds to.
 import { SCAN_RELAXED, SCAN_SIMD } from './scan.wasm';
 
 export type ScanFlavour = 'relaxed' | 'simd' | 'typescript';
@@ -44,7 +44,7 @@ export function scanAvailable(flavour: ScanFlavour): boolean {
   return flavour === 'typescript' || moduleOf(flavour) !== null;
 }
 
-/** The fastest build this runtime runs: relaxed SIMD, else plain SIMD; null: neither (keep the TypeScript loop). */
+/** The build to use: relaxed SIMD, else plain SIMD; null: neither (keep the TypeScript loops). */
 export function bestScan(): 'relaxed' | 'simd' | null {
   if (scanAvailable('relaxed')) return 'relaxed';
   if (scanAvailable('simd')) return 'simd';
