@@ -143,8 +143,14 @@ describe('the index where it pays, the brute force where it does not', () => {
     const a = new AdaptiveNearest(BankIndex.build(bank)!, instant);
     expect(await a.nearest(queries)).toEqual(want);
     expect(a.lastSplit.brute).toBeGreaterThan(0);
-    expect(await a.nearest(queries)).toEqual(want);
-    expect(a.lastSplit).toEqual({ index: 64, brute: 1400 - 64 });
+    // Far behind (an instant brute force): the next 7 calls go to the brute force whole, the 8th rechecks 64 queries.
+    const splits = [];
+    for (let call = 0; call < 8; call++) {
+      expect(await a.nearest(queries)).toEqual(want);
+      splits.push(a.lastSplit);
+    }
+    expect(splits.slice(0, 7)).toEqual(Array(7).fill({ index: 0, brute: 1400 }));
+    expect(splits[7]).toEqual({ index: 64, brute: 1400 - 64 });
   });
 });
 

@@ -727,14 +727,21 @@ function kMeans(X: Float64Array, rows: number, p: number, k: number, seed: numbe
 const PROBE_ROWS = 512;
 /** Queries it answers first while the brute force is faster: enough to notice when the index starts to pay. */
 const RECHECK_ROWS = 64;
+/**
+ * While the index is more than FAR_BEHIND times slower per query, it is rechecked only every RECHECK_EVERY calls
+ * (the calls between go to the brute force whole): a bank where nothing prunes would otherwise pay the recheck on
+ * every image (10-30% on uniform random vectors with the SIMD loops).
+ */
+const FAR_BEHIND = 4;
+const RECHECK_EVERY = 8;
 
 /**
  * The index where it pays, a kernel's brute force where it does not. Each call's first queries go through the index
  * and are timed (PROBE_ROWS of them, RECHECK_ROWS while the brute force is ahead); the brute force is timed once, on
  * the next block, the first time it is needed. The rest of the call goes to whichever was faster per query on this
  * bank. On clustered features the index wins by far; on uniform random vectors it cannot prune and is several times
- * slower than the brute force, which then does nearly all the work. Both give the nearest memory vector, so the
- * choice changes speed only.
+ * slower than the brute force, which then does nearly all the work (and, far behind, all of it between rechecks).
+ * Both give the nearest memory vector, so the choice changes speed only.
  */
 export class AdaptiveNearest {
   /** ms per query of each path on this bank, as last measured (NaN: not yet). */
@@ -742,6 +749,8 @@ export class AdaptiveNearest {
   bruteMsPerQuery = NaN;
   /** Queries the last call sent to each path. */
   lastSplit = { index: 0, brute: 0 };
+  /** Calls sent whole to the brute force since the index was last timed. */
+  private skipped = 0;
 
   constructor(
     readonly index: BankIndex,
@@ -752,6 +761,15 @@ export class AdaptiveNearest {
     const nq = queries.rows, d = queries.cols;
     const rows = (a: number, b: number): Matrix => ({ data: queries.data.subarray(a * d, b * d), rows: b - a, cols: d });
     const behind = this.indexMsPerQuery > this.bruteMsPerQuery;
+    if (this.indexMsPerQuery > FAR_BEHIND * this.bruteMsPerQuery && this.skipped < RECHECK_EVERY - 1) {
+      this.skipped++;
+      const t = performance.now();
+      const all = await this.brute(queries);
+      this.bruteMsPerQuery = (performance.now() - t) / nq;
+      this.lastSplit = { index: 0, brute: nq };
+      return all;
+    }
+    this.skipped = 0;
     const want = behind ? RECHECK_ROWS : PROBE_ROWS;
     // Whole grid rows where it can, so that the patch above seeds the search in the rest of the call too.
     const probe = Math.min(nq, gridW > 0 && !behind ? Math.ceil(want / gridW) * gridW : want);
