@@ -375,8 +375,12 @@ class Search {
     this.score(r);
   }
 
-  /** Full distance in the original space with early exit; scores the row when it may be among the best. */
+  /**
+   * Full distance in the original space with early exit; scores the row when it may be among the best. A row already
+   * scored as a grid neighbour's answer (consider()) is not measured again.
+   */
   private measure(r: number): void {
+    if (this.seen[r]) return;
     this.stats.measured++;
     if (this.scan?.hasRows) {
       if (this.scan.within(r, this.bound * this.bound)) this.score(r);
@@ -430,7 +434,6 @@ class Search {
     // The first 8 projected coordinates of the query in registers: most candidates are decided by them.
     const q0 = qp[qpo], q1 = qp[qpo + 1], q2 = qp[qpo + 2], q3 = qp[qpo + 3];
     const q4 = qp[qpo + 4], q5 = qp[qpo + 5], q6 = qp[qpo + 6], q7 = qp[qpo + 7];
-    const seen = this.seen;
     let projected = 0;
     for (let v = 0; v < nv; v++) {
       let bound = this.bound;
@@ -458,9 +461,7 @@ class Search {
           if (s > b2) break;
         }
         if (s > b2) continue;
-        const r = order[pos];
-        if (seen[r]) continue;
-        this.measure(r);
+        this.measure(order[pos]);
         bound = this.bound;
         b2 = bound * bound;
       }
@@ -480,7 +481,7 @@ class Search {
     const ix = this.ix, k = ix.k;
     const radii = ix.radii, starts = ix.starts, toCentre = ix.toCentre, order = ix.order;
     const cdLo = this.centreDist, cdHi = this.centreDistHi, visit = this.visit, key = this.visitKey;
-    const seen = this.seen, keptPos = sc.keptPos, keptSum = sc.keptPartial;
+    const keptPos = sc.keptPos, keptSum = sc.keptSum;
     sc.setQuery(this.qp, this.qpo, this.Q, this.qo);
     const sums = sc.centreSums();
     const slack = sc.scanSlack, bound0 = this.bound;
@@ -505,14 +506,16 @@ class Search {
       projected += end - first;
       let b2 = bound * bound;
       const kept = sc.scan(first, end, b2);
+      let lim = sc.widen(b2);
       for (let i = 0; i < kept; i++) {
         const pos = keptPos[2 * i];
-        if (pos < first || pos >= end || keptSum[2 * i + 1] > sc.widen(b2)) continue;
-        const r = order[pos];
-        if (seen[r]) continue;
-        this.measure(r);
-        bound = this.bound;
-        b2 = bound * bound;
+        if (pos < first || pos >= end || keptSum[2 * i + 1] > lim) continue;
+        this.measure(order[pos]);
+        if (this.bound !== bound) {
+          bound = this.bound;
+          b2 = bound * bound;
+          lim = sc.widen(b2);
+        }
       }
     }
     this.stats.projected += projected;

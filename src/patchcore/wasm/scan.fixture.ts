@@ -55,7 +55,7 @@ export function checkScan(flavour: ScanFlavour): ScanCheck {
     const ks = Array.from({ length: ns }, (_, i) => sc.keptPos[2 * i]);
     if (kt.join() !== ks.join()) sameKeptAsTwin = false;
     for (let i = 0; i < Math.min(nt, ns); i++) {
-      const a = twin.keptPartial[2 * i + 1], b = sc.keptPartial[2 * i + 1];
+      const a = twin.keptSum[2 * i + 1], b = sc.keptSum[2 * i + 1];
       maxSumDiff = Math.max(maxSumDiff, Math.abs(a - b) / Math.max(1e-30, Math.abs(a)));
     }
     for (let r = first & ~3; r < Math.min(rows, (end + 3) & ~3); r++) if (exact(r) <= lim && !ks.includes(r)) keepsAll = false;

@@ -65,7 +65,7 @@ export function bestScan(): 'relaxed' | 'simd' | null {
 export class BlockScan {
   /** Positions and squared distances of the rows the last scan() kept. */
   readonly keptPos: Int32Array;
-  readonly keptPartial: Float32Array;
+  readonly keptSum: Float32Array;
   private readonly scanFn: (q: number, blocks: number, axes: number, first: number, end: number, lim: number, out: number) => number;
   private readonly distanceFn: (q: number, row: number, cols: number, lim: number) => number;
   private readonly q: Float32Array;
@@ -130,7 +130,7 @@ export class BlockScan {
     toBlocks(new Float32Array(buf, this.centresAt, centreBlocks * p * LANES), centres, clusters, p);
     this.centreOut = new Float32Array(buf, this.centreSumsAt, centreBlocks * LANES * 2);
     this.keptPos = new Int32Array(buf, this.outAt, blocks * LANES * 2);
-    this.keptPartial = new Float32Array(buf, this.outAt, blocks * LANES * 2);
+    this.keptSum = new Float32Array(buf, this.outAt, blocks * LANES * 2);
     // 2^-22 more: the limit passed to WebAssembly is rounded to the nearest fp32 (2^-24 at most).
     const gamma = (n: number) => (1 + (2 * n * 2 ** -24) / (1 - n * 2 ** -24)) * (1 + 2 ** -22);
     this.scanSlack = gamma(p / LANES + 4);
@@ -149,11 +149,11 @@ export class BlockScan {
   /**
    * Scans positions [first, end) (whole blocks: first rounded down, end up to a multiple of 4) and keeps those whose
    * squared distance over the axes may not be greater than `lim`; returns how many were kept. Kept row i is at
-   * keptPos[2i] with its squared distance at keptPartial[2i + 1], in position order. Compare what is kept against a
+   * keptPos[2i] with its squared distance at keptSum[2i + 1], in position order. Compare what is kept against a
    * limit with widen().
    */
   scan(first: number, end: number, lim: number): number {
-    return this.scanFn(this.qAt, this.blocksAt, this.p, first >> 2, (end + 3) >> 2, lim * this.scanSlack, this.outAt);
+    return this.scanFn(this.qAt, this.blocksAt, this.p, first >> 2, (end + 3) >> 2, this.widen(lim), this.outAt);
   }
 
   /**
