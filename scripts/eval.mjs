@@ -177,6 +177,7 @@ function printTable(m) {
   console.log(`pixel metrics at the model's input scale (masks resized like the image)${native ? "; 'native': maps resized to each mask's own size" : ''}`);
   console.log(`\nbackbone ${m.backbone} (${m.execution_path}), kernels ${m.kernels}, bank ${m.bank_size} x ${m.feature_dim}, coreset ${m.coreset_ratio}${m.coreset_max ? ` (at most ${m.coreset_max})` : ''}, ${m.coreset_chunk ? `streamed in chunks of ${m.coreset_chunk}` : 'exact greedy'}, ${protocol(m)} ${m.working_size}px`);
   console.log(`seconds: features ${m.seconds.features.toFixed(1)}, coreset ${m.seconds.coreset.toFixed(1)}, score/image ${(m.seconds.score_per_image ?? 0).toFixed(3)}, total ${m.seconds.total.toFixed(1)}`);
+  if (m.seconds.score_stages) console.log(`score/image by stage: ${Object.entries(m.seconds.score_stages).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
   if (m.calibration) {
     const c = m.calibration;
     console.log(`calibrated as the app does: threshold ${c.threshold.toPrecision(4)} from ${c.held_out} held-out + ${c.learnt_scored} learnt-image scores (target ${pct(c.target_false_alarm_rate)}% false alarms); on the test set: false alarms ${pct(c.test_false_alarm_rate)}%, defects flagged ${pct(c.test_detection_rate)}%`);

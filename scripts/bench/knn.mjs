@@ -4,9 +4,11 @@
 // from each set's good training images (capsules_hires at its default 448 px, bottle at 224 px; cached in --cache,
 // default bench-results/knn-models), the patch features of a few of its test images, and
 // - in Chromium (the app): the TypeScript twin's brute force, the WASM MatMul over every dimension (the app's search
-//   before the bank index), the index alone (its TypeScript loop, its WebAssembly SIMD scan, its relaxed SIMD scan),
-//   and the app's path now (the WASM kernels given the index: the index where it is faster, the MatMul where not);
-// - in Node (the command line): onnxruntime-node's MatMul over every dimension, then the same given the index;
+//   before the bank index), the index alone (its TypeScript loop, its WebAssembly SIMD scan, its relaxed SIMD scan,
+//   all on one thread), the index split over the search helpers (one Web Worker per other core), and the app's path
+//   now (the WASM kernels given the index and the helpers: the index where it is faster, the MatMul where not);
+// - in Node (the command line): onnxruntime-node's MatMul over every dimension, then the same given the index on
+//   one thread, and with the command line's search helpers (Node threads);
 // - faiss IndexFlatL2 on 1 thread and on all (Debian's python3-faiss; skipped with a note when missing);
 // plus uniform random vectors of the same shape, where no pruning can help. Writes bench-results/knn.json.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +35,7 @@ const { nodeKernelRuntime } = await imp('../../src/cli/ort.ts');
 const { decodeFile } = await imp('../../src/cli/decode.ts');
 const { PatchCore } = await imp('../../src/patchcore/patchcore.ts');
 const { WasmNearest } = await imp('../../src/patchcore/wasm/knn.ts');
+const { nodeSearchPool } = await imp('../../src/cli/searchThreads.ts');
 const { BankIndex } = await imp('../../src/patchcore/cpu/bankIndex.ts');
 const { uniform } = await imp('../../src/patchcore/testData.ts');
 
@@ -89,17 +92,26 @@ function faiss(c, t) {
 async function node(c) {
   const per = c.gridW * c.gridH, d = c.bank.cols;
   const image = (i) => ({ data: c.queries.subarray(i * per * d, (i + 1) * per * d), rows: per, cols: d, gridW: c.gridW, gridH: c.gridH });
-  const w = new WasmNearest(nodeKernelRuntime(threads));
+  const team = nodeSearchPool(threads);
+  const alone = new WasmNearest(nodeKernelRuntime(threads));
+  const helped = new WasmNearest(nodeKernelRuntime(threads), {}, team);
+  const index = BankIndex.build(c.bank);
   const out = {};
-  for (const name of ['brute', 'indexed']) {
-    if (name === 'indexed') w.adopt(BankIndex.build(c.bank));
+  for (const [name, w] of [['brute', alone], ['indexed', alone], ['team', helped]]) {
+    if (name === 'indexed') w.adopt(index);
+    if (name === 'team') {
+      w.adopt(index);
+      await team.whenReady(index);
+    }
     await w.nearest(image(0), c.bank);
     const t = performance.now();
     for (let i = 0; i < images; i++) await w.nearest(image(i), c.bank);
     out[name] = { msPerImage: (performance.now() - t) / images };
   }
-  out.split = w.lastAdaptive?.lastSplit;
-  await w.release();
+  out.split = helped.lastAdaptive?.lastSplit;
+  team.close();
+  await alone.release();
+  await helped.release();
   return out;
 }
 
@@ -128,7 +140,7 @@ try {
       const app = await page.evaluate((a) => window.harness.bench.knnReal(a), arg);
       const row = { name: c.name, app, node: await node(c), faiss: { oneThread: faiss(c, 1), allThreads: faiss(c, threads) } };
       results.cases.push(row);
-      console.log(`${c.name}: bank ${app.bank} x ${app.cols}, ${app.queriesPerImage} queries/image; twin ${app.twinMs.toFixed(0)} ms, WASM ${app.wasmBrute.msPerImage.toFixed(0)} ms, index ${app.tsIndex.msPerImage.toFixed(0)} ms (TypeScript) / ${app.simdIndex?.msPerImage.toFixed(0) ?? '-'} ms (SIMD) / ${app.relaxedIndex?.msPerImage.toFixed(0) ?? '-'} ms (relaxed SIMD), app now ${app.app.msPerImage.toFixed(0)} ms`);
+      console.log(`${c.name}: bank ${app.bank} x ${app.cols}, ${app.queriesPerImage} queries/image; twin ${app.twinMs.toFixed(0)} ms, WASM ${app.wasmBrute.msPerImage.toFixed(0)} ms, index ${app.tsIndex.msPerImage.toFixed(0)} ms (TypeScript) / ${app.simdIndex?.msPerImage.toFixed(0) ?? '-'} ms (SIMD) / ${app.relaxedIndex?.msPerImage.toFixed(0) ?? '-'} ms (relaxed SIMD) / ${app.teamIndex?.msPerImage.toFixed(0) ?? '-'} ms (with ${app.helpers} helpers), app now ${app.app.msPerImage.toFixed(0)} ms`);
     } finally {
       await page.close();
     }
@@ -141,15 +153,15 @@ try {
 
 const f = (x) => (x == null ? '-' : x.toFixed(x < 10 ? 2 : 0));
 const pct = (x) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
-console.log(`\n## Nearest neighbours per image, ms (Chromium: WASM on ${results.cases[0]?.app.threads ?? '?'} threads, the twin and the index on one; Node and faiss: ${threads} threads unless said)`);
-console.log('| features | bank | twin (brute) | WASM (brute, the app before) | index, TypeScript loop | index, SIMD scan | index, relaxed SIMD scan | WASM given the index (the app now) | index built / restored | rows measured | same as twin | Node brute | Node given the index | faiss 1 thread | faiss all |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log(`\n## Nearest neighbours per image, ms (Chromium: WASM on ${results.cases[0]?.app.threads ?? '?'} threads, the twin and the index on one, the index with ${results.cases[0]?.app.helpers ?? '?'} search helpers beside it; Node and faiss: ${threads} threads unless said)`);
+console.log('| features | bank | twin (brute) | WASM (brute, the app before) | index, TypeScript loop | index, SIMD scan | index, relaxed SIMD scan | index with helpers | WASM given the index (the app now) | index built / restored | rows measured | same as twin | Node brute | Node given the index, 1 thread / with helpers | faiss 1 thread | faiss all |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results.cases) {
   const a = r.app;
-  const paths = { WASM: a.wasmBrute, index: a.tsIndex, 'SIMD index': a.simdIndex, 'relaxed index': a.relaxedIndex, app: a.app };
+  const paths = { WASM: a.wasmBrute, index: a.tsIndex, 'SIMD index': a.simdIndex, 'relaxed index': a.relaxedIndex, 'index with helpers': a.teamIndex, app: a.app };
   const wrong = Object.entries(paths).filter(([, x]) => x && !x.sameAsTwin).map(([k]) => k);
   const same = wrong.length ? `not: ${wrong.join(', ')}` : 'all';
-  console.log(`| ${r.name} | ${a.bank} x ${a.cols} | ${f(a.twinMs)} | ${f(a.wasmBrute.msPerImage)} | ${f(a.tsIndex.msPerImage)} | ${f(a.simdIndex?.msPerImage)} | ${f(a.relaxedIndex?.msPerImage)} | ${f(a.app.msPerImage)} | ${f(a.buildMs)} / ${f(a.restoreMs)} ms | ${pct(a.measuredShare)} (projected ${pct(a.projectedShare)}) | ${same} | ${f(r.node.brute.msPerImage)} | ${f(r.node.indexed.msPerImage)} | ${f(r.faiss.oneThread)} | ${f(r.faiss.allThreads)} |`);
+  console.log(`| ${r.name} | ${a.bank} x ${a.cols} | ${f(a.twinMs)} | ${f(a.wasmBrute.msPerImage)} | ${f(a.tsIndex.msPerImage)} | ${f(a.simdIndex?.msPerImage)} | ${f(a.relaxedIndex?.msPerImage)} | ${f(a.teamIndex?.msPerImage)} | ${f(a.app.msPerImage)} | ${f(a.buildMs)} / ${f(a.restoreMs)} ms | ${pct(a.measuredShare)} (projected ${pct(a.projectedShare)}) | ${same} | ${f(r.node.brute.msPerImage)} | ${f(r.node.indexed.msPerImage)} / ${f(r.node.team.msPerImage)} | ${f(r.faiss.oneThread)} | ${f(r.faiss.allThreads)} |`);
 }
 if (!hasFaiss) console.log(`note: faiss is not installed for ${python} (apt-get install -y python3-faiss): its columns are empty`);
 mkdirSync(join(root, 'bench-results'), { recursive: true });

@@ -198,6 +198,8 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
   const { nearest } = await import('../patchcore/cpu/knn');
   const { BankIndex } = await import('../patchcore/cpu/bankIndex');
   const { createWasmKernels } = await import('../patchcore/wasm/index');
+  const { teamNearest } = await import('../patchcore/cpu/searchTeam');
+  const { SearchPool, searchHelpersFor } = await import('../worker/searchPool');
   const bankData = floats(c.bank), Q = floats(c.queries);
   const d = c.cols, per = c.gridW * c.gridH;
   const bank = { data: bankData, rows: bankData.length / d, cols: d };
@@ -216,7 +218,8 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
     for (let i = 0; i < c.images; i++) ok = same(i, await run(i)) && ok;
     return { firstMs, msPerImage: (performance.now() - t) / c.images, sameAsTwin: ok };
   };
-  const kernels = await createWasmKernels();
+  const team = new SearchPool(searchHelpersFor(navigator.hardwareConcurrency ?? 1));
+  const kernels = await createWasmKernels({ searchTeam: team });
   const wasmBrute = await timed((i) => kernels.nearest(image(i), bank));
   let t = performance.now();
   const index = BankIndex.build(bank);
@@ -225,18 +228,23 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
   t = performance.now();
   BankIndex.restore(bank, index.stored);
   const restoreMs = performance.now() - t;
-  // The index's three loops interleaved image by image (each image's first call apart), so that a slower or busier
-  // moment of the machine falls on all of them alike.
+  // The index's three loops on this thread and the best of them split over the search helpers ('team'),
+  // interleaved image by image (each image's first call apart), so that a slower or busier moment of the machine
+  // falls on all of them alike.
+  team.adopt(index);
+  const helpers = (await team.whenReady(index)) ? team.size : 0;
   const { scanAvailable, bestScan } = await import('../patchcore/wasm/scan');
-  const loops = (['none', 'simd', 'relaxed'] as const).filter((l) => l === 'none' || scanAvailable(l));
+  const loops = ([...(['none', 'simd', 'relaxed'] as const).filter((l) => l === 'none' || scanAvailable(l)), ...(helpers ? ['team' as const] : [])]);
+  const search = (i: number, l: (typeof loops)[number]) =>
+    l === 'team' ? teamNearest(index, team, image(i), c.gridW) : Promise.resolve(index.nearest(image(i), { gridW: c.gridW, scan: l }));
   const spent = new Map<string, { ms: number; ok: boolean }>(loops.map((l) => [l, { ms: 0, ok: true }]));
   let work = { projected: 0, measured: 0, bruteForce: 0 };
-  for (const l of loops) spent.get(l)!.ok = same(0, index.nearest(image(0), { gridW: c.gridW, scan: l }));
+  for (const l of loops) spent.get(l)!.ok = same(0, await search(0, l));
   for (let round = 0; round < 2; round++)
     for (let i = 0; i < c.images; i++)
       for (const l of round % 2 ? [...loops].reverse() : loops) {
         const t = performance.now();
-        const r = index.nearest(image(i), { gridW: c.gridW, scan: l });
+        const r = await search(i, l);
         const x = spent.get(l)!;
         x.ms += performance.now() - t;
         x.ok = same(i, r) && x.ok;
@@ -246,13 +254,14 @@ export async function knnReal(c: { bank: string; queries: string; cols: number; 
         }
       }
   const result = (l: string) => (spent.has(l) ? { msPerImage: spent.get(l)!.ms / (2 * c.images), sameAsTwin: spent.get(l)!.ok } : null);
-  const tsIndex = result('none')!, simdIndex = result('simd'), relaxedIndex = result('relaxed');
+  const tsIndex = result('none')!, simdIndex = result('simd'), relaxedIndex = result('relaxed'), teamIndex = result('team');
   kernels.adoptIndex!(index);
   const app = await timed((i) => kernels.nearest(image(i), bank));
   await kernels.release();
+  team.close();
   return {
-    bank: bank.rows, cols: d, queriesPerImage: per, threads: kernels.threads,
-    twinMs, wasmBrute, tsIndex, simdIndex, relaxedIndex, scan: bestScan() ?? 'none', app, buildMs, restoreMs,
+    bank: bank.rows, cols: d, queriesPerImage: per, threads: kernels.threads, helpers,
+    twinMs, wasmBrute, tsIndex, simdIndex, relaxedIndex, teamIndex, scan: bestScan() ?? 'none', app, buildMs, restoreMs,
     projectedShare: work.projected / work.bruteForce, measuredShare: work.measured / work.bruteForce,
   };
 }

@@ -149,6 +149,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
   const overlays: { type: string; file: string; score: number; png: string }[] = [];
   const overlayCount = new Map<string, number>();
   let scoreSeconds = 0;
+  const stageSeconds: Record<string, number> = {};
   let scored = 0;
   const perImage: { file: string; type: string; score: number }[] = [];
 
@@ -163,6 +164,7 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       continue;
     }
     scoreSeconds += r.seconds;
+    for (const [stage, sec] of Object.entries(r.stages)) stageSeconds[stage] = (stageSeconds[stage] ?? 0) + sec;
     scored++;
     const label = t.type === 'good' ? 0 : 1;
     imageScores.push(r.score);
@@ -258,6 +260,8 @@ async function evaluate(client: EngineClient, evalSpec: EvalSpec) {
       coreset: build.seconds.coreset,
       build: buildSeconds,
       score_per_image: scored ? scoreSeconds / scored : null,
+      /** The mean of each stage of score_per_image (decoding the file is in neither). */
+      score_stages: scored ? Object.fromEntries(Object.entries(stageSeconds).map(([k, v]) => [k, v / scored])) : null,
       total: (performance.now() - t0) / 1000,
     },
     /** The build's time estimate: worst relative error from 10% of the build on, and samples over it. */

@@ -6,6 +6,7 @@ import { cpuKernels } from './cpu';
 import { acquireDevice, adapterIsSoftware, adapterName, requestAdapter, webgpuAvailable } from './gpu/device';
 import { createGpuKernels } from './gpu/index';
 import type { Kernels } from './types';
+import type { SearchTeam } from './cpu/searchTeam';
 import { createWasmKernels } from './wasm/index';
 
 /** Where to run the kernels: where the backbone may run, or plain TypeScript. */
@@ -21,6 +22,8 @@ export interface ChooseKernelsOptions {
   device?: GPUDevice;
   /** The device was lost (driver reset, GPU process crash): call chooseKernels again and restart the job. */
   onDeviceLost?: (info: GPUDeviceLostInfo) => void;
+  /** Threads for the WASM kernels' indexed search (cpu/searchTeam.ts); the caller owns them. */
+  searchTeam?: SearchTeam | null;
 }
 
 export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ kernels: Kernels; reason: string }> {
@@ -30,7 +33,7 @@ export async function chooseKernels(opts: ChooseKernelsOptions = {}): Promise<{ 
   /** The CPU through onnxruntime-web's WASM backend; the twins if that runtime cannot load here. */
   const wasm = async (why: string) => {
     try {
-      const kernels = await createWasmKernels();
+      const kernels = await createWasmKernels({ searchTeam: opts.searchTeam });
       const threads = kernels.threads > 1 ? `${kernels.threads} threads` : 'one thread';
       return { kernels: kernels as Kernels, reason: `${why}; running on the CPU (WebAssembly, ${threads}).` };
     } catch (e) {

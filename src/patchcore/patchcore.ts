@@ -30,7 +30,24 @@ export interface ScoredImage {
   window: ImageWindow;
   /** The config's inspection region (only its patches were scored); missing: the whole image. */
   region?: Region;
+  /** Where the time went, in seconds (only what ran here: score() fills every stage, scoreFeatures the last three). */
+  stages: ScoreStages;
 }
+
+/** Seconds per stage of scoring one image (bench and eval print them). */
+export interface ScoreStages {
+  /** Resizing to the working size and padding. */
+  preprocess: number;
+  backbone: number;
+  /** Eq. 1-2: neighbourhood aggregation and the taps' concatenation. */
+  features: number;
+  /** Nearest memory vectors of every patch (eq. 6) and eq. 7's neighbours. */
+  search: number;
+  /** Upsampling and smoothing the patch scores into the anomaly map. */
+  map: number;
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /** What a memory bank summarises: the paper's M (all training patches) reduced to M_C. */
 export interface FitResult {
@@ -110,7 +127,8 @@ export class PatchCore {
    * Eq. 1-3 for one image: preprocess, run the backbone, aggregate its taps into patch features; unit vectors under
    * the cosine distance (every kernel hands its features back on the CPU, so the twin scales them there).
    */
-  async extract(image: RgbaImage): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
+  async extract(image: RgbaImage, stages?: ScoreStages): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
+    let t = performance.now();
     const input = preprocess(image, this.backbone.manifest, {
       workingSize: this.config.workingSize,
       framing: this.config.framing,
@@ -118,10 +136,15 @@ export class PatchCore {
     });
     const { padPx, padCells, layer2 } = this.placement;
     const padded = padReflect(input, padPx);
+    if (stages) stages.preprocess = seconds(t);
+    t = performance.now();
     const maps = await this.backbone.run(padded.data, padded.height, padded.width);
+    if (stages) stages.backbone = seconds(t);
+    t = performance.now();
     const aggregate = layer2 ? { ...this.config.aggregate, layer2 } : this.config.aggregate;
     const features = cropCells(await this.kernels.aggregate(maps, aggregate), padCells);
     if (this.config.distance === 'cosine') normaliseRows(features);
+    if (stages) stages.features = seconds(t);
     return { ...features, input: { width: input.width, height: input.height, window: input.window } };
   }
 
@@ -164,12 +187,17 @@ export class PatchCore {
 
   /** Sec. 3.3: nearest-memory distance per patch, eq. 7 image score, anomaly map with Gaussian sigma. */
   async score(image: RgbaImage): Promise<ScoredImage> {
-    const features = await this.extract(image);
-    return this.scoreFeatures(features, features.input);
+    const stages: ScoreStages = { preprocess: 0, backbone: 0, features: 0, search: 0, map: 0 };
+    const features = await this.extract(image, stages);
+    return this.scoreFeatures(features, features.input, stages);
   }
 
   /** Scores extracted features; the map has the input's size (default: the config's square). */
-  async scoreFeatures(features: PatchFeatures, input?: { width: number; height: number; window?: ImageWindow }): Promise<ScoredImage> {
+  async scoreFeatures(
+    features: PatchFeatures,
+    input?: { width: number; height: number; window?: ImageWindow },
+    stages: ScoreStages = { preprocess: 0, backbone: 0, features: 0, search: 0, map: 0 },
+  ): Promise<ScoredImage> {
     const bank = this.bank;
     if (!bank) throw new Error('This model has no memory bank yet: build it from good images first');
     if (bank.cols !== features.cols) {
@@ -178,14 +206,18 @@ export class PatchCore {
     // Only the inspection region's patches are scored, so only they can decide the verdict (region.ts).
     const inside = this.regionOf(features, input?.window);
     const queries = inside ? keepRows(features, inside) : features;
+    let t = performance.now();
     const nn = await this.kernels.nearest(queries, bank);
     const s = imageScore(nn.distances, nn.indices, queries, bank, this.config.reweightNeighbors, this.index);
+    stages.search = seconds(t);
+    t = performance.now();
     const grid = inside ? spreadScores(nn.distances, inside) : nn.distances;
     const patchScores: AnomalyMap = { data: grid, width: features.gridW, height: features.gridH };
     const size = input ?? { width: this.config.workingSize, height: this.config.workingSize };
     const map = await anomalyMap(patchScores, size.width, size.height, this.config.sigmaPx, this.kernels, this.placement.pixels);
+    stages.map = seconds(t);
     const window = input?.window ?? { x: 0, y: 0, w: 1, h: 1 };
-    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window, ...(this.config.region ? { region: this.config.region } : {}) };
+    return { score: s.score, maxPatchScore: s.rawMax, patchScores, map, window, stages, ...(this.config.region ? { region: this.config.region } : {}) };
   }
 
   /**

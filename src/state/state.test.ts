@@ -28,7 +28,7 @@ describe('held-out calibration images', () => {
 function item(id: number, name: string, score: number | null): InspectItem {
   return {
     id, name, file: new File([], name), status: score === null ? 'queued' : 'done', modelKey: 1, error: null, label: null, batch: 'b', recordId: null,
-    result: score === null ? null : { name, score, maxPatchScore: score, map: { data: new Float32Array(1), width: 1, height: 1 }, patchScores: { data: new Float32Array(1), width: 1, height: 1 }, width: 1, height: 1, window: { x: 0, y: 0, w: 1, h: 1 }, seconds: 0 },
+    result: score === null ? null : { name, score, maxPatchScore: score, map: { data: new Float32Array(1), width: 1, height: 1 }, patchScores: { data: new Float32Array(1), width: 1, height: 1 }, width: 1, height: 1, window: { x: 0, y: 0, w: 1, h: 1 }, seconds: 0, stages: { preprocess: 0, backbone: 0, features: 0, search: 0, map: 0 } },
   };
 }
 

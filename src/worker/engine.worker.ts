@@ -11,6 +11,7 @@ import { abortError, PatchCore, type JobOptions } from '../patchcore/patchcore';
 import { copyStoredIndex, type StoredBankIndex } from '../patchcore/cpu/bankIndex';
 import type { Kernels } from '../patchcore/types';
 import { SelectionPool, teamSpeedup } from './selectionPool';
+import { SearchPool, searchHelpersFor } from './searchPool';
 import { estimateCost } from '../patchcore/estimate';
 import { learn, type ImageSource } from '../patchcore/recipe';
 import type { Progress } from '../patchcore/types';
@@ -27,6 +28,8 @@ let kernelPreference: NonNullable<RequestMap['init']['args']['kernels']> = 'auto
 /** Set when the WebGPU device behind the kernels is lost (driver reset, GPU process crash, device.destroy()). */
 let deviceLost = false;
 const controllers = new Map<number, AbortController>();
+/** Threads that search shares of each inspection's patches with the model's bank index, for this worker's life. */
+const searchTeam = new SearchPool(searchHelpersFor(navigator.hardwareConcurrency ?? 1));
 
 const post = (msg: WorkerResponse, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(msg, transfer);
 
@@ -82,7 +85,7 @@ const ONE_TAP_NOTE = 'This backbone gives one feature grid, whose patch features
 function pickKernels() {
   deviceLost = false;
   const shared = kernelPreference === 'auto' || kernelPreference === 'webgpu' ? backbone?.gpuDevice : undefined;
-  return chooseKernels({ prefer: kernelPreference, device: shared, onDeviceLost: () => (deviceLost = true) });
+  return chooseKernels({ prefer: kernelPreference, device: shared, onDeviceLost: () => (deviceLost = true), searchTeam });
 }
 
 /**
@@ -192,6 +195,7 @@ async function scoreImage(img: { name: string; data: Uint8ClampedArray; width: n
     width: originalSize?.width ?? img.width,
     height: originalSize?.height ?? img.height,
     seconds: now() - t0,
+    stages: s.stages,
   };
 }
 

@@ -12,7 +12,7 @@ import type { InputType } from '../export/graph';
 import type { ModelMeta } from '../storage/model';
 import type { LearntModel, SkippedImage } from '../patchcore/recipe';
 import type { StoredBankIndex } from '../patchcore/cpu/bankIndex';
-import type { IndexSource } from '../patchcore/patchcore';
+import type { IndexSource, ScoreStages } from '../patchcore/patchcore';
 export type { KernelPreference } from '../patchcore/kernels';
 import type { KernelPreference } from '../patchcore/kernels';
 
@@ -84,7 +84,9 @@ export interface ScoreResult {
   patchScores: AnomalyMap;
   width: number;
   height: number;
+  /** Seconds in the engine (decoding the file not included), and how they split by stage. */
   seconds: number;
+  stages: ScoreStages;
 }
 
 export interface RequestMap {

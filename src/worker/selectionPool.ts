@@ -7,6 +7,7 @@ import type { SelectRows } from '../patchcore/memory';
 import { abortError } from '../patchcore/patchcore';
 import { teamBuffers, type TeamJob } from '../patchcore/cpu/coresetTeam';
 import type { SelectionRequest, SelectionResponse } from './selection';
+import type { PoolThread } from './thread';
 
 interface Task {
   /** One request for a single worker, or one per share of a team selection. */
@@ -21,13 +22,8 @@ interface Task {
   timing?: SelectionTiming;
 }
 
-/** What the pool needs of a worker: a Web Worker, or an adapter over a Node thread (cli/selectionThreads.ts). */
-export interface SelectionWorker {
-  postMessage(msg: SelectionRequest, transfer?: Transferable[]): void;
-  terminate(): void;
-  onmessage: ((e: { data: SelectionResponse }) => void) | null;
-  onerror: ((e: { message?: string }) => void) | null;
-}
+/** A selection worker: a Web Worker, or an adapter over a Node thread (cli/selectionThreads.ts). */
+export type SelectionWorker = PoolThread<SelectionRequest, SelectionResponse>;
 
 /** The browser's selection worker (the URL must be written here, in full, for the bundler to find it). */
 const webWorker = (): SelectionWorker =>

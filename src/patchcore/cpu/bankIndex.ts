@@ -24,6 +24,7 @@ import type { Matrix, NearestResult } from '../types';
 import { dot4x4 } from './dot';
 import { kNearest as bruteKNearest, nearest as bruteNearest, rowNorms } from './knn';
 import { BlockScan, bestScan, SCAN_AXES, type ScanFlavour } from '../wasm/scan';
+import { teamNearest, type SearchTeam } from './searchTeam';
 
 /** Banks smaller than this are searched by brute force: clustering them costs more than it saves. */
 export const MIN_INDEXED_ROWS = 512;
@@ -758,7 +759,15 @@ export class AdaptiveNearest {
   constructor(
     readonly index: BankIndex,
     private readonly brute: (queries: Matrix) => Promise<NearestResult>,
-  ) {}
+    /** Threads that search shares of the index's calls beside this one (searchTeam.ts); null: this thread alone. */
+    private readonly team: SearchTeam | null = null,
+  ) {
+    team?.adopt(index);
+  }
+
+  private indexed(queries: Matrix, gridW: number): Promise<NearestResult> {
+    return teamNearest(this.index, this.team, queries, gridW);
+  }
 
   async nearest(queries: Matrix, gridW = 0): Promise<NearestResult> {
     const nq = queries.rows, d = queries.cols;
@@ -778,7 +787,7 @@ export class AdaptiveNearest {
     const probe = Math.min(nq, gridW > 0 && !behind ? Math.ceil(want / gridW) * gridW : want);
     if (probe >= nq && !behind) {
       this.lastSplit = { index: nq, brute: 0 };
-      return this.index.nearest(queries, { gridW });
+      return this.indexed(queries, gridW);
     }
     const distances = new Float32Array(nq);
     const indices = new Uint32Array(nq);
@@ -787,7 +796,7 @@ export class AdaptiveNearest {
       indices.set(r.indices, at);
     };
     let t = performance.now();
-    put(0, this.index.nearest(rows(0, probe), { gridW }));
+    put(0, await this.indexed(rows(0, probe), gridW));
     this.indexMsPerQuery = (performance.now() - t) / probe;
     let done = probe;
     if (Number.isNaN(this.bruteMsPerQuery) && done < nq) {
@@ -800,7 +809,7 @@ export class AdaptiveNearest {
     const useIndex = !(this.indexMsPerQuery > this.bruteMsPerQuery);
     if (done < nq) {
       t = performance.now();
-      put(done, useIndex ? this.index.nearest(rows(done, nq), { gridW }) : await this.brute(rows(done, nq)));
+      put(done, await (useIndex ? this.indexed(rows(done, nq), gridW) : this.brute(rows(done, nq))));
       // The brute force's pace, kept current whenever it runs a block of its own.
       if (!useIndex) this.bruteMsPerQuery = (performance.now() - t) / (nq - done);
     }

@@ -4,6 +4,7 @@
 // patches: 28 s vs 238 s), which was removed; aggregate and blur are cheap and stay with the twins too.
 import { cpuKernels } from '../cpu';
 import type { Kernels } from '../types';
+import type { SearchTeam } from '../cpu/searchTeam';
 import { WasmNearest, type WasmKnnOptions } from './knn';
 import { probe, sessionRuntime, type KernelRuntime } from './runtime';
 
@@ -13,6 +14,8 @@ export interface WasmKernelOptions {
   knn?: WasmKnnOptions;
   /** Another ORT runtime (tests and benches); default: the app's, through backbone/session.ts. */
   runtime?: KernelRuntime;
+  /** Threads that search shares of an indexed bank's calls (the caller starts and stops them). */
+  searchTeam?: SearchTeam | null;
 }
 
 export interface WasmKernels extends Kernels {
@@ -27,7 +30,7 @@ export interface WasmKernels extends Kernels {
 export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernels> {
   const rt = opts.runtime ?? sessionRuntime(opts.threads);
   await probe(rt);
-  const knn = new WasmNearest(rt, opts.knn);
+  const knn = new WasmNearest(rt, opts.knn, opts.searchTeam ?? null);
   return {
     name: 'wasm',
     get threads() {

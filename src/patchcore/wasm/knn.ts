@@ -5,6 +5,7 @@
 import type * as ort from 'onnxruntime-web/webgpu';
 import { gridWidth } from '../cpu';
 import { AdaptiveNearest, type BankIndex } from '../cpu/bankIndex';
+import type { SearchTeam } from '../cpu/searchTeam';
 import { rowNorms } from '../cpu/knn';
 import type { Matrix, NearestResult } from '../types';
 import { knnGraph, type KnnChunk } from './graphs';
@@ -37,7 +38,12 @@ export class WasmNearest {
   private readonly chunkRows: number;
   private readonly k: number;
 
-  constructor(private readonly runtime: KernelRuntime, opts: WasmKnnOptions = {}) {
+  constructor(
+    private readonly runtime: KernelRuntime,
+    opts: WasmKnnOptions = {},
+    /** Threads that search shares of an indexed bank's calls beside this one (none: this thread alone). */
+    private readonly team: SearchTeam | null = null,
+  ) {
     this.chunkRows = Math.max(1, opts.chunkRows ?? 16384);
     this.k = Math.max(1, opts.candidates ?? 4);
   }
@@ -50,7 +56,7 @@ export class WasmNearest {
   /** Searches the index's bank through it from now on, where it is faster. */
   adopt(index: BankIndex): void {
     const bank = index.bank;
-    this.indexed.set(bank.data, new AdaptiveNearest(index, (rows) => this.run(rows, bank)));
+    this.indexed.set(bank.data, new AdaptiveNearest(index, (rows) => this.run(rows, bank), this.team));
   }
 
   /** Calls run one at a time: a bank switch must not release a session another call is still running. */

@@ -1,0 +1,89 @@
+// A call split over a team of threads gives the answer of one thread: shares of whole grid rows, and every share
+// whose helper is missing, not ready or failing searched by the calling thread instead.
+import { describe, expect, it } from 'vitest';
+import { blobs } from '../testData';
+import type { Matrix, NearestResult } from '../types';
+import { BankIndex, type SearchStats } from './bankIndex';
+import { nearest } from './knn';
+import { MIN_SHARE_ROWS, shareStarts, teamNearest, type SearchTeam } from './searchTeam';
+
+/** A team in this thread: each helper restores its own index from the stored part, as a worker does. */
+function localTeam(size: number, opts: { ready?: (h: number) => boolean; fail?: (h: number) => boolean } = {}) {
+  const held = new Map<number, BankIndex>();
+  const asked: number[] = [];
+  const team: SearchTeam = {
+    size,
+    adopt: () => {},
+    ready: (h) => opts.ready?.(h) ?? true,
+    async nearest(h, index, queries, gridW): Promise<NearestResult & { stats: SearchStats }> {
+      asked.push(queries.rows);
+      if (opts.fail?.(h)) throw new Error('helper stopped');
+      if (!held.has(h)) held.set(h, BankIndex.restore(index.bank, index.stored)!);
+      const own = held.get(h)!;
+      const r = own.nearest({ data: queries.data.slice(), rows: queries.rows, cols: queries.cols }, { gridW });
+      return { ...r, stats: own.lastStats };
+    },
+  };
+  return { team, asked };
+}
+
+function grid(bank: Matrix, gridW: number, gridH: number, seed: number): Matrix {
+  const out = new Float32Array(gridW * gridH * bank.cols);
+  let s = seed;
+  for (let i = 0; i < gridW * gridH; i++) {
+    const r = (i * 131 + seed) % bank.rows;
+    for (let j = 0; j < bank.cols; j++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      out[i * bank.cols + j] = bank.data[r * bank.cols + j] + (s / 2 ** 32 - 0.5) * 0.4;
+    }
+  }
+  return { data: out, rows: gridW * gridH, cols: bank.cols };
+}
+
+describe('splitting a search over threads', () => {
+  it('cuts whole grid rows in near-equal shares, and does not split calls too small to pay', () => {
+    expect(shareStarts(84 * 56, 2, 84)).toEqual([0, 84 * 28, 84 * 56]);
+    expect(shareStarts(28 * 28, 4, 28)).toEqual([0, 196, 392, 588, 784]);
+    expect(shareStarts(28 * 5, 2, 28)).toEqual([0, 84, 140]);
+    // Not a whole grid: plain rows.
+    expect(shareStarts(301, 2, 28)).toEqual([0, 151, 301]);
+    expect(shareStarts(2 * MIN_SHARE_ROWS - 1, 4, 0)).toEqual([0, 2 * MIN_SHARE_ROWS - 1]);
+    expect(shareStarts(10, 3, 0)).toEqual([0, 10]);
+  });
+
+  it('a team of helpers returns the brute force\'s answer for every patch, with the work of every share counted', async () => {
+    const bank = blobs(3000, 48, 30, 2, 20);
+    const index = BankIndex.build(bank)!;
+    const queries = grid(bank, 30, 20, 5);
+    const { team, asked } = localTeam(3);
+    const got = await teamNearest(index, team, queries, 30);
+    const want = nearest(queries, bank);
+    expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+    expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+    expect(asked).toEqual([150, 150, 150]);
+    expect(index.lastStats.queries).toBe(600);
+    expect(index.lastStats.projected).toBeGreaterThan(0);
+    // Alone, the same call measures as much (the first patch of a share has no patch above it: a little more).
+    const alone = BankIndex.restore(bank, index.stored)!;
+    alone.nearest(queries, { gridW: 30 });
+    expect(index.lastStats.measured).toBeGreaterThanOrEqual(alone.lastStats.measured);
+    expect(index.lastStats.measured).toBeLessThan(1.2 * alone.lastStats.measured);
+  });
+
+  it('searches the shares of helpers that fail or are not ready on the calling thread, with the same answer', async () => {
+    const bank = blobs(2000, 32, 20, 4, 10);
+    const index = BankIndex.build(bank)!;
+    const queries = grid(bank, 20, 20, 9);
+    const want = nearest(queries, bank);
+    const failing = localTeam(2, { fail: (h) => h === 1 });
+    const notReady = localTeam(2, { ready: (h) => h === 0 });
+    for (const { team, asked } of [failing, notReady]) {
+      const got = await teamNearest(index, team, queries, 20);
+      expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      expect(asked.length).toBeGreaterThan(0);
+    }
+    // Only the ready helper was asked; the call was split in two, not three.
+    expect(notReady.asked).toEqual([200]);
+  });
+});
