@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { anomalyMap } from './anomalyMap';
 import { gaussianBlur } from './cpu/blur';
 import { bilinearResize } from './cpu/resize';
+import { cpuKernels } from './cpu';
 import { imageScore } from './scoring';
 import type { Matrix } from './types';
 
@@ -46,5 +47,8 @@ describe('anomaly map', () => {
     expect(map.data).toEqual(want.data);
     const viaKernels = await anomalyMap(patch, 24, 24, 4, { blur: async (m, s) => gaussianBlur(m, s) });
     expect(viaKernels.data).toEqual(want.data);
+    // The CPU kernels do both steps in one pass: the same map to fp32 rounding.
+    const onePass = await anomalyMap(patch, 24, 24, 4, cpuKernels);
+    onePass.data.forEach((v, i) => expect(v).toBeCloseTo(want.data[i], 5));
   });
 });

@@ -121,4 +121,9 @@ export interface Kernels {
   adoptIndex?(index: BankIndex): void;
   /** Separable Gaussian blur, reflect padding at the border, kernel radius = 4 * sigma (truncate 4, as scipy). */
   blur(map: AnomalyMap, sigmaPx: number): Promise<AnomalyMap>;
+  /**
+   * Sec. 3.3's whole map, the patch scores upsampled bilinearly then blurred, where a kernel set has a faster way
+   * than those two steps (the CPU's: cpu/blur.ts upsampleBlur). Missing: anomalyMap upsamples and calls blur().
+   */
+  upsampleBlur?(patchScores: AnomalyMap, width: number, height: number, sigmaPx: number, cells?: GridMapping): Promise<AnomalyMap>;
 }

@@ -2,7 +2,7 @@
 import { onCpu } from '../../backbone/types';
 import type { Kernels, Matrix } from '../types';
 import { AdaptiveNearest } from './bankIndex';
-import { gaussianBlur } from './blur';
+import { gaussianBlur, upsampleBlur } from './blur';
 import { greedyCoreset } from './coreset';
 import { aggregate } from './features';
 import { nearest } from './knn';
@@ -28,11 +28,12 @@ export const cpuKernels: Kernels = {
     adopted.set(index.bank.data, new AdaptiveNearest(index, async (rows) => nearest(rows, index.bank)));
   },
   blur: async (map, sigmaPx) => gaussianBlur(map, sigmaPx),
+  upsampleBlur: async (patchScores, width, height, sigmaPx, cells) => upsampleBlur(patchScores, width, height, sigmaPx, cells),
 };
 
 export { aggregate, localAverage, adaptiveBins } from './features';
 export { greedyCoreset, naiveGreedyCoreset, project } from './coreset';
 export { nearest, kNearest } from './knn';
 export { BankIndex } from './bankIndex';
-export { gaussianBlur, gaussianKernel } from './blur';
+export { gaussianBlur, gaussianKernel, upsampleBlur } from './blur';
 export { bilinearResize, linearTaps } from './resize';

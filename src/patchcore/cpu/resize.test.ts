@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../random';
-import { gaussianBlur, gaussianKernel, reflectIndex } from './blur';
+import { gaussianBlur, gaussianKernel, reflectIndex, upsampleBlur } from './blur';
 import { bilinearResize } from './resize';
 
 describe('bilinear resize (torch align_corners=False)', () => {
@@ -68,5 +68,34 @@ describe('gaussian blur (scipy gaussian_filter, truncate 4, reflect)', () => {
         }
       }
     }
+  });
+});
+
+describe('the anomaly map in one pass (upsampleBlur)', () => {
+  const grid = (w: number, h: number, seed: number) => {
+    let s = seed;
+    return { data: Float32Array.from({ length: w * h }, () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 5), width: w, height: h };
+  };
+  const close = (a: Float32Array, b: Float32Array) => {
+    let worst = 0, top = 0;
+    for (let i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i] - b[i]));
+      top = Math.max(top, Math.abs(b[i]));
+    }
+    return worst / top;
+  };
+  it.each([
+    ['a 672 x 448 map from 84 x 56 patches, sigma 4', 84, 56, 672, 448, 4, undefined],
+    ['a map smaller than the kernel (reflected several times)', 3, 2, 20, 9, 4, undefined],
+    ['no blur', 7, 5, 56, 40, 0, undefined],
+    ['cells at receptive-field centres', 28, 28, 224, 224, 4, { x: { scale: 1 / 8, offset: -1.9 }, y: { scale: 1 / 8, offset: -1.9 } }],
+  ] as const)('equals the upsampling then the blur: %s', (_, gw, gh, w, h, sigma, mapping) => {
+    const p = grid(gw, gh, gw * 31 + gh);
+    const want = gaussianBlur(bilinearResize(p, w, h, mapping), sigma);
+    const got = upsampleBlur(p, w, h, sigma, mapping);
+    expect(got.width).toBe(w);
+    expect(got.height).toBe(h);
+    // The same sums in another order: equal to a few fp32 roundings.
+    expect(close(got.data, want.data)).toBeLessThan(1e-6);
   });
 });

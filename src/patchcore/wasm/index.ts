@@ -41,6 +41,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     nearest: (queries, bank) => knn.nearest(queries, bank),
     adoptIndex: (index) => knn.adopt(index),
     blur: cpuKernels.blur,
+    upsampleBlur: cpuKernels.upsampleBlur,
     release: () => knn.release(),
   };
 }
