@@ -745,7 +745,9 @@ const RECHECK_EVERY = 8;
  * the next block, the first time it is needed. The rest of the call goes to whichever was faster per query on this
  * bank. On clustered features the index wins by far; on uniform random vectors it cannot prune and is several times
  * slower than the brute force, which then does nearly all the work (and, far behind, all of it between rechecks).
- * Both give the nearest memory vector, so the choice changes speed only.
+ * Both give the nearest memory vector, so the choice changes speed only. With a search team (searchTeam.ts) the
+ * index's part of a call is split over the team's threads; a probe of one grid row is too small to split, so it
+ * times one thread against the brute force's several, which only ever favours the brute force.
  */
 export class AdaptiveNearest {
   /** ms per query of each path on this bank, as last measured (NaN: not yet). */
