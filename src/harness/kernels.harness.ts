@@ -313,3 +313,35 @@ export async function coresetCancel(c: CoresetCase): Promise<{ rejected: string;
   const again = await k.coreset(features, { count: 4, projectionDim: c.projectionDim, seed: c.seed, startPoints: c.startPoints });
   return { rejected, progressBeforeAbort: reports, usableAfter: again.length === 4 };
 }
+
+/**
+ * The bank index in this browser: its best scan (relaxed SIMD in Chromium) alone, and split over a pool of search
+ * helpers (real Web Workers from the bundle), each against the brute force on clustered vectors.
+ */
+export async function indexSearch(c: { rows: number; cols: number; queries: number; gridW: number; helpers: number }) {
+  const { blobs } = await import('../patchcore/testData');
+  const { BankIndex } = await import('../patchcore/cpu/bankIndex');
+  const { nearest } = await import('../patchcore/cpu/knn');
+  const { teamNearest } = await import('../patchcore/cpu/searchTeam');
+  const { bestScan } = await import('../patchcore/wasm/scan');
+  const { SearchPool } = await import('../worker/searchPool');
+  const bank = blobs(c.rows, c.cols, 40, 3, 30);
+  // Queries near bank rows, as test patches are near the good ones.
+  const r = rng(7);
+  const q: Matrix = { data: new Float32Array(c.queries * c.cols), rows: c.queries, cols: c.cols };
+  for (let i = 0; i < q.data.length; i++) q.data[i] = bank.data[(Math.floor(i / c.cols) * 37 % c.rows) * c.cols + (i % c.cols)] + (r() - 0.5) * 0.5;
+  const want = nearest(q, bank);
+  const same = (r: { distances: Float32Array; indices: Uint32Array }) =>
+    r.distances.every((v, i) => v === want.distances[i]) && r.indices.every((v, i) => v === want.indices[i]);
+  const index = BankIndex.build(bank)!;
+  const alone = same(index.nearest(q, { gridW: c.gridW }));
+  const pool = new SearchPool(c.helpers);
+  try {
+    pool.adopt(index);
+    const ready = await pool.whenReady(index);
+    const team = same(await teamNearest(index, pool, q, c.gridW));
+    return { scan: bestScan() ?? 'none', alone, ready, team, measuredShare: index.lastStats.measured / index.lastStats.bruteForce };
+  } finally {
+    pool.close();
+  }
+}
