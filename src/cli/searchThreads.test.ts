@@ -5,23 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { BankIndex } from '../patchcore/cpu/bankIndex';
 import { nearest } from '../patchcore/cpu/knn';
 import { teamNearest } from '../patchcore/cpu/searchTeam';
-import { blobs } from '../patchcore/testData';
-import type { Matrix } from '../patchcore/types';
+import { blobs, nearRows } from '../patchcore/testData';
 import { SearchPool } from '../worker/searchPool';
 import { nodeSearchWorker } from './searchThreads';
 
-function near(bank: Matrix, rows: number, seed: number): Matrix {
-  const out = new Float32Array(rows * bank.cols);
-  let s = seed;
-  for (let i = 0; i < rows; i++) {
-    const r = (i * 97 + seed) % bank.rows;
-    for (let j = 0; j < bank.cols; j++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      out[i * bank.cols + j] = bank.data[r * bank.cols + j] + (s / 2 ** 32 - 0.5) * 0.3;
-    }
-  }
-  return { data: out, rows, cols: bank.cols };
-}
 
 const same = (got: { distances: Float32Array; indices: Uint32Array }, want: { distances: Float32Array; indices: Uint32Array }) => {
   expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
@@ -36,7 +23,7 @@ describe('search helpers on Node threads', () => {
       const index = BankIndex.build(bank)!;
       pool.adopt(index);
       expect(await pool.whenReady(index)).toBe(true);
-      const queries = near(bank, 40 * 30, 11);
+      const queries = nearRows(bank, 40 * 30, 11, 0.3, 97);
       same(await teamNearest(index, pool, queries, 40), nearest(queries, bank));
       // A second model's index beside the first: both stay searchable.
       const other = blobs(1500, 64, 12, 8, 5);
@@ -44,7 +31,7 @@ describe('search helpers on Node threads', () => {
       pool.adopt(index2);
       expect(await pool.whenReady(index2)).toBe(true);
       expect(pool.ready(0, index)).toBe(true);
-      const q2 = near(other, 500, 4);
+      const q2 = nearRows(other, 500, 4, 0.3, 97);
       same(await teamNearest(index2, pool, q2, 0), nearest(q2, other));
     } finally {
       pool.close();
@@ -61,7 +48,7 @@ describe('search helpers on Node threads', () => {
     try {
       pool.adopt(index);
       expect(await pool.whenReady(index)).toBe(false);
-      const queries = near(bank, 600, 2);
+      const queries = nearRows(bank, 600, 2, 0.3, 97);
       same(await teamNearest(index, pool, queries, 0), nearest(queries, bank));
     } finally {
       pool.close();
@@ -71,7 +58,7 @@ describe('search helpers on Node threads', () => {
   it('a closed pool or a helper that dies loses no answer: the calling thread searches those shares', async () => {
     const bank = blobs(2000, 32, 20, 6, 10);
     const index = BankIndex.build(bank)!;
-    const queries = near(bank, 800, 3);
+    const queries = nearRows(bank, 800, 3, 0.3, 97);
     const want = nearest(queries, bank);
     const pool = new SearchPool(1, nodeSearchWorker);
     pool.adopt(index);

@@ -319,17 +319,14 @@ export async function coresetCancel(c: CoresetCase): Promise<{ rejected: string;
  * helpers (real Web Workers from the bundle), each against the brute force on clustered vectors.
  */
 export async function indexSearch(c: { rows: number; cols: number; queries: number; gridW: number; helpers: number }) {
-  const { blobs } = await import('../patchcore/testData');
+  const { blobs, nearRows } = await import('../patchcore/testData');
   const { BankIndex } = await import('../patchcore/cpu/bankIndex');
   const { nearest } = await import('../patchcore/cpu/knn');
   const { teamNearest } = await import('../patchcore/cpu/searchTeam');
   const { bestScan } = await import('../patchcore/wasm/scan');
   const { SearchPool } = await import('../worker/searchPool');
   const bank = blobs(c.rows, c.cols, 40, 3, 30);
-  // Queries near bank rows, as test patches are near the good ones.
-  const r = rng(7);
-  const q: Matrix = { data: new Float32Array(c.queries * c.cols), rows: c.queries, cols: c.cols };
-  for (let i = 0; i < q.data.length; i++) q.data[i] = bank.data[(Math.floor(i / c.cols) * 37 % c.rows) * c.cols + (i % c.cols)] + (r() - 0.5) * 0.5;
+  const q = nearRows(bank, c.queries, 7, 0.5);
   const want = nearest(q, bank);
   const same = (r: { distances: Float32Array; indices: Uint32Array }) =>
     r.distances.every((v, i) => v === want.distances[i]) && r.indices.every((v, i) => v === want.indices[i]);

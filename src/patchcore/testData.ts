@@ -23,3 +23,20 @@ export function blobs(n: number, d: number, k: number, seed: number, offset = 0)
   }
   return { data, rows: n, cols: d };
 }
+
+/**
+ * `rows` queries near bank rows, as test patches lie near the good ones: query i is bank row (i * step + seed) mod
+ * the bank's rows, plus seeded uniform noise of width `scale` on every value.
+ */
+export function nearRows(bank: Matrix, rows: number, seed: number, scale: number, step = 7919): Matrix {
+  const out = new Float32Array(rows * bank.cols);
+  let s = seed;
+  for (let i = 0; i < rows; i++) {
+    const r = (i * step + seed) % bank.rows;
+    for (let j = 0; j < bank.cols; j++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      out[i * bank.cols + j] = bank.data[r * bank.cols + j] + (s / 2 ** 32 - 0.5) * scale;
+    }
+  }
+  return { data: out, rows, cols: bank.cols };
+}

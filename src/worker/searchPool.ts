@@ -2,10 +2,9 @@
 // bank index and search a share of every inspection's patches beside the engine's own thread. Started on the first
 // index, kept for the engine's life (an index is a few megabytes per helper), stopped by close(). A helper that
 // fails is never asked again: its shares are searched by the engine's thread, with the same answers.
-import type { BankIndex } from '../patchcore/cpu/bankIndex';
+import type { BankIndex, SearchStats } from '../patchcore/cpu/bankIndex';
 import type { SearchTeam } from '../patchcore/cpu/searchTeam';
 import type { Matrix, NearestResult } from '../patchcore/types';
-import type { SearchStats } from '../patchcore/cpu/bankIndex';
 import type { SearchRequest, SearchResponse } from './search';
 import type { PoolThread } from './thread';
 

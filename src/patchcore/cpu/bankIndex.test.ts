@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { blobs, uniform } from '../testData';
+import { blobs, nearRows, uniform } from '../testData';
 import type { Matrix } from '../types';
 import { scanAvailable } from '../wasm/scan';
 import { AdaptiveNearest, BankIndex, MIN_INDEXED_ROWS, bankChecksum, kNearestWith, nearestWith, type ScanChoice } from './bankIndex';
@@ -11,20 +11,6 @@ import { kNearest, nearest } from './knn';
  * in a child process with the flag).
  */
 const SCANS: ScanChoice[] = ['none', 'typescript', 'simd', ...(scanAvailable('relaxed') ? (['relaxed'] as const) : [])];
-
-/** Rows of a matrix as a new matrix (queries drawn from near the bank). */
-function jitter(m: Matrix, rows: number, seed: number, scale: number): Matrix {
-  const out = new Float32Array(rows * m.cols);
-  let s = seed;
-  for (let i = 0; i < rows; i++) {
-    const r = (i * 7919 + seed) % m.rows;
-    for (let j = 0; j < m.cols; j++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      out[i * m.cols + j] = m.data[r * m.cols + j] + ((s / 2 ** 32) - 0.5) * scale;
-    }
-  }
-  return { data: out, rows, cols: m.cols };
-}
 
 function expectSameAsBruteForce(index: BankIndex, queries: Matrix, bank: Matrix, gridW = 0, scan: ScanChoice = 'auto') {
   const want = nearest(queries, bank);
@@ -38,7 +24,7 @@ describe.each(SCANS)('the bank index finds exactly what brute force finds (loops
   it('on clustered vectors with large norms (the fp32 cancellation case), pruning most distances', () => {
     const bank = blobs(3000, 64, 40, 1, 50);
     const index = BankIndex.build(bank)!;
-    const queries = jitter(bank, 500, 3, 0.3);
+    const queries = nearRows(bank, 500, 3, 0.3);
     expectSameAsBruteForce(index, queries, bank, 25, scan);
     const s = index.lastStats;
     expect(s.measured / s.bruteForce).toBeLessThan(0.25);
@@ -92,7 +78,7 @@ describe('a stored index is used only for its own bank', () => {
 
   it('restores from what was stored and answers the same', () => {
     const restored = BankIndex.restore(bank, index.stored)!;
-    const q = jitter(bank, 100, 4, 0.2);
+    const q = nearRows(bank, 100, 4, 0.2);
     expect(restored.nearest(q)).toEqual(index.nearest(q));
   });
 
@@ -114,14 +100,14 @@ describe('a stored index is used only for its own bank', () => {
 
   it('stays exact with a valid but poor clustering (every row in one cluster)', () => {
     const one = BankIndex.restore(bank, { ...index.stored, cluster: new Uint32Array(bank.rows) })!;
-    const q = jitter(bank, 60, 9, 0.5);
+    const q = nearRows(bank, 60, 9, 0.5);
     expect(one.nearest(q)).toEqual(nearest(q, bank));
   });
 });
 
 describe('the index where it pays, the brute force where it does not', () => {
   const bank = blobs(1500, 32, 16, 31, 5);
-  const queries = jitter(bank, 1400, 8, 0.4);
+  const queries = nearRows(bank, 1400, 8, 0.4);
   const want = nearest(queries, bank);
   const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -159,7 +145,7 @@ describe.each(SCANS)('degenerate banks (loops: %s)', (scan) => {
     const bank = blobs(800, 24, 3, 41);
     for (let r = 0; r < bank.rows; r++) for (const c of [0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23]) bank.data[r * 24 + c] = 1;
     const index = BankIndex.build(bank, { axes: 16 })!;
-    const q = jitter(bank, 50, 2, 0.3);
+    const q = nearRows(bank, 50, 2, 0.3);
     expect(index.nearest(q, { scan })).toEqual(nearest(q, bank));
     // Every row the same: no direction has any variance at all.
     const same: Matrix = { data: new Float32Array(600 * 16).fill(2), rows: 600, cols: 16 };
@@ -170,7 +156,7 @@ describe.each(SCANS)('degenerate banks (loops: %s)', (scan) => {
   it('a bank too large to copy into the scan keeps its full distances in TypeScript, with the same answers', () => {
     const bank = blobs(1200, 32, 10, 8, 20);
     const index = BankIndex.build(bank)!;
-    const q = jitter(bank, 200, 4, 0.3);
+    const q = nearRows(bank, 200, 4, 0.3);
     const want = nearest(q, bank);
     expect(index.nearest(q, { gridW: 10, scan, scanRowsMaxBytes: 1024 })).toEqual(want);
     if (scan !== 'none') expect(index.scanFor(scan, 1024)!.hasRows).toBe(false);
@@ -179,7 +165,7 @@ describe.each(SCANS)('degenerate banks (loops: %s)', (scan) => {
   it('a bank whose width is not a multiple of 16 (the distance loop has a tail), with a far-off query', () => {
     const bank = blobs(1500, 37, 12, 5, 30);
     const index = BankIndex.build(bank)!;
-    const q = jitter(bank, 120, 9, 0.5);
+    const q = nearRows(bank, 120, 9, 0.5);
     q.data.fill(1e4, 0, 37);
     expectSameAsBruteForce(index, q, bank, 12, scan);
   });

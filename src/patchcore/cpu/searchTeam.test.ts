@@ -1,8 +1,8 @@
 // A call split over a team of threads gives the answer of one thread: shares of whole grid rows, and every share
 // whose helper is missing, not ready or failing searched by the calling thread instead.
 import { describe, expect, it } from 'vitest';
-import { blobs } from '../testData';
-import type { Matrix, NearestResult } from '../types';
+import { blobs, nearRows } from '../testData';
+import type { NearestResult } from '../types';
 import { BankIndex, type SearchStats } from './bankIndex';
 import { nearest } from './knn';
 import { MIN_SHARE_ROWS, shareStarts, teamNearest, type SearchTeam } from './searchTeam';
@@ -27,18 +27,6 @@ function localTeam(size: number, opts: { ready?: (h: number) => boolean; fail?: 
   return { team, asked };
 }
 
-function grid(bank: Matrix, gridW: number, gridH: number, seed: number): Matrix {
-  const out = new Float32Array(gridW * gridH * bank.cols);
-  let s = seed;
-  for (let i = 0; i < gridW * gridH; i++) {
-    const r = (i * 131 + seed) % bank.rows;
-    for (let j = 0; j < bank.cols; j++) {
-      s = (s * 1103515245 + 12345) >>> 0;
-      out[i * bank.cols + j] = bank.data[r * bank.cols + j] + (s / 2 ** 32 - 0.5) * 0.4;
-    }
-  }
-  return { data: out, rows: gridW * gridH, cols: bank.cols };
-}
 
 describe('splitting a search over threads', () => {
   it('cuts whole grid rows in near-equal shares, and does not split calls too small to pay', () => {
@@ -54,7 +42,7 @@ describe('splitting a search over threads', () => {
   it('a team of helpers returns the brute force\'s answer for every patch, with the work of every share counted', async () => {
     const bank = blobs(3000, 48, 30, 2, 20);
     const index = BankIndex.build(bank)!;
-    const queries = grid(bank, 30, 20, 5);
+    const queries = nearRows(bank, 30 * 20, 5, 0.4, 131);
     const { team, asked } = localTeam(3);
     const got = await teamNearest(index, team, queries, 30);
     const want = nearest(queries, bank);
@@ -73,7 +61,7 @@ describe('splitting a search over threads', () => {
   it('searches the shares of helpers that fail or are not ready on the calling thread, with the same answer', async () => {
     const bank = blobs(2000, 32, 20, 4, 10);
     const index = BankIndex.build(bank)!;
-    const queries = grid(bank, 20, 20, 9);
+    const queries = nearRows(bank, 20 * 20, 9, 0.4, 131);
     const want = nearest(queries, bank);
     const failing = localTeam(2, { fail: (h) => h === 1 });
     const notReady = localTeam(2, { ready: (h) => h === 0 });
