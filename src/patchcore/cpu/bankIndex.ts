@@ -23,7 +23,7 @@ import { rng, startIndices } from '../random';
 import type { Matrix, NearestResult } from '../types';
 import { dot4x4 } from './dot';
 import { kNearest as bruteKNearest, nearest as bruteNearest, rowNorms } from './knn';
-import { BlockScan, bestScan, SCAN_AXES, type ScanFlavour } from '../wasm/scan';
+import { BlockScan, bestScan, runEnd, runStart, SCAN_AXES, type ScanFlavour } from '../wasm/scan';
 import { teamNearest, type SearchTeam } from './searchTeam';
 
 /** Banks smaller than this are searched by brute force: clustering them costs more than it saves. */
@@ -227,7 +227,8 @@ export class BankIndex {
     const key = rowsMaxBytes === undefined ? flavour : `${flavour}:${rowsMaxBytes}`;
     let sc = this.scans.get(key);
     if (!sc) {
-      sc = new BlockScan(flavour, this.projected, this.p, this.bank, this.centres, this.k, rowsMaxBytes);
+      const members = { starts: this.starts, radii: this.radii, toCentre: this.toCentre };
+      sc = new BlockScan(flavour, this.projected, this.p, this.bank, this.centres, this.k, members, rowsMaxBytes);
       this.scans.set(key, sc);
     }
     return sc;
@@ -405,7 +406,8 @@ class Search {
 
   run(): void {
     if (this.scan) {
-      this.runScan(this.scan);
+      if (this.bound < Infinity && this.scan.hasRuns) this.runSeeded(this.scan);
+      else this.runScan(this.scan);
       return;
     }
     const ix = this.ix;
@@ -521,6 +523,32 @@ class Search {
     }
     this.stats.projected += projected;
   }
+
+  /**
+   * runScan() for a query that already has a bound (its grid neighbours' answers): every cluster's run is scanned at
+   * that bound in one call into the scan (BlockScan.runs), and the rows kept are measured, the nearest in the
+   * projected axes first, then the rest in order while they may still win. The bound does not tighten during the
+   * scan, so it keeps a few more rows than runScan() would; in exchange there is no work per cluster out here.
+   */
+  private runSeeded(sc: BlockScan): void {
+    sc.setQuery(this.qp, this.qpo, this.Q, this.qo);
+    const kept = sc.runs(this.bound);
+    this.stats.projected += sc.lastScanned;
+    const keptPos = sc.keptPos, keptSum = sc.keptSum, order = this.ix.order;
+    let best = 0;
+    for (let i = 1; i < kept; i++) if (keptSum[2 * i + 1] < keptSum[2 * best + 1]) best = i;
+    let bound = this.bound;
+    let lim = sc.widen(bound * bound);
+    for (let n = 0; n < kept; n++) {
+      const i = n === 0 ? best : n <= best ? n - 1 : n;
+      if (keptSum[2 * i + 1] > lim) continue;
+      this.measure(order[keptPos[2 * i]]);
+      if (this.bound !== bound) {
+        bound = this.bound;
+        lim = sc.widen(bound * bound);
+      }
+    }
+  }
 }
 
 /** Cluster c with lower bound lb into the first n entries of the visit order, kept sorted by bound (insertion sort: few survive a tight bound). */
@@ -533,26 +561,6 @@ function insertVisit(key: Float64Array, visit: Uint32Array, n: number, lb: numbe
   }
   key[at] = lb;
   visit[at] = c;
-}
-
-/** The first of a cluster's members (m descending) not skipped by m - dc > bound (dc at its upper end). */
-function runStart(m: Float64Array, from: number, to: number, dcHi: number, bound: number): number {
-  while (from < to) {
-    const mid = (from + to) >> 1;
-    if (m[mid] - dcHi > bound) from = mid + 1;
-    else to = mid;
-  }
-  return from;
-}
-
-/** The first member from `from` on where dc - m > bound (dc at its lower end), when the rest are skipped too. */
-function runEnd(m: Float64Array, from: number, to: number, dcLo: number, bound: number): number {
-  while (from < to) {
-    const mid = (from + to) >> 1;
-    if (dcLo - m[mid] > bound) to = mid;
-    else from = mid + 1;
-  }
-  return from;
 }
 
 /** Rows projected onto `p` axes (p x cols, row-major), in double: rows x p. Register-blocked like knn.ts. */

@@ -51,11 +51,12 @@ describe('splitting a search over threads', () => {
     expect(asked).toEqual([150, 150, 150]);
     expect(index.lastStats.queries).toBe(600);
     expect(index.lastStats.projected).toBeGreaterThan(0);
-    // Alone, the same call measures as much (the first patch of a share has no patch above it: a little more).
+    // Alone, the same call measures about as much: each share's first patch has no neighbour to start from (a
+    // search from nothing measures tens of rows here where a seeded one measures about 2), and its first row no patch above.
     const alone = BankIndex.restore(bank, index.stored)!;
     alone.nearest(queries, { gridW: 30 });
     expect(index.lastStats.measured).toBeGreaterThanOrEqual(alone.lastStats.measured);
-    expect(index.lastStats.measured).toBeLessThan(1.2 * alone.lastStats.measured);
+    expect(index.lastStats.measured).toBeLessThan(1.3 * alone.lastStats.measured);
   });
 
   it('searches the shares of helpers that fail or are not ready on the calling thread, with the same answer', async () => {

@@ -4,7 +4,7 @@ import { BankIndex } from '../cpu/bankIndex';
 import { kNearest, nearest } from '../cpu/knn';
 import { blobs } from '../testData';
 import type { Matrix } from '../types';
-import { BlockScan, bestScan, scanAvailable, type ScanFlavour } from './scan';
+import { BlockScan, bestScan, scanAvailable, type ClusterRuns, type ScanFlavour } from './scan';
 
 /** A small seeded generator (the checks must not depend on Math.random). */
 function lcg(seed: number): () => number {
@@ -20,6 +20,8 @@ export interface ScanCheck {
   maxSumDiff: number;
   /** Every row the double sum keeps under the limit is kept (the slack never drops one). */
   keepsAllTheDoubleSumKeeps: boolean;
+  /** runs() keeps the twin's rows with the twin's sums, and every row within the bound (in the double sum). */
+  runsAgree: boolean;
   /** within() answers as the double sum does, away from the limit, and never drops a row the double sum keeps. */
   distanceAgrees: boolean;
   /** The index on this build answers 1-NN and k-NN as brute force does, bit for bit. */
@@ -30,15 +32,25 @@ export interface ScanCheck {
 export function checkScan(flavour: ScanFlavour): ScanCheck {
   const rnd = lcg(7);
   const rows = 37, p = 16, cols = 21, clusters = 5; // 37 rows: the last block is padding; 21: a distance tail
-  const projected = Float32Array.from({ length: rows * p }, () => rnd() * 4 - 2);
+  // Five clusters of positions, each row near its centre at its own spread, so that runs() skips whole clusters and
+  // the ends of runs.
+  const starts = [0, 6, 15, 22, 30, 37];
+  const centres = Float32Array.from({ length: clusters * p }, () => rnd() * 8 - 4);
+  const projected = new Float32Array(rows * p);
+  for (let c = 0; c < clusters; c++)
+    for (let pos = starts[c]; pos < starts[c + 1]; pos++) {
+      const spread = 0.2 + 1.5 * rnd();
+      for (let j = 0; j < p; j++) projected[pos * p + j] = centres[c * p + j] + (rnd() * 2 - 1) * spread;
+    }
   const bank: Matrix = { data: Float32Array.from({ length: rows * cols }, () => rnd() * 4 - 2), rows, cols };
-  const centres = Float32Array.from({ length: clusters * p }, () => rnd());
-  const twin = new BlockScan('typescript', projected, p, bank, centres, clusters);
-  const sc = new BlockScan(flavour, projected, p, bank, centres, clusters);
-  let sameKeptAsTwin = true, keepsAll = true, distanceAgrees = true;
+  const members = clusterRuns(projected, p, centres, starts);
+  const twin = new BlockScan('typescript', projected, p, bank, centres, clusters, members);
+  const sc = new BlockScan(flavour, projected, p, bank, centres, clusters, members);
+  let sameKeptAsTwin = true, keepsAll = true, distanceAgrees = true, runsAgree = true;
   let maxSumDiff = 0;
   for (let trial = 0; trial < 40; trial++) {
-    const qp = Float64Array.from({ length: p }, () => rnd() * 4 - 2);
+    const near = trial % clusters;
+    const qp = Float64Array.from({ length: p }, (_, j) => centres[near * p + j] + rnd() * 3 - 1.5);
     const Q = Float32Array.from({ length: cols }, () => rnd() * 4 - 2);
     twin.setQuery(qp, 0, Q, 0);
     sc.setQuery(qp, 0, Q, 0);
@@ -59,6 +71,15 @@ export function checkScan(flavour: ScanFlavour): ScanCheck {
       maxSumDiff = Math.max(maxSumDiff, Math.abs(a - b) / Math.max(1e-30, Math.abs(a)));
     }
     for (let r = first & ~3; r < Math.min(rows, (end + 3) & ~3); r++) if (exact(r) <= lim && !ks.includes(r)) keepsAll = false;
+    // runs(): at a bound between the rows' distances, every row within it kept, as by the twin.
+    const bound = Math.sqrt(lim);
+    const mt = twin.runs(bound), ms = sc.runs(bound);
+    const rt = Array.from({ length: mt }, (_, i) => twin.keptPos[2 * i]);
+    const rs = Array.from({ length: ms }, (_, i) => sc.keptPos[2 * i]);
+    if (rt.join() !== rs.join() || twin.lastScanned !== sc.lastScanned) runsAgree = false;
+    if (flavour !== 'relaxed' && rt.some((_, i) => twin.keptSum[2 * i + 1] !== sc.keptSum[2 * i + 1])) runsAgree = false;
+    if (new Set(rs).size !== ms || rs.some((r) => r < 0 || r >= rows)) runsAgree = false;
+    for (let r = 0; r < rows; r++) if (exact(r) <= lim && !rs.includes(r)) runsAgree = false;
     for (let r = 0; r < rows; r++) {
       let d = 0;
       for (let j = 0; j < cols; j++) d += (Q[j] - bank.data[r * cols + j]) ** 2;
@@ -66,7 +87,30 @@ export function checkScan(flavour: ScanFlavour): ScanCheck {
       if (sc.within(r, d * 0.9)) distanceAgrees = false; // clearly past it: dropped
     }
   }
-  return { flavour, sameKeptAsTwin, maxSumDiff, keepsAllTheDoubleSumKeeps: keepsAll, distanceAgrees, indexExact: indexExact(flavour) };
+  return { flavour, sameKeptAsTwin, maxSumDiff, keepsAllTheDoubleSumKeeps: keepsAll, runsAgree, distanceAgrees, indexExact: indexExact(flavour) };
+}
+
+/**
+ * Clusters over positions as the index lays them out (`starts`): each member's distance to its centre, and the
+ * members reordered in place (farthest first), as BankIndex orders them.
+ */
+function clusterRuns(projected: Float32Array, p: number, centres: Float32Array, starts: number[]): ClusterRuns {
+  const rows = projected.length / p;
+  const toCentre = new Float64Array(rows);
+  const radii = new Float64Array(starts.length - 1);
+  for (let c = 0; c + 1 < starts.length; c++) {
+    const dist = (pos: number) => Math.sqrt(Array.from({ length: p }, (_, j) => (projected[pos * p + j] - centres[c * p + j]) ** 2).reduce((a, b) => a + b));
+    const members = Array.from({ length: starts[c + 1] - starts[c] }, (_, i) => {
+      const pos = starts[c] + i;
+      return { row: projected.slice(pos * p, (pos + 1) * p), d: dist(pos) };
+    }).sort((a, b) => b.d - a.d);
+    members.forEach((m, i) => {
+      projected.set(m.row, (starts[c] + i) * p);
+      toCentre[starts[c] + i] = m.d;
+    });
+    radii[c] = members[0].d;
+  }
+  return { starts: Uint32Array.from(starts), radii, toCentre };
 }
 
 /** Large-norm clustered banks (the fp32 cancellation case), duplicates and k nearest: the index on `flavour`. */

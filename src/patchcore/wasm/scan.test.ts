@@ -13,11 +13,12 @@ describe('the scan in WebAssembly', () => {
     expect(bestScan()).toBe(scanAvailable('relaxed') ? 'relaxed' : 'simd');
   });
 
-  it('plain SIMD keeps the same rows as its TypeScript twin, with the same fp32 sums, and drops nothing the double sum keeps', () => {
+  it("plain SIMD keeps the same rows as its TypeScript twin (one run and every cluster's run), with the same fp32 sums, and drops nothing the double sum keeps", () => {
     const c = checkScan('simd');
     expect(c.sameKeptAsTwin).toBe(true);
     expect(c.maxSumDiff).toBe(0);
     expect(c.keepsAllTheDoubleSumKeeps).toBe(true);
+    expect(c.runsAgree).toBe(true);
     expect(c.distanceAgrees).toBe(true);
     expect(c.indexExact).toBe(true);
   });
@@ -25,6 +26,7 @@ describe('the scan in WebAssembly', () => {
   it('the twin itself drops nothing the double sum keeps, and the index on it is exact', () => {
     const c = checkScan('typescript');
     expect(c.keepsAllTheDoubleSumKeeps).toBe(true);
+    expect(c.runsAgree).toBe(true);
     expect(c.distanceAgrees).toBe(true);
     expect(c.indexExact).toBe(true);
   });
@@ -38,6 +40,7 @@ describe('the scan in WebAssembly', () => {
     // Fused rounding may differ from the twin's two roundings in the last bits only.
     expect(out.relaxed.maxSumDiff).toBeLessThan(1e-5);
     expect(out.relaxed.keepsAllTheDoubleSumKeeps).toBe(true);
+    expect(out.relaxed.runsAgree).toBe(true);
     expect(out.relaxed.distanceAgrees).toBe(true);
     expect(out.relaxed.indexExact).toBe(true);
   });

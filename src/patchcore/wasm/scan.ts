@@ -1,6 +1,6 @@
-// The bank index's two hot loops in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows
-// in their principal axes, four rows per instruction, returning the rows that stay under the bound; and a
-// survivor's full distance. Where the runtime has relaxed SIMD (Chromium 114+) the fused multiply-add build runs,
+// The bank index's hot loops in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows
+// in their principal axes, four rows per instruction, returning the rows that stay under the bound (one run, or every
+// cluster's run at a fixed bound in one call); and a survivor's full distance. Where the runtime has relaxed SIMD (Chromium 114+) the fused multiply-add build runs,
 // else the plain SIMD one (Node 20), else none and the index keeps its own TypeScript loops (../cpu/bankIndex.ts).
 // Chosen by feature detection: WebAssembly.validate on each build's bytes. The 'typescript' flavour is the twin:
 // the same loops over the same layout in TypeScript, the oracle scan.test.ts holds both builds to.
@@ -51,6 +51,16 @@ export function bestScan(): 'relaxed' | 'simd' | null {
   return null;
 }
 
+/** The index's clusters as runs() reads them: see BankIndex (starts, radii, toCentre). */
+export interface ClusterRuns {
+  /** Per cluster its first position, and one more: the end. */
+  starts: Uint32Array;
+  /** Per cluster the largest distance of a member to its centre. */
+  radii: Float64Array;
+  /** Per position its member's distance to its centre, descending within each cluster. */
+  toCentre: Float64Array;
+}
+
 /**
  * One bank in the scan's layout, in a memory of its own, and the two loops over it. `projected` holds the bank's
  * rows on `p` (a multiple of 8) principal axes, in the index's position order; `bank` the rows themselves. Rows past
@@ -68,6 +78,7 @@ export class BlockScan {
   readonly keptSum: Float32Array;
   private readonly scanFn: (q: number, blocks: number, axes: number, first: number, end: number, lim: number, out: number) => number;
   private readonly distanceFn: (q: number, row: number, cols: number, lim: number) => number;
+  private readonly runsFn: RunsFn;
   private readonly q: Float32Array;
   private readonly query: Float32Array;
   private readonly qAt = 0;
@@ -78,9 +89,20 @@ export class BlockScan {
   private readonly centresAt: number;
   private readonly centreSumsAt: number;
   private readonly centreOut: Float32Array;
+  private readonly radiiAt: number;
+  private readonly startsAt: number;
+  private readonly toCentreAt: number;
+  private readonly statAt: number;
+  private readonly stat: Int32Array;
   private readonly cols: number;
   /** Whether the bank's rows are in this memory (within() works): not for banks over ROWS_COPY_MAX_BYTES. */
   readonly hasRows: boolean;
+  /** Whether the clusters are in this memory (runs() works): given to the constructor. */
+  readonly hasRuns: boolean;
+  /** Positions runs() scanned in its last call (the candidates its triangle inequality left). */
+  get lastScanned(): number {
+    return this.stat[0];
+  }
   /** The widening factor of scan()'s limits (see the class comment). */
   readonly scanSlack: number;
   private readonly distanceSlack: number;
@@ -92,6 +114,7 @@ export class BlockScan {
     bank: { data: Float32Array; rows: number; cols: number },
     centres: ArrayLike<number>,
     private readonly clusters: number,
+    members: ClusterRuns | null = null,
     rowsCopyMaxBytes = ROWS_COPY_MAX_BYTES,
   ) {
     if (p < SCAN_AXES || p % SCAN_AXES !== 0) throw new Error(`The scan needs a multiple of ${SCAN_AXES} projected axes, got ${p}`);
@@ -107,12 +130,18 @@ export class BlockScan {
     const centreBlocks = Math.ceil(clusters / LANES);
     this.centreSumsAt = this.centresAt + centreBlocks * p * LANES * 4;
     this.outAt = this.centreSumsAt + centreBlocks * LANES * 8;
-    const bytes = this.outAt + blocks * LANES * 8;
+    this.radiiAt = this.outAt + blocks * LANES * 8;
+    this.toCentreAt = this.radiiAt + (members ? clusters * 8 : 0);
+    this.startsAt = this.toCentreAt + (members ? rows * 8 : 0);
+    this.statAt = align(this.startsAt + (members ? (clusters + 1) * 4 : 0));
+    const bytes = this.statAt + 16;
+    this.hasRuns = members !== null;
     let buf: ArrayBuffer;
     if (flavour === 'typescript') {
       buf = new ArrayBuffer(bytes);
       this.scanFn = twinScan(buf);
       this.distanceFn = twinDistance(buf);
+      this.runsFn = twinRuns(buf);
     } else {
       const mod = moduleOf(flavour);
       if (!mod) throw new Error(`This runtime cannot run the ${flavour === 'relaxed' ? 'relaxed SIMD' : 'SIMD'} scan`);
@@ -120,6 +149,7 @@ export class BlockScan {
       const instance = new WebAssembly.Instance(mod, { env: { memory } });
       this.scanFn = instance.exports.scan as BlockScan['scanFn'];
       this.distanceFn = instance.exports.distance as BlockScan['distanceFn'];
+      this.runsFn = instance.exports.runs as RunsFn;
       buf = memory.buffer;
     }
     this.q = new Float32Array(buf, this.qAt, p * LANES);
@@ -131,6 +161,12 @@ export class BlockScan {
     this.centreOut = new Float32Array(buf, this.centreSumsAt, centreBlocks * LANES * 2);
     this.keptPos = new Int32Array(buf, this.outAt, blocks * LANES * 2);
     this.keptSum = new Float32Array(buf, this.outAt, blocks * LANES * 2);
+    if (members) {
+      new Float64Array(buf, this.radiiAt, clusters).set(members.radii.subarray(0, clusters));
+      new Float64Array(buf, this.toCentreAt, rows).set(members.toCentre.subarray(0, rows));
+      new Uint32Array(buf, this.startsAt, clusters + 1).set(members.starts.subarray(0, clusters + 1));
+    }
+    this.stat = new Int32Array(buf, this.statAt, 1);
     // 2^-22 more: the limit passed to WebAssembly is rounded to the nearest fp32 (2^-24 at most).
     const gamma = (n: number) => (1 + (2 * n * 2 ** -24) / (1 - n * 2 ** -24)) * (1 + 2 ** -22);
     this.scanSlack = gamma(p / LANES + 4);
@@ -165,6 +201,18 @@ export class BlockScan {
     return this.centreOut;
   }
 
+  /**
+   * Every cluster at once at a fixed `bound` on the distance: the clusters and members the triangle inequality leaves
+   * (as Search.runScan decides them, from centreSums()'s interval), scanned against bound^2 in every projected axis.
+   * Returns how many rows were kept, at keptPos/keptSum as scan() leaves them (in cluster order, then position).
+   */
+  runs(bound: number): number {
+    if (!this.hasRuns) throw new Error('This scan holds no clusters (none were given to it)');
+    this.centreSums();
+    return this.runsFn(this.qAt, this.blocksAt, this.p, this.clusters, this.centreSumsAt, this.radiiAt, this.startsAt,
+      this.toCentreAt, bound, this.scanSlack, this.widen(bound * bound), this.outAt, this.statAt);
+  }
+
   /** `lim` widened as scan() widens it: a kept row's sum that passes this passes the double sum's `lim`. */
   widen(lim: number): number {
     return lim * this.scanSlack;
@@ -191,15 +239,24 @@ function toBlocks(B: Float32Array, X: ArrayLike<number>, rows: number, p: number
 }
 
 
+type RunsFn = (q: number, blocks: number, axes: number, k: number, sums: number, radii: number, starts: number,
+  toCentre: number, bound: number, slack: number, lim: number, out: number, stat: number) => number;
+type ScanBlocks = (q: number, blocks: number, axes: number, first: number, end: number, lim: number, out: number, n: number) => number;
+
 /** scan.wat in TypeScript over the same memory layout (byte offsets in, count out), accumulating in fp32 as it does. */
 function twinScan(buf: ArrayBuffer): BlockScan['scanFn'] {
+  const blocksOf = twinScanBlocks(buf);
+  return (q, blocks, axes, first, end, lim, out) => blocksOf(q, blocks, axes, first * LANES, end * LANES, Math.fround(lim), out, 0);
+}
+
+/** scan.wat's $scanBlocks: positions [first, end) of the blocks that hold them, appended to out after n. */
+function twinScanBlocks(buf: ArrayBuffer): ScanBlocks {
   const F = new Float32Array(buf);
   const I = new Int32Array(buf);
   const f = Math.fround;
   const acc = new Float32Array(LANES);
-  return (q, blocks, axes, first, end, lim, out) => {
-    let n = 0;
-    for (let b = first; b < end; b++) {
+  return (q, blocks, axes, first, end, lim, out, n) => {
+    for (let b = first >> 2; b < (end + 3) >> 2; b++) {
       const base = (blocks >> 2) + b * axes * LANES;
       acc.fill(0);
       let alive = true;
@@ -213,7 +270,7 @@ function twinScan(buf: ArrayBuffer): BlockScan['scanFn'] {
       }
       if (!alive) continue;
       for (let lane = 0; lane < LANES; lane++) {
-        if (acc[lane] > lim) continue;
+        if (acc[lane] > lim || b * LANES + lane < first || b * LANES + lane >= end) continue;
         I[(out >> 2) + 2 * n] = b * LANES + lane;
         F[(out >> 2) + 2 * n + 1] = acc[lane];
         n++;
@@ -221,6 +278,53 @@ function twinScan(buf: ArrayBuffer): BlockScan['scanFn'] {
     }
     return n;
   };
+}
+
+/** scan.wat's `runs` in TypeScript: the same decisions in double, the same fp32 scans. */
+function twinRuns(buf: ArrayBuffer): RunsFn {
+  const F = new Float32Array(buf);
+  const D = new Float64Array(buf);
+  const U = new Uint32Array(buf);
+  const blocksOf = twinScanBlocks(buf);
+  return (q, blocks, axes, k, sums, radii, starts, toCentre, bound, slack, lim, out, stat) => {
+    const m = D.subarray(toCentre >> 3);
+    let n = 0, scanned = 0;
+    for (let c = 0; c < k; c++) {
+      const s = F[(sums >> 2) + 2 * c + 1];
+      const r = D[(radii >> 3) + c];
+      const x = bound + r;
+      if (s > x * x * slack) continue;
+      const lo = Math.sqrt(s / slack);
+      if (lo - r > bound) continue;
+      const first = runStart(m, U[(starts >> 2) + c], U[(starts >> 2) + c + 1], lo * slack, bound);
+      const end = runEnd(m, first, U[(starts >> 2) + c + 1], lo, bound);
+      if (first >= end) continue;
+      scanned += end - first;
+      n = blocksOf(q, blocks, axes, first, end, Math.fround(lim), out, n);
+    }
+    U[stat >> 2] = scanned;
+    return n;
+  };
+}
+
+/** The first of a cluster's members (m descending) not skipped by m - dc > bound (dc at its upper end). */
+export function runStart(m: Float64Array, from: number, to: number, dcHi: number, bound: number): number {
+  while (from < to) {
+    const mid = (from + to) >> 1;
+    if (m[mid] - dcHi > bound) from = mid + 1;
+    else to = mid;
+  }
+  return from;
+}
+
+/** The first member from `from` on where dc - m > bound (dc at its lower end), when the rest are skipped too. */
+export function runEnd(m: Float64Array, from: number, to: number, dcLo: number, bound: number): number {
+  while (from < to) {
+    const mid = (from + to) >> 1;
+    if (dcLo - m[mid] > bound) to = mid;
+    else from = mid + 1;
+  }
+  return from;
 }
 
 /** scan.wat's `distance` in TypeScript: four fp32 lane sums over blocks of 16, checked after each block, then the tail. */
