@@ -1,10 +1,11 @@
 // Search helpers on Node threads (the command line's inspect; the app's Web Workers run the same handler): each
 // restores its own copy of the index and searches a share of a call, and the answer is the brute force's for every
-// patch, also when a helper refuses the index, stops, or the pool closes.
+// patch, also when a helper refuses the index, stops, or the pool closes. They preprocess shares of images too.
 import { describe, expect, it } from 'vitest';
 import { BankIndex } from '../patchcore/cpu/bankIndex';
 import { nearest } from '../patchcore/cpu/knn';
-import { teamNearest } from '../patchcore/cpu/searchTeam';
+import { teamNearest, teamPreprocess } from '../patchcore/cpu/searchTeam';
+import { geometryOf, preprocess, preprocessRows, sourceRows } from '../patchcore/preprocess';
 import { blobs, nearRows } from '../patchcore/testData';
 import { SearchPool } from '../worker/searchPool';
 import { nodeSearchWorker } from './searchThreads';
@@ -33,6 +34,18 @@ describe('search helpers on Node threads', () => {
       expect(pool.ready(0, index)).toBe(true);
       const q2 = nearRows(other, 500, 4, 0.3, 97);
       same(await teamNearest(index2, pool, q2, 0), nearest(q2, other));
+      // The same threads make shares of a large image's backbone input: preprocess()'s, bit for bit.
+      const img = { data: Uint8ClampedArray.from({ length: 1200 * 800 * 4 }, (_, i) => (i * 2654435761) >>> 24), width: 1200, height: 800 };
+      const norm = { mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const, inputSize: 224, inputMultiple: 16 };
+      const want = preprocess(img, norm, { framing: 'fit', workingSize: 448 });
+      const got = await teamPreprocess(pool, img, norm, { framing: 'fit', workingSize: 448 });
+      expect(got.data.length).toBe(want.data.length);
+      expect(got.data.every((v, i) => Object.is(v, want.data[i]))).toBe(true);
+      // (teamPreprocess makes a failed share itself: ask a helper directly, so a failure shows.)
+      const g = geometryOf(img, norm, { framing: 'fit', workingSize: 448 });
+      const [first, end] = sourceRows(img.height, g, 100, 300);
+      const share = { image: { ...img, data: img.data.slice(first * 1200 * 4, end * 1200 * 4) }, firstRow: first, norm, geometry: g, y0: 100, y1: 300 };
+      expect(Array.from(await pool.preprocess(1, share))).toEqual(Array.from(preprocessRows(img, norm, g, 100, 300)));
     } finally {
       pool.close();
     }

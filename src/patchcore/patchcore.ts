@@ -129,11 +129,10 @@ export class PatchCore {
    */
   async extract(image: RgbaImage, stages?: ScoreStages): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
     let t = performance.now();
-    const input = preprocess(image, this.backbone.manifest, {
-      workingSize: this.config.workingSize,
-      framing: this.config.framing,
-      maxAspect: this.config.maxAspect,
-    });
+    const framing = { workingSize: this.config.workingSize, framing: this.config.framing, maxAspect: this.config.maxAspect };
+    const input = this.kernels.preprocess
+      ? await this.kernels.preprocess(image, this.backbone.manifest, framing)
+      : preprocess(image, this.backbone.manifest, framing);
     const { padPx, padCells, layer2 } = this.placement;
     const padded = padReflect(input, padPx);
     if (stages) stages.preprocess = seconds(t);

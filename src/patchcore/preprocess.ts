@@ -96,15 +96,33 @@ function axisWeights(src: number, dst: number): { start: Int32Array; count: Int3
   return { start, count, weights, taps };
 }
 
-/** Resizes the whole image to outW x outH, separably, into planar RGB floats in 0..1. */
-function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[] {
-  const { data, width, height } = img;
-  const wx = axisWeights(width, outW);
-  const wy = axisWeights(height, outH);
-  // Horizontal pass: height x outW, three planes.
-  const tmp = [0, 1, 2].map(() => new Float32Array(height * outW));
-  for (let y = 0; y < height; y++) {
-    const row = y * width * 4;
+/** The resize's weights per axis for one image and geometry (cheap: computed per call). */
+interface ResizeWeights {
+  wx: ReturnType<typeof axisWeights>;
+  wy: ReturnType<typeof axisWeights>;
+}
+
+function resizeWeights(imgW: number, imgH: number, g: InputGeometry): ResizeWeights {
+  return { wx: axisWeights(imgW, g.resizeW), wy: axisWeights(imgH, g.resizeH) };
+}
+
+/**
+ * Rows [y0, y1) of the resized image, separably, as planar RGB floats in 0..1 (3 planes of (y1 - y0) x outW).
+ * `img.data` may hold only some of the image's rows, from row `firstRow` on (the rows sourceRows() names). Every
+ * value is summed as for the whole image, so shares of rows put together are the whole resize, bit for bit.
+ */
+function resizeRows(img: RgbaImage, outW: number, w: ResizeWeights, y0: number, y1: number, firstRow: number): Float32Array[] {
+  const { data, width } = img;
+  const { wx, wy } = w;
+  const [r0, r1] = spanOf(wy, y0, y1);
+  if (r0 < firstRow || data.length < (r1 - firstRow) * width * 4) {
+    throw new Error(`preprocess: rows ${y0}-${y1} read source rows ${r0}-${r1}, but only ${data.length} bytes from row ${firstRow} were given`);
+  }
+  // Horizontal pass over the source rows these output rows read: (r1 - r0) x outW, three planes.
+  const tmp = [0, 1, 2].map(() => new Float32Array((r1 - r0) * outW));
+  for (let y = r0; y < r1; y++) {
+    const row = (y - firstRow) * width * 4;
+    const to = (y - r0) * outW;
     for (let o = 0; o < outW; o++) {
       let r = 0, g = 0, b = 0;
       const s = wx.start[o];
@@ -115,22 +133,22 @@ function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[
         g += w * data[p + 1];
         b += w * data[p + 2];
       }
-      tmp[0][y * outW + o] = r;
-      tmp[1][y * outW + o] = g;
-      tmp[2][y * outW + o] = b;
+      tmp[0][to + o] = r;
+      tmp[1][to + o] = g;
+      tmp[2][to + o] = b;
     }
   }
   // Vertical pass.
-  const out = [0, 1, 2].map(() => new Float32Array(outH * outW));
+  const out = [0, 1, 2].map(() => new Float32Array((y1 - y0) * outW));
   for (let c = 0; c < 3; c++) {
     const t = tmp[c];
     const o2 = out[c];
-    for (let o = 0; o < outH; o++) {
+    for (let o = y0; o < y1; o++) {
       const s = wy.start[o];
       for (let k = 0; k < wy.count[o]; k++) {
         const w = wy.weights[o * wy.taps + k] / 255;
-        const srcRow = (s + k) * outW;
-        const dstRow = o * outW;
+        const srcRow = (s + k - r0) * outW;
+        const dstRow = (o - y0) * outW;
         for (let x = 0; x < outW; x++) o2[dstRow + x] += w * t[srcRow + x];
       }
     }
@@ -138,25 +156,61 @@ function resizeRegion(img: RgbaImage, outW: number, outH: number): Float32Array[
   return out;
 }
 
-/** RGBA image -> normalised NCHW backbone input. Default: the whole image squashed to the manifest's square. */
-export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput & { window: ImageWindow } {
-  const S = opts.workingSize ?? norm.inputSize;
+/** The source rows [first, end) that resized rows [y0, y1) read. */
+function spanOf(wy: ResizeWeights['wy'], y0: number, y1: number): [number, number] {
+  let first = Infinity, end = 0;
+  for (let o = y0; o < y1; o++) {
+    first = Math.min(first, wy.start[o]);
+    end = Math.max(end, wy.start[o] + wy.count[o]);
+  }
+  return y1 > y0 ? [first, end] : [0, 0];
+}
+
+/** Throws, in words, unless the image has pixels and the bytes of all of them. */
+export function checkImage(img: RgbaImage): void {
   if (img.width < 1 || img.height < 1 || img.data.length < img.width * img.height * 4) {
     throw new Error(`preprocess: image ${img.width}x${img.height} has ${img.data.length} bytes, expected RGBA`);
   }
-  const g = inputGeometry(img.width, img.height, S, opts.framing ?? 'squash', norm.inputMultiple, opts.maxAspect);
-  const { resizeW: RW, left, top, width: W, height: H } = g;
-  const planes = resizeRegion(img, RW, g.resizeH);
-  const out = new Float32Array(3 * W * H);
+}
+
+/** RGBA image -> normalised NCHW backbone input. Default: the whole image squashed to the manifest's square. */
+export function preprocess(img: RgbaImage, norm: Normalisation, opts: PreprocessOptions = {}): BackboneInput & { window: ImageWindow } {
+  checkImage(img);
+  const g = geometryOf(img, norm, opts);
+  const data = preprocessRows(img, norm, g, 0, g.height);
+  return { data, width: g.width, height: g.height, window: imageWindow(g) };
+}
+
+/** The input geometry preprocess() gives this image under these options. */
+export function geometryOf(img: { width: number; height: number }, norm: Normalisation, opts: PreprocessOptions = {}): InputGeometry {
+  return inputGeometry(img.width, img.height, opts.workingSize ?? norm.inputSize, opts.framing ?? 'squash', norm.inputMultiple, opts.maxAspect);
+}
+
+/**
+ * Rows [y0, y1) of the backbone input of geometry `g`: 3 planes of (y1 - y0) x g.width, normalised. Shares of rows
+ * put together plane by plane are preprocess()'s input, bit for bit (a thread may compute each share). `img.data`
+ * may start at source row `firstRow` and must hold the rows sourceRows() names.
+ */
+export function preprocessRows(img: RgbaImage, norm: Normalisation, g: InputGeometry, y0: number, y1: number, firstRow = 0): Float32Array {
+  if (img.width < 1 || img.height < 1) throw new Error(`preprocess: image ${img.width}x${img.height} is empty`);
+  const { resizeW: RW, left, top, width: W } = g;
+  const planes = resizeRows(img, RW, resizeWeights(img.width, img.height, g), y0 + top, y1 + top, firstRow);
+  const rows = y1 - y0;
+  const out = new Float32Array(3 * W * rows);
   for (let c = 0; c < 3; c++) {
     const m = norm.mean[c];
     const inv = 1 / norm.std[c];
     const p = planes[c];
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) out[c * W * H + y * W + x] = (p[(y + top) * RW + x + left] - m) * inv;
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < W; x++) out[c * W * rows + y * W + x] = (p[y * RW + x + left] - m) * inv;
     }
   }
-  return { data: out, width: W, height: H, window: imageWindow(g) };
+  return out;
+}
+
+/** The source rows [first, end) of an image of this height that rows [y0, y1) of the backbone input read. */
+export function sourceRows(imgH: number, g: InputGeometry, y0: number, y1: number): [number, number] {
+  return spanOf(axisWeights(imgH, g.resizeH), y0 + g.top, y1 + g.top);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Shapes shared by every step of the method. Buffers always travel with their shape, never as bare arrays.
 import type { FeatureMap } from '../backbone/types';
 import type { BankIndex } from './cpu/bankIndex';
+import type { BackboneInput, ImageWindow, Normalisation, PreprocessOptions, RgbaImage } from './preprocess';
 
 /** Row-major fp32 matrix: `rows` vectors of length `cols`. */
 export interface Matrix {
@@ -126,4 +127,9 @@ export interface Kernels {
    * than those two steps (the CPU's: cpu/blur.ts upsampleBlur). Missing: anomalyMap upsamples and calls blur().
    */
   upsampleBlur?(patchScores: AnomalyMap, width: number, height: number, sigmaPx: number, cells?: GridMapping): Promise<AnomalyMap>;
+  /**
+   * preprocess.ts's preprocess(), bit for bit, where a kernel set has helper threads to share it with (the WASM
+   * kernels' search helpers: cpu/searchTeam.ts teamPreprocess). Missing: the caller runs preprocess() itself.
+   */
+  preprocess?(image: RgbaImage, norm: Normalisation, opts: PreprocessOptions): Promise<BackboneInput & { window: ImageWindow }>;
 }

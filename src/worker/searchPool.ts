@@ -1,9 +1,10 @@
 // The search helpers of the engine (patchcore/cpu/searchTeam.ts): threads that each hold a copy of the model's
-// bank index and search a share of every inspection's patches beside the engine's own thread. Started on the first
-// index, kept for the engine's life (an index is a few megabytes per helper), stopped by close(). A helper that
-// fails is never asked again: its shares are searched by the engine's thread, with the same answers.
+// bank index and search a share of every inspection's patches beside the engine's own thread, and make a share of
+// each large image's backbone input. Started on the first index, kept for the engine's life (an index is a few
+// megabytes per helper), stopped by close(). A helper that fails is never asked again: its shares are done by the
+// engine's thread, with the same answers.
 import type { BankIndex, SearchStats } from '../patchcore/cpu/bankIndex';
-import type { SearchTeam } from '../patchcore/cpu/searchTeam';
+import type { PreprocessShare, SearchTeam } from '../patchcore/cpu/searchTeam';
 import type { Matrix, NearestResult } from '../patchcore/types';
 import type { SearchRequest, SearchResponse } from './search';
 import type { PoolThread } from './thread';
@@ -30,7 +31,7 @@ interface Helper {
   answered: Set<number>;
   waiting: Map<number, (() => void)[]>;
   broken: boolean;
-  pending: Map<number, { resolve(r: Answer): void; reject(e: Error): void }>;
+  pending: Map<number, { resolve(r: Answer | Float32Array): void; reject(e: Error): void }>;
 }
 
 export class SearchPool implements SearchTeam {
@@ -83,8 +84,23 @@ export class SearchPool implements SearchTeam {
     const id = this.nextId++;
     const data = queries.data.slice(0, queries.rows * queries.cols);
     return new Promise<Answer>((resolve, reject) => {
-      helper.pending.set(id, { resolve, reject });
+      helper.pending.set(id, { resolve: resolve as (r: Answer | Float32Array) => void, reject });
       helper.w.postMessage({ type: 'nearest', id, key, queries: data, rows: queries.rows, cols: queries.cols, gridW }, [data.buffer]);
+    });
+  }
+
+  alive(h: number): boolean {
+    const helper = this.helpers[h];
+    return !!helper && !helper.broken;
+  }
+
+  preprocess(h: number, share: PreprocessShare): Promise<Float32Array> {
+    const helper = this.helpers[h];
+    if (!helper || helper.broken) return Promise.reject(new Error(`Helper ${h} is not running`));
+    const id = this.nextId++;
+    return new Promise<Float32Array>((resolve, reject) => {
+      helper.pending.set(id, { resolve: resolve as (r: Answer | Float32Array) => void, reject });
+      helper.w.postMessage({ type: 'preprocess', id, ...share }, [share.image.data.buffer]);
     });
   }
 
@@ -120,6 +136,7 @@ export class SearchPool implements SearchTeam {
       if (!p) return;
       h.pending.delete(msg.id);
       if (msg.type === 'done') p.resolve({ distances: msg.distances, indices: msg.indices, stats: msg.stats });
+      else if (msg.type === 'preprocessed') p.resolve(msg.data);
       else p.reject(new Error(msg.message));
     };
     h.w.onerror = (e) => this.fail(h, new Error(`A search helper stopped unexpectedly: ${e.message || 'worker error'}`));

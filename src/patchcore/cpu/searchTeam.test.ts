@@ -1,16 +1,19 @@
 // A call split over a team of threads gives the answer of one thread: shares of whole grid rows, and every share
-// whose helper is missing, not ready or failing searched by the calling thread instead.
+// whose helper is missing, not ready or failing searched by the calling thread instead. The same for an image's
+// preprocessing, split by input rows.
 import { describe, expect, it } from 'vitest';
 import { blobs, nearRows } from '../testData';
 import type { NearestResult } from '../types';
 import { BankIndex, type SearchStats } from './bankIndex';
 import { nearest } from './knn';
-import { MIN_SHARE_ROWS, shareStarts, teamNearest, type SearchTeam } from './searchTeam';
+import { preprocess, preprocessRows, type RgbaImage } from '../preprocess';
+import { MIN_SHARE_ROWS, MIN_SHARED_PIXELS, shareStarts, teamNearest, teamPreprocess, type SearchTeam } from './searchTeam';
 
 /** A team in this thread: each helper restores its own index from the stored part, as a worker does. */
 function localTeam(size: number, opts: { ready?: (h: number) => boolean; fail?: (h: number) => boolean } = {}) {
   const held = new Map<number, BankIndex>();
   const asked: number[] = [];
+  const rows: [number, number][] = [];
   const team: SearchTeam = {
     size,
     adopt: () => {},
@@ -23,8 +26,15 @@ function localTeam(size: number, opts: { ready?: (h: number) => boolean; fail?: 
       const r = own.nearest({ data: queries.data.slice(), rows: queries.rows, cols: queries.cols }, { gridW });
       return { ...r, stats: own.lastStats };
     },
+    alive: (h) => opts.ready?.(h) ?? true,
+    async preprocess(h, s) {
+      rows.push([s.y0, s.y1]);
+      if (opts.fail?.(h)) throw new Error('helper stopped');
+      // As a worker gets it: a copy of only the source rows it was given.
+      return preprocessRows({ ...s.image, data: s.image.data.slice() }, s.norm, s.geometry, s.y0, s.y1, s.firstRow);
+    },
   };
-  return { team, asked };
+  return { team, asked, rows };
 }
 
 
@@ -74,5 +84,30 @@ describe('splitting a search over threads', () => {
     }
     // Only the ready helper was asked; the call was split in two, not three.
     expect(notReady.asked).toEqual([200]);
+  });
+
+  it('preprocesses a large image in shares of input rows, the same input bit for bit, also where a helper fails', async () => {
+    let seed = 5;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const img: RgbaImage = { data: Uint8ClampedArray.from({ length: 1000 * 600 * 4 }, () => rnd() * 256), width: 1000, height: 600 };
+    expect(img.width * img.height).toBeGreaterThanOrEqual(MIN_SHARED_PIXELS);
+    const norm = { mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const, inputSize: 224, inputMultiple: 16 };
+    for (const opts of [{ framing: 'fit' as const, workingSize: 448 }, { framing: 'crop' as const, workingSize: 224 }]) {
+      const want = preprocess(img, norm, opts);
+      for (const t of [localTeam(2), localTeam(3, { fail: (h) => h === 1 })]) {
+        const got = await teamPreprocess(t.team, img, norm, opts);
+        expect({ width: got.width, height: got.height, window: got.window }).toEqual({ width: want.width, height: want.height, window: want.window });
+        expect(got.data.every((v, i) => Object.is(v, want.data[i]))).toBe(true);
+        // Every helper got a share of the rows; the calling thread kept the first.
+        expect(t.rows.length).toBe(t.team.size);
+        expect(t.rows[0][0]).toBeGreaterThan(0);
+        expect(t.rows.at(-1)![1]).toBe(want.height);
+      }
+    }
+    // A small image stays on this thread.
+    const small = localTeam(2);
+    const thumb: RgbaImage = { data: img.data.subarray(0, 300 * 200 * 4), width: 300, height: 200 };
+    expect(Array.from((await teamPreprocess(small.team, thumb, norm)).data)).toEqual(Array.from(preprocess(thumb, norm).data));
+    expect(small.rows).toEqual([]);
   });
 });

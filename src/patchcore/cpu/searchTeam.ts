@@ -4,6 +4,9 @@
 // the same). Which threads exist is the caller's business (a Web Worker pool in the app, Node threads on the
 // command line: src/worker/searchPool.ts); this module only splits, sends and joins, and searches a share itself
 // whenever a helper is not ready or fails, so a call never waits on a broken thread or gives another answer.
+// The same helpers take shares of a large image's preprocessing too (teamPreprocess): they would otherwise wait
+// while the engine's thread resizes it alone.
+import { checkImage, geometryOf, imageWindow, preprocess, preprocessRows, sourceRows, type BackboneInput, type ImageWindow, type InputGeometry, type Normalisation, type PreprocessOptions, type RgbaImage } from '../preprocess';
 import type { Matrix, NearestResult } from '../types';
 import type { BankIndex, SearchStats } from './bankIndex';
 
@@ -17,7 +20,27 @@ export interface SearchTeam {
   ready(h: number, index: BankIndex): boolean;
   /** The 1-NN of `queries` on helper `h` (a grid this wide when gridW > 0), as index.nearest answers them. */
   nearest(h: number, index: BankIndex, queries: Matrix, gridW: number): Promise<NearestResult & { stats: SearchStats }>;
+  /** Whether helper `h` is running and works (it needs no index to preprocess). */
+  alive(h: number): boolean;
+  /** preprocessRows() of a share on helper `h`; `share.image.data` may be transferred (the caller gives a copy). */
+  preprocess(h: number, share: PreprocessShare): Promise<Float32Array>;
 }
+
+/** The arguments of preprocessRows() for a share: the image's rows from firstRow on, and which input rows to make. */
+export interface PreprocessShare {
+  image: RgbaImage;
+  firstRow: number;
+  norm: Normalisation;
+  geometry: InputGeometry;
+  y0: number;
+  y1: number;
+}
+
+/**
+ * Images with fewer pixels than this are preprocessed on one thread: there the resize takes a few milliseconds,
+ * about what sending a share costs (a 1500 x 1000 camera image takes ~30 ms on one thread; docs/speed.md).
+ */
+export const MIN_SHARED_PIXELS = 500_000;
 
 /** Fewer queries than this per share are searched on one thread: a message costs more than they do. */
 export const MIN_SHARE_ROWS = 64;
@@ -65,4 +88,44 @@ export async function teamNearest(index: BankIndex, team: SearchTeam | null, que
   }
   index.lastStats = stats;
   return { distances, indices };
+}
+
+/**
+ * preprocess() of one image, its input rows split over this thread and the team's working helpers: the same input,
+ * bit for bit (each share is summed as the whole is). A share whose helper fails is made here.
+ */
+export async function teamPreprocess(
+  team: SearchTeam | null,
+  img: RgbaImage,
+  norm: Normalisation,
+  opts: PreprocessOptions = {},
+): Promise<BackboneInput & { window: ImageWindow }> {
+  const helpers = team ? Array.from({ length: team.size }, (_, h) => h).filter((h) => team.alive(h)) : [];
+  if (!team || !helpers.length || img.width * img.height < MIN_SHARED_PIXELS) return preprocess(img, norm, opts);
+  checkImage(img);
+  const g = geometryOf(img, norm, opts);
+  const parts = Math.min(helpers.length + 1, g.height);
+  const cuts = Array.from({ length: parts + 1 }, (_, i) => Math.round((g.height * i) / parts));
+  const { mean, std, inputSize, inputMultiple } = norm;
+  const plainNorm: Normalisation = { mean, std, inputSize, ...(inputMultiple ? { inputMultiple } : {}) };
+  const remote = helpers.slice(0, parts - 1).map((h, i) => {
+    const y0 = cuts[i + 1], y1 = cuts[i + 2];
+    const [first, end] = sourceRows(img.height, g, y0, y1);
+    const rows = img.data.slice(first * img.width * 4, end * img.width * 4);
+    const share = { image: { data: rows, width: img.width, height: img.height }, firstRow: first, norm: plainNorm, geometry: g, y0, y1 };
+    return team.preprocess(h, share).catch(() => null);
+  });
+  const W = g.width, H = g.height;
+  const data = new Float32Array(3 * W * H);
+  const put = (i: number, rows: Float32Array) => {
+    const n = (cuts[i + 1] - cuts[i]) * W;
+    for (let c = 0; c < 3; c++) data.set(rows.subarray(c * n, (c + 1) * n), c * W * H + cuts[i] * W);
+  };
+  put(0, preprocessRows(img, norm, g, cuts[0], cuts[1]));
+  for (const [i, p] of remote.entries()) {
+    const rows = await p;
+    const n = 3 * (cuts[i + 2] - cuts[i + 1]) * W;
+    put(i + 1, rows && rows.length === n ? rows : preprocessRows(img, norm, g, cuts[i + 1], cuts[i + 2]));
+  }
+  return { data, width: W, height: H, window: imageWindow(g) };
 }

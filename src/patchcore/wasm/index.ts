@@ -3,8 +3,9 @@
 // stays with the twin's pruned loop: on real backbone features it beat a per-step ONNX GEMV (MVTec bottle, 164k
 // patches: 28 s vs 238 s), which was removed; aggregate and blur are cheap and stay with the twins too.
 import { cpuKernels } from '../cpu';
+import type { Normalisation, PreprocessOptions, RgbaImage } from '../preprocess';
 import type { Kernels } from '../types';
-import type { SearchTeam } from '../cpu/searchTeam';
+import { teamPreprocess, type SearchTeam } from '../cpu/searchTeam';
 import { WasmNearest, type WasmKnnOptions } from './knn';
 import { probe, sessionRuntime, type KernelRuntime } from './runtime';
 
@@ -14,7 +15,7 @@ export interface WasmKernelOptions {
   knn?: WasmKnnOptions;
   /** Another ORT runtime (tests and benches); default: the app's, through backbone/session.ts. */
   runtime?: KernelRuntime;
-  /** Threads that search shares of an indexed bank's calls (the caller starts and stops them). */
+  /** Threads that search shares of an indexed bank's calls and of large images' preprocessing (the caller starts and stops them). */
   searchTeam?: SearchTeam | null;
 }
 
@@ -30,7 +31,8 @@ export interface WasmKernels extends Kernels {
 export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<WasmKernels> {
   const rt = opts.runtime ?? sessionRuntime(opts.threads);
   await probe(rt);
-  const knn = new WasmNearest(rt, opts.knn, opts.searchTeam ?? null);
+  const team = opts.searchTeam ?? null;
+  const knn = new WasmNearest(rt, opts.knn, team);
   return {
     name: 'wasm',
     get threads() {
@@ -42,6 +44,7 @@ export async function createWasmKernels(opts: WasmKernelOptions = {}): Promise<W
     adoptIndex: (index) => knn.adopt(index),
     blur: cpuKernels.blur,
     upsampleBlur: cpuKernels.upsampleBlur,
+    ...(team ? { preprocess: (image: RgbaImage, norm: Normalisation, o: PreprocessOptions) => teamPreprocess(team, image, norm, o) } : {}),
     release: () => knn.release(),
   };
 }
