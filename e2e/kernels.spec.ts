@@ -135,7 +135,7 @@ test('a coreset run can be cancelled and the kernels keep working', async () => 
   expect(r.usableAfter).toBe(true);
 });
 
-test('the bank index finds what brute force finds, alone (its best SIMD scan) and split over search helpers in Web Workers', async () => {
+test('the bank index finds what brute force finds, alone (its best SIMD scan) and split over search helpers in Web Workers, which also make shares of an image\'s input', async () => {
   const r = await call(page, 'indexSearch', { rows: 3000, cols: 48, queries: 600, gridW: 30, helpers: 2 });
   console.log(`index in Chromium: scan ${r.scan}, measured ${(100 * r.measuredShare).toFixed(1)}% of brute force`);
   // Chromium has relaxed SIMD; the helpers are the bundle's own search.worker.
@@ -144,4 +144,7 @@ test('the bank index finds what brute force finds, alone (its best SIMD scan) an
   expect(r.ready).toBe(true);
   expect(r.team).toBe(true);
   expect(r.measuredShare).toBeLessThan(0.5);
+  console.log(`1500 x 1000 photo to 672 x 448: ${(1000 * r.preprocessSeconds.one).toFixed(1)} ms on one thread, ${(1000 * r.preprocessSeconds.shared).toFixed(1)} ms shared with 2 helpers`);
+  expect(r.preprocessSame).toBe(true);
+  expect(r.helperShareSame).toBe(true);
 });

@@ -316,13 +316,15 @@ export async function coresetCancel(c: CoresetCase): Promise<{ rejected: string;
 
 /**
  * The bank index in this browser: its best scan (relaxed SIMD in Chromium) alone, and split over a pool of search
- * helpers (real Web Workers from the bundle), each against the brute force on clustered vectors.
+ * helpers (real Web Workers from the bundle), each against the brute force on clustered vectors; and the same
+ * helpers making shares of a camera-size image's backbone input, against preprocess() on this thread.
  */
 export async function indexSearch(c: { rows: number; cols: number; queries: number; gridW: number; helpers: number }) {
   const { blobs, nearRows } = await import('../patchcore/testData');
   const { BankIndex } = await import('../patchcore/cpu/bankIndex');
   const { nearest } = await import('../patchcore/cpu/knn');
-  const { teamNearest } = await import('../patchcore/cpu/searchTeam');
+  const { teamNearest, teamPreprocess } = await import('../patchcore/cpu/searchTeam');
+  const { preprocess } = await import('../patchcore/preprocess');
   const { bestScan } = await import('../patchcore/wasm/scan');
   const { SearchPool } = await import('../worker/searchPool');
   const bank = blobs(c.rows, c.cols, 40, 3, 30);
@@ -337,7 +339,34 @@ export async function indexSearch(c: { rows: number; cols: number; queries: numb
     pool.adopt(index);
     const ready = await pool.whenReady(index);
     const team = same(await teamNearest(index, pool, q, c.gridW));
-    return { scan: bestScan() ?? 'none', alone, ready, team, measuredShare: index.lastStats.measured / index.lastStats.bruteForce };
+    const img = { data: Uint8ClampedArray.from({ length: 1500 * 1000 * 4 }, (_, i) => (i * 2654435761) >>> 24), width: 1500, height: 1000 };
+    const norm = { mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const, inputSize: 224, inputMultiple: 16 };
+    const opts = { framing: 'fit' as const, workingSize: 448 };
+    const one = preprocess(img, norm, opts);
+    const shared = await teamPreprocess(pool, img, norm, opts);
+    // Seconds of each, warm, taken alternately.
+    const times = { one: 0, shared: 0 };
+    for (let i = 0; i < 6; i++) {
+      let t = performance.now();
+      preprocess(img, norm, opts);
+      times.one += (performance.now() - t) / 6000;
+      t = performance.now();
+      await teamPreprocess(pool, img, norm, opts);
+      times.shared += (performance.now() - t) / 6000;
+    }
+    // (A share whose helper fails is made on this thread, so ask one helper directly as well: a failure shows.)
+    const { geometryOf, preprocessRows, sourceRows } = await import('../patchcore/preprocess');
+    const g = geometryOf(img, norm, { framing: 'fit', workingSize: 448 });
+    const [first, end] = sourceRows(img.height, g, 200, 448);
+    const share = { image: { ...img, data: img.data.slice(first * 1500 * 4, end * 1500 * 4) }, firstRow: first, norm, geometry: g, y0: 200, y1: 448 };
+    const fromHelper = await pool.preprocess(0, share).catch(() => null);
+    const own = preprocessRows(img, norm, g, 200, 448);
+    return {
+      scan: bestScan() ?? 'none', alone, ready, team, measuredShare: index.lastStats.measured / index.lastStats.bruteForce,
+      preprocessSame: shared.data.length === one.data.length && shared.data.every((v, i) => Object.is(v, one.data[i])),
+      preprocessSeconds: times,
+      helperShareSame: !!fromHelper && fromHelper.length === own.length && fromHelper.every((v, i) => Object.is(v, own[i])),
+    };
   } finally {
     pool.close();
   }
