@@ -13,10 +13,11 @@
 // - A candidate that survives the bounds is measured in the original space with an early exit every 16 dimensions,
 //   and one that may win is scored exactly as knn.ts scores it (|b|^2 - 2 q.b in double, index order), so
 //   distances are the twin's to the last bit and ties go to the lowest bank index, as there.
-// - Where WebAssembly SIMD runs, the two hot loops run there (../wasm/scan.wat; relaxed SIMD's fused multiply-add
+// - Where WebAssembly SIMD runs, the hot loops run there (../wasm/scan.wat; relaxed SIMD's fused multiply-add
 //   where the browser has it): the centres and a cluster's members in every projected axis, four rows per
-//   instruction, and the full distance of a survivor. Their fp32 sums are widened by their worst-case error, so
-//   they drop only what the double sums below would drop. Without SIMD, the TypeScript loops do all of it.
+//   instruction, and the full distance of a survivor; for a query seeded by its grid neighbours, the whole cluster
+//   loop, in one call at the seed's bound (Search.runSeeded). Their fp32 sums are widened by their worst-case
+//   error, so they drop only what the double sums below would drop. Without SIMD, the TypeScript loops do all of it.
 // Rounding: the fp32 projection and fp32 stored coordinates can shift a bound by ~1e-6 of the vectors' norms; every
 // comparison that skips work adds a margin of 4e-6 x (|q| + the largest |b| + the best distance), far above that.
 import { rng, startIndices } from '../random';
@@ -528,7 +529,7 @@ class Search {
    * runScan() for a query that already has a bound (its grid neighbours' answers): every cluster's run is scanned at
    * that bound in one call into the scan (BlockScan.runs), and the rows kept are measured, the nearest in the
    * projected axes first, then the rest in order while they may still win. The bound does not tighten during the
-   * scan, so it keeps a few more rows than runScan() would; in exchange there is no work per cluster out here.
+   * scan, so it scans more rows than runScan() would; in exchange there is no work per cluster out here.
    */
   private runSeeded(sc: BlockScan): void {
     sc.setQuery(this.qp, this.qpo, this.Q, this.qo);

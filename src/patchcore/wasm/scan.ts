@@ -1,7 +1,8 @@
-// The bank index's hot loops in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows
-// in their principal axes, four rows per instruction, returning the rows that stay under the bound (one run, or every
-// cluster's run at a fixed bound in one call); and a survivor's full distance. Where the runtime has relaxed SIMD (Chromium 114+) the fused multiply-add build runs,
-// else the plain SIMD one (Node 20), else none and the index keeps its own TypeScript loops (../cpu/bankIndex.ts).
+// The bank index's hot loops in WebAssembly SIMD (scan.wat): one query's squared distance to runs of bank rows in
+// their principal axes, four rows per instruction, returning the rows that stay under the bound (one run, or every
+// cluster's run at a fixed bound in one call); and a survivor's full distance. Where the runtime has relaxed SIMD
+// (Chromium 114+) the fused multiply-add build runs, else the plain SIMD one (Node 20), else none and the index
+// keeps its own TypeScript loops (../cpu/bankIndex.ts).
 // Chosen by feature detection: WebAssembly.validate on each build's bytes. The 'typescript' flavour is the twin:
 // the same loops over the same layout in TypeScript, the oracle scan.test.ts holds both builds to.
 import { SCAN_RELAXED, SCAN_SIMD } from './scan.wasm';
@@ -62,7 +63,7 @@ export interface ClusterRuns {
 }
 
 /**
- * One bank in the scan's layout, in a memory of its own, and the two loops over it. `projected` holds the bank's
+ * One bank in the scan's layout, in a memory of its own, and the loops over it. `projected` holds the bank's
  * rows on `p` (a multiple of 8) principal axes, in the index's position order; `bank` the rows themselves. Rows past
  * the end of the last block are padding at +Infinity, so they never stay under a finite bound (and are outside every
  * run the caller asks for).
