@@ -129,10 +129,11 @@ export class PatchCore {
    */
   async extract(image: RgbaImage, stages?: ScoreStages): Promise<PatchFeatures & { input: { width: number; height: number; window: ImageWindow } }> {
     let t = performance.now();
-    const framing = { workingSize: this.config.workingSize, framing: this.config.framing, maxAspect: this.config.maxAspect };
+    const how = { workingSize: this.config.workingSize, framing: this.config.framing, maxAspect: this.config.maxAspect };
+    // Kernels with helper threads share large images' preprocessing out (the same input, bit for bit).
     const input = this.kernels.preprocess
-      ? await this.kernels.preprocess(image, this.backbone.manifest, framing)
-      : preprocess(image, this.backbone.manifest, framing);
+      ? await this.kernels.preprocess(image, this.backbone.manifest, how)
+      : preprocess(image, this.backbone.manifest, how);
     const { padPx, padCells, layer2 } = this.placement;
     const padded = padReflect(input, padPx);
     if (stages) stages.preprocess = seconds(t);

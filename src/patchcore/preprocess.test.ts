@@ -1,7 +1,7 @@
 // Backbone input preparation: shapes, normalisation, area-averaging when shrinking, the aspect-keeping 'fit', and
 // the centre-crop protocol.
 import { describe, expect, it } from 'vitest';
-import { imageWindow, inputGeometry, preprocess, type RgbaImage } from './preprocess';
+import { geometryOf, imageWindow, inputGeometry, preprocess, preprocessRows, sourceRows, type RgbaImage } from './preprocess';
 import { padReflect } from './placement';
 
 function image(w: number, h: number, f: (x: number, y: number) => [number, number, number]): RgbaImage {
@@ -79,6 +79,23 @@ describe('preprocess', () => {
     expect(fit.data[10 * 448 + 224] * 255).toBeCloseTo((224 / 447) * 255, 0); // the middle column is half way
     const squash = preprocess(img, raw, { framing: 'squash' });
     expect([squash.width, squash.height]).toEqual([224, 224]);
+  });
+
+  it('makes any band of input rows from only the source rows it reads, as the whole makes them, and says when rows are missing', () => {
+    const img = image(500, 330, (x, y) => [(x * 7 + y * 3) % 256, (x * y) % 256, (x + 5 * y) % 256]);
+    const norm = { ...raw, inputMultiple: 16 };
+    const whole = preprocess(img, norm, { framing: 'fit', workingSize: 160 });
+    const g = geometryOf(img, norm, { framing: 'fit', workingSize: 160 });
+    const [first, end] = sourceRows(img.height, g, 50, 90);
+    expect(first).toBeGreaterThan(0);
+    expect(end).toBeLessThan(img.height);
+    const band = preprocessRows({ ...img, data: img.data.slice(first * 500 * 4, end * 500 * 4) }, norm, g, 50, 90, first);
+    const W = g.width, H = g.height;
+    for (let c = 0; c < 3; c++)
+      expect(Array.from(band.subarray(c * W * 40, (c + 1) * W * 40))).toEqual(Array.from(whole.data.subarray(c * W * H + 50 * W, c * W * H + 90 * W)));
+    expect(() => preprocessRows({ ...img, data: img.data.slice(first * 500 * 4, (end - 1) * 500 * 4) }, norm, g, 50, 90, first)).toThrow(
+      /rows 50-90 read source rows \d+-\d+, but only \d+ bytes from row \d+ were given/,
+    );
   });
 });
 
