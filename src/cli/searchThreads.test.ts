@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BankIndex } from '../patchcore/cpu/bankIndex';
 import { nearest } from '../patchcore/cpu/knn';
 import { teamNearest, teamPreprocess } from '../patchcore/cpu/searchTeam';
-import { geometryOf, preprocess, preprocessRows, sourceRows } from '../patchcore/preprocess';
+import { geometryOf, preprocess, preprocessRows, sourceBand } from '../patchcore/preprocess';
 import { blobs, nearRows } from '../patchcore/testData';
 import { SearchPool } from '../worker/searchPool';
 import { nodeSearchWorker } from './searchThreads';
@@ -43,8 +43,7 @@ describe('search helpers on Node threads', () => {
       expect(got.data.every((v, i) => Object.is(v, want.data[i]))).toBe(true);
       // (teamPreprocess makes a failed share itself: ask a helper directly, so a failure shows.)
       const g = geometryOf(img, norm, { framing: 'fit', workingSize: 448 });
-      const [first, end] = sourceRows(img.height, g, 100, 300);
-      const share = { image: { ...img, data: img.data.slice(first * 1200 * 4, end * 1200 * 4) }, firstRow: first, norm, geometry: g, y0: 100, y1: 300 };
+      const share = { ...sourceBand(img, g, 100, 300), norm, geometry: g, y0: 100, y1: 300 };
       expect(Array.from(await pool.preprocess(1, share))).toEqual(Array.from(preprocessRows(img, norm, g, 100, 300)));
     } finally {
       pool.close();

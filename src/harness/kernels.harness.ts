@@ -355,10 +355,9 @@ export async function indexSearch(c: { rows: number; cols: number; queries: numb
       times.shared += (performance.now() - t) / 6000;
     }
     // (A share whose helper fails is made on this thread, so ask one helper directly as well: a failure shows.)
-    const { geometryOf, preprocessRows, sourceRows } = await import('../patchcore/preprocess');
+    const { geometryOf, preprocessRows, sourceBand } = await import('../patchcore/preprocess');
     const g = geometryOf(img, norm, { framing: 'fit', workingSize: 448 });
-    const [first, end] = sourceRows(img.height, g, 200, 448);
-    const share = { image: { ...img, data: img.data.slice(first * 1500 * 4, end * 1500 * 4) }, firstRow: first, norm, geometry: g, y0: 200, y1: 448 };
+    const share = { ...sourceBand(img, g, 200, 448), norm, geometry: g, y0: 200, y1: 448 };
     const fromHelper = await pool.preprocess(0, share).catch(() => null);
     const own = preprocessRows(img, norm, g, 200, 448);
     return {

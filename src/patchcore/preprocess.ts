@@ -214,6 +214,15 @@ export function sourceRows(imgH: number, g: InputGeometry, y0: number, y1: numbe
 }
 
 /**
+ * A copy of only the source rows that rows [y0, y1) of the backbone input read, with the row it starts at: what
+ * preprocessRows(image, norm, g, y0, y1, firstRow) needs on another thread.
+ */
+export function sourceBand(img: RgbaImage, g: InputGeometry, y0: number, y1: number): { image: RgbaImage; firstRow: number } {
+  const [first, end] = sourceRows(img.height, g, y0, y1);
+  return { image: { data: img.data.slice(first * img.width * 4, end * img.width * 4), width: img.width, height: img.height }, firstRow: first };
+}
+
+/**
  * The part of the source image the backbone input (and so the anomaly map) covers, in fractions of the image's
  * width and height: the whole image (0, 0, 1, 1) except under 'crop'. What a viewer needs to lay a map on the image.
  */

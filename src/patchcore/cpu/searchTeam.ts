@@ -6,7 +6,7 @@
 // whenever a helper is not ready or fails, so a call never waits on a broken thread or gives another answer.
 // The same helpers take shares of a large image's preprocessing too (teamPreprocess): they would otherwise wait
 // while the engine's thread resizes it alone.
-import { checkImage, geometryOf, imageWindow, preprocess, preprocessRows, sourceRows, type BackboneInput, type ImageWindow, type InputGeometry, type Normalisation, type PreprocessOptions, type RgbaImage } from '../preprocess';
+import { checkImage, geometryOf, imageWindow, preprocess, preprocessRows, sourceBand, type BackboneInput, type ImageWindow, type InputGeometry, type Normalisation, type PreprocessOptions, type RgbaImage } from '../preprocess';
 import type { Matrix, NearestResult } from '../types';
 import type { BankIndex, SearchStats } from './bankIndex';
 
@@ -110,10 +110,7 @@ export async function teamPreprocess(
   const plainNorm: Normalisation = { mean, std, inputSize, ...(inputMultiple ? { inputMultiple } : {}) };
   const remote = helpers.slice(0, parts - 1).map((h, i) => {
     const y0 = cuts[i + 1], y1 = cuts[i + 2];
-    const [first, end] = sourceRows(img.height, g, y0, y1);
-    const rows = img.data.slice(first * img.width * 4, end * img.width * 4);
-    const share = { image: { data: rows, width: img.width, height: img.height }, firstRow: first, norm: plainNorm, geometry: g, y0, y1 };
-    return team.preprocess(h, share).catch(() => null);
+    return team.preprocess(h, { ...sourceBand(img, g, y0, y1), norm: plainNorm, geometry: g, y0, y1 }).catch(() => null);
   });
   const W = g.width, H = g.height;
   const data = new Float32Array(3 * W * H);
